@@ -1,0 +1,273 @@
+"""The contract every codec keeps, and the reference drivers that run codecs over bytes.
+
+A codec is an immutable configuration (an attrs frozen class with validated keyword options)
+that makes fresh stateful decoders and encoders, one per stream. Decoders are sans-IO: no
+asyncio, no sockets, no readers. They work on the bytes their source has buffered:
+
+**Byte decoders** (chunked, limited, gzip, ...) turn bytes into bytes::
+
+    consumed = decoder.decode(data, out, budget)
+
+``data`` is a read-only ``memoryview`` of the source's buffered bytes, starting where the last
+call left off. The decoder consumes a prefix of it, writes at most ``budget`` decoded bytes to
+``out`` (an :class:`OutputSink`), and returns how many bytes of ``data`` it consumed. Bytes it
+did not consume stay in the source untouched, so leftovers after the codec's end (a pipelined
+message) cost nothing. A call that neither consumes nor writes means "need more input". A
+decoder may be called with empty ``data`` (it may hold output of its own, such as a
+decompressor's pending bytes). When the encoding ends (last chunk and trailers, Content-Length
+reached, end of the compressed stream) the decoder sets ``done``; it consumes nothing after
+that. At the source's EOF the driver calls ``decode_eof(data, out, budget)`` instead, with
+whatever is left, until ``done``: each call either makes progress, finishes, or raises
+:class:`~framekit.errors.TruncatedError` (a truncated body is never reported as complete).
+
+**Frame decoders** (lines, length-prefixed, ...) turn bytes into frames::
+
+    consumed = decoder.decode(data, frames)
+
+They append every complete frame in ``data`` to the list ``frames`` (a batch per call) and
+return how many bytes they consumed; bytes of an incomplete frame stay in the source. A decoder
+that found no complete frame may remember how far it searched, so a long frame fed one byte at
+a time costs O(n): the driver always passes the bytes of the previous call, less what was
+consumed, plus new bytes at the end. When it cannot promise that (someone else read from or
+pushed back into the source), it calls ``reset_search()`` first. At EOF the driver calls
+``decode_eof(data, frames)``: it delivers the remaining frames, a final unterminated frame where
+the codec allows it, or raises ``TruncatedError``.
+
+**Errors and what they consume.** When a decoder raises, the driver treats the call as having
+consumed nothing. A decoder that meets bad input after it already produced frames or output in
+the same call returns those first (consuming up to the bad spot) and raises on the next call.
+Recoverable errors (a frame over its maximum) leave the decoder in a state that skips the
+offending frame whole on later calls, so the stream stays in sync; offsets in errors count from
+the first byte the decoder ever saw.
+
+**Encoders**: ``FrameEncoder.encode(frame) -> bytes``; ``ByteEncoder.feed(data) -> bytes`` and
+``ByteEncoder.finish() -> bytes``. For every codec, decoding what the encoder wrote gives back
+the input, however the encoded bytes are split into feeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
+
+from framekit._buffer import Buffer
+from framekit.errors import FramingError, TruncatedError
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "ByteCodec",
+    "ByteDecoder",
+    "ByteEncoder",
+    "FrameCodec",
+    "FrameDecoder",
+    "FrameEncoder",
+    "OutputSink",
+    "decode_byte_pieces",
+    "decode_frame_pieces",
+    "iter_frame_pieces",
+]
+
+T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
+
+Bytes: TypeAlias = bytes | bytearray | memoryview
+
+#: Output budget per decode step used by the synchronous drivers (the layers use their limit).
+DEFAULT_BUDGET = 64 * 1024
+
+
+class OutputSink(Protocol):
+    """Where a byte decoder writes its output."""
+
+    def write(self, data: Bytes) -> None:
+        """Append decoded bytes."""
+
+    def mark_chunk_end(self) -> None:
+        """Record that an HTTP chunk's data ends at the current end of the output."""
+
+
+@runtime_checkable
+class ByteDecoder(Protocol):
+    """A stateful bytes-to-bytes decoder (one per stream). See the module docstring."""
+
+    @property
+    def done(self) -> bool:
+        """True once the encoding has ended; nothing after its end is consumed."""
+
+    def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        """Decode from ``data``, writing at most ``budget`` bytes; return bytes consumed."""
+
+    def decode_eof(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        """Like ``decode``, knowing no input follows ``data``: finish or raise TruncatedError."""
+
+
+class ByteEncoder(Protocol):
+    """A stateful bytes-to-bytes encoder."""
+
+    def feed(self, data: Bytes) -> bytes:
+        """Encode ``data``; return the encoded bytes ready to send (possibly empty)."""
+
+    def finish(self) -> bytes:
+        """End the encoding; return the final bytes."""
+
+
+class ByteCodec(Protocol):
+    """An immutable configuration making byte decoders and encoders."""
+
+    def decoder(self) -> ByteDecoder:
+        """A fresh decoder for one stream."""
+
+    def encoder(self) -> ByteEncoder:
+        """A fresh encoder for one stream."""
+
+
+class FrameDecoder(Protocol[T]):
+    """A stateful bytes-to-frames decoder (one per stream). See the module docstring."""
+
+    def decode(self, data: memoryview, frames: list[T]) -> int:
+        """Append every complete frame in ``data`` to ``frames``; return bytes consumed."""
+
+    def decode_eof(self, data: memoryview, frames: list[T]) -> int:
+        """Decode what remains at EOF: frames, a final partial frame, or TruncatedError."""
+
+    def reset_search(self) -> None:
+        """Forget how far the last search got: ``data`` may have changed at its head."""
+
+
+class FrameEncoder(Protocol[T_contra]):
+    """A frame encoder."""
+
+    def encode(self, frame: T_contra) -> bytes:
+        """The wire bytes of one frame."""
+
+
+class FrameCodec(Protocol[T]):
+    """An immutable configuration making frame decoders and encoders."""
+
+    def decoder(self) -> FrameDecoder[T]:
+        """A fresh decoder for one stream."""
+
+    def encoder(self) -> FrameEncoder[T]:
+        """A fresh encoder for one stream."""
+
+
+# -- reference drivers ---------------------------------------------------------------------
+
+
+def decode_byte_pieces(
+    decoder: ByteDecoder,
+    pieces: Iterable[Bytes],
+    *,
+    budget: int = DEFAULT_BUDGET,
+    out: Buffer | None = None,
+) -> tuple[Buffer, bytes]:
+    """Run a byte decoder over ``pieces`` (fed one at a time), then EOF if it did not end.
+
+    Returns ``(output, leftover)``: the output buffer (with chunk marks) and the input bytes
+    after the decoder's end. Raises what the decoder raises (TruncatedError if the input ends
+    before the encoding does).
+    """
+    if out is None:
+        out = Buffer()
+    source = Buffer()
+    iterator = iter(pieces)
+    for piece in iterator:
+        source.write(piece)
+        _run_byte_decoder(decoder, source, out, budget, eof=False)
+        if decoder.done:
+            rest = b"".join(bytes(p) for p in iterator)
+            return out, source.take_all() + rest
+    _run_byte_decoder(decoder, source, out, budget, eof=True)
+    return out, source.take_all()
+
+
+def _run_byte_decoder(
+    decoder: ByteDecoder, source: Buffer, out: Buffer, budget: int, *, eof: bool
+) -> None:
+    step = decoder.decode_eof if eof else decoder.decode
+    while not decoder.done:
+        before = out.produced
+        with source.view() as view:
+            consumed = step(view, out, budget)
+        source.drop(consumed)
+        if consumed == 0 and out.produced == before:
+            if eof:
+                raise AssertionError(f"{decoder!r} made no progress at EOF and did not finish")
+            return
+
+
+def iter_frame_pieces(decoder: FrameDecoder[T], pieces: Iterable[Bytes]) -> Iterator[T]:
+    """Yield the frames a frame decoder finds in ``pieces``, then those at EOF.
+
+    Raises the first error the decoder raises (after yielding every frame before it).
+    """
+    source = Buffer()
+    frames: list[T] = []
+    for piece in pieces:
+        source.write(piece)
+        while True:
+            with source.view() as view:
+                consumed = decoder.decode(view, frames)
+            source.drop(consumed)
+            if frames:
+                yield from frames
+                frames.clear()
+            elif consumed == 0:
+                break
+    while True:
+        with source.view() as view:
+            consumed = decoder.decode_eof(view, frames)
+        source.drop(consumed)
+        if frames:
+            yield from frames
+            frames.clear()
+        elif consumed == 0:
+            break
+
+
+def decode_frame_pieces(
+    decoder: FrameDecoder[T], pieces: Iterable[Bytes]
+) -> list[T | FramingError]:
+    """Decode ``pieces`` to a list of frames, with each recoverable error in its place.
+
+    A ``FramingError`` the decoder raises is put in the list and decoding goes on (the decoder
+    skips the bad frame), so any two splits of the same input can be compared whole. A
+    TruncatedError at EOF ends the list. An error a decoder cannot recover from surfaces as the
+    same error raised again: the driver re-raises when the same error class at the same offset
+    is raised twice in a row.
+    """
+    results: list[T | FramingError] = []
+    source = Buffer()
+    frames: list[T] = []
+    last_error: tuple[type[FramingError], int | None] | None = None
+
+    def run(eof: bool) -> None:
+        nonlocal last_error
+        step = decoder.decode_eof if eof else decoder.decode
+        while True:
+            try:
+                with source.view() as view:
+                    consumed = step(view, frames)
+            except FramingError as error:
+                if eof and isinstance(error, TruncatedError):
+                    results.append(error)
+                    return
+                key = (type(error), error.offset)
+                if key == last_error:
+                    raise
+                last_error = key
+                results.append(error)
+                continue
+            source.drop(consumed)
+            if frames:
+                results.extend(frames)
+                frames.clear()
+            elif consumed == 0:
+                return
+            last_error = None
+
+    for piece in pieces:
+        source.write(piece)
+        run(eof=False)
+    run(eof=True)
+    return results
