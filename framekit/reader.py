@@ -1,0 +1,651 @@
+"""The core stream reader: bytes in, aiohttp's ``StreamReader`` read API out.
+
+framekit's :class:`StreamReader` keeps the meaning of every method of aiohttp's reader (the
+"Streaming API" page) and differs where aiohttp and asyncio have traps:
+
+- **Cancel-safe.** Every read consumes only when it returns. A read cancelled while it waits
+  (by ``asyncio.timeout`` or ``wait_for``) leaves every byte in the buffer. (aiohttp's
+  ``readline`` and ``readexactly`` lose the bytes they had gathered.)
+- **Linear.** A search that found nothing remembers how far it looked, so a long line fed one
+  byte at a time costs O(n), not O(n^2).
+- **Over-long lines stay in sync.** ``readline``/``readuntil`` past their maximum raise
+  :class:`~framekit.errors.LineTooLong` once, as soon as the maximum is passed, and skip the
+  whole line through its separator (even if the separator arrives later): the next read
+  returns the next line. (asyncio and aiohttp hand back the rest of the long line as a line.)
+- **More than aiohttp.** ``readuntil`` takes a tuple of separators; ``peek(n)`` waits for bytes
+  without consuming them; ``buffer_view()``/``consume(n)``/``fill()`` let codec drivers work on
+  the buffered bytes without copying; ``unread_data`` is supported, not deprecated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Generic, Protocol, TypeAlias, TypeVar
+
+from framekit._buffer import Buffer
+from framekit.errors import LineTooLong
+
+__all__ = ["DEFAULT_LIMIT", "FlowControl", "StreamReader"]
+
+_log = logging.getLogger("framekit")
+
+#: The default ``limit`` (low-water mark); the high-water mark, and so the default maximum
+#: line length, is twice this. asyncio's and aiohttp's client default is the same 64 KiB.
+DEFAULT_LIMIT = 2**16
+
+T = TypeVar("T")
+
+Separator: TypeAlias = "bytes | bytearray | tuple[bytes | bytearray, ...]"
+
+
+class FlowControl(Protocol):
+    """What a reader asks to pause and resume its input (an asyncio transport is one)."""
+
+    def pause_reading(self) -> None:
+        """Stop delivering data until ``resume_reading``."""
+
+    def resume_reading(self) -> None:
+        """Deliver data again."""
+
+
+def _separators(separator: Separator) -> tuple[bytes, ...]:
+    if isinstance(separator, tuple):
+        if not separator:
+            raise ValueError("readuntil() needs at least one separator")
+        seps = tuple(bytes(s) for s in separator)
+    elif isinstance(separator, (bytes, bytearray)):
+        seps = (bytes(separator),)
+    else:
+        raise TypeError(
+            f"separator must be bytes or a tuple of bytes, not {type(separator).__name__}"
+        )
+    if not all(seps):
+        raise ValueError("Separator should be at least one-byte string")
+    return seps
+
+
+class StreamReader:
+    """A buffered reader of a byte stream, with aiohttp's ``StreamReader`` API.
+
+    Bytes come in through the feeding side (``feed_data``, ``feed_eof``, ``set_exception``),
+    usually from a transport's protocol, and go out through the reads. ``limit`` is the buffer's
+    low-water mark and twice it the high-water mark: above the high mark the reader asks
+    ``flow`` (anything with ``pause_reading()``/``resume_reading()``, such as an asyncio
+    transport) to pause, and at or below the low mark to resume. A single read that needs more
+    than the mark (``readexactly(n)`` with a large ``n``) still completes.
+
+    The reader can be made and fed outside a running event loop; only waiting needs one. One
+    coroutine may wait at a time: a second read while one waits raises ``RuntimeError``. Once an
+    exception is set, every read raises it.
+    """
+
+    __slots__ = (
+        "_buffer",
+        "_eof",
+        "_eof_callbacks",
+        "_eof_waiter",
+        "_exception",
+        "_flow",
+        "_high",
+        "_limit",
+        "_paused",
+        "_scan_key",
+        "_scanned",
+        "_skip",
+        "_waiter",
+        "_wanted",
+    )
+
+    def __init__(self, *, limit: int = DEFAULT_LIMIT, flow: FlowControl | None = None) -> None:
+        if not isinstance(limit, int) or limit <= 0:
+            raise ValueError(f"limit must be a positive integer, not {limit!r}")
+        self._buffer = Buffer()
+        self._limit = limit
+        self._high = 2 * limit
+        self._flow = flow
+        self._paused = False
+        self._eof = False
+        self._eof_callbacks: list[Callable[[], object]] = []
+        self._eof_waiter: asyncio.Future[None] | None = None
+        self._exception: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        # While a read waits for more than the high-water mark, feeding does not pause.
+        self._wanted = 0
+        # Resumable search: no separator of ``_scan_key`` starts in the first ``_scanned``
+        # buffered bytes. Any change at the head of the buffer resets ``_scanned`` to 0.
+        self._scan_key: tuple[bytes, ...] = ()
+        self._scanned = 0
+        # Separators of an over-long line being skipped, or None.
+        self._skip: tuple[bytes, ...] | None = None
+
+    def __repr__(self) -> str:
+        info = [f"{len(self._buffer)} bytes"]
+        if self._eof:
+            info.append("eof")
+        if self._limit != DEFAULT_LIMIT:
+            info.append(f"limit={self._limit}")
+        if self._waiter is not None:
+            info.append("waiting")
+        if self._exception is not None:
+            info.append(f"exception={self._exception!r}")
+        if self._paused:
+            info.append("paused")
+        return f"<{type(self).__name__} {' '.join(info)}>"
+
+    # -- the feeding side --------------------------------------------------------------------
+
+    def feed_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Append ``data`` to the buffer and wake the waiting read.
+
+        Raises RuntimeError after ``feed_eof``. Pauses ``flow`` above the high-water mark.
+        """
+        if self._eof:
+            raise RuntimeError("feed_data() after feed_eof()")
+        if not data:
+            return
+        buffer = self._buffer
+        buffer.write(data)
+        if self._skip is not None:
+            self._discard_skipped()
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        if (
+            self._flow is not None
+            and not self._paused
+            and len(buffer) > self._high
+            and len(buffer) >= self._wanted
+        ):
+            self._paused = True
+            self._flow.pause_reading()
+
+    def mark_chunk_end(self) -> None:
+        """Record that an HTTP chunk's data ends at the end of the bytes fed so far.
+
+        ``readchunk()`` reports ``end_of_chunk=True`` when it returns data ending there.
+        """
+        self._buffer.mark_chunk_end()
+
+    def feed_eof(self) -> None:
+        """Mark the end of the stream: wake the waiting read, ``wait_eof()`` and ``on_eof``."""
+        if self._eof:
+            return
+        self._eof = True
+        if self._skip is not None:
+            self._discard_skipped()
+        self._wake_waiter()
+        eof_waiter = self._eof_waiter
+        if eof_waiter is not None:
+            self._eof_waiter = None
+            if not eof_waiter.done():
+                eof_waiter.set_result(None)
+        callbacks, self._eof_callbacks = self._eof_callbacks, []
+        for callback in callbacks:
+            self._call_eof_callback(callback)
+
+    def set_exception(self, exc: BaseException) -> None:
+        """Store ``exc``: the waiting read and every later read raise it."""
+        self._exception = exc
+        self._eof_callbacks.clear()
+        waiters = (self._waiter, self._eof_waiter)
+        self._waiter = self._eof_waiter = None
+        for waiter in waiters:
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(exc)
+
+    def on_eof(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` at EOF (now, if EOF was already fed)."""
+        if self._eof:
+            self._call_eof_callback(callback)
+        else:
+            self._eof_callbacks.append(callback)
+
+    @staticmethod
+    def _call_eof_callback(callback: Callable[[], object]) -> None:
+        try:
+            callback()
+        except Exception:
+            _log.exception("Exception in eof callback")
+
+    # -- state -------------------------------------------------------------------------------
+
+    def exception(self) -> BaseException | None:
+        """The exception set with ``set_exception``, or None."""
+        return self._exception
+
+    def is_eof(self) -> bool:
+        """True once EOF was fed (bytes may still be buffered)."""
+        return self._eof
+
+    def at_eof(self) -> bool:
+        """True once EOF was fed and every buffered byte was read."""
+        return self._eof and not self._buffer
+
+    @property
+    def limit(self) -> int:
+        """The low-water mark; the high-water mark is twice this."""
+        return self._limit
+
+    @property
+    def total_bytes(self) -> int:
+        """The bytes this reader produced: for a root reader, every byte fed to it."""
+        return self._buffer.produced
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """The bytes this reader took from its input before decoding.
+
+        For a root reader this equals ``total_bytes``; for a layer it counts the bytes it
+        consumed from its source. ``unread_data`` changes neither.
+        """
+        return self._buffer.produced
+
+    @property
+    def buffered(self) -> int:
+        """How many bytes are buffered now."""
+        return len(self._buffer)
+
+    # -- the driver API: look at the buffer without copying ----------------------------------
+
+    def buffer_view(self) -> memoryview:
+        """A read-only view of every buffered byte, without copying.
+
+        The view must be released (``with reader.buffer_view() as view:``) before the reader is
+        fed, read or consumed from again; code that keeps a slice must copy it (``bytes()``).
+        Raises the stored exception, if any.
+        """
+        if self._exception is not None:
+            raise self._exception
+        return self._buffer.view()
+
+    def consume(self, n: int) -> None:
+        """Drop the first ``n`` buffered bytes (they were decoded from ``buffer_view()``).
+
+        Raises ValueError if fewer than ``n`` bytes are buffered.
+        """
+        if n < 0 or n > len(self._buffer):
+            raise ValueError(f"cannot consume {n} bytes: {len(self._buffer)} buffered")
+        if n:
+            self._buffer.drop(n)
+            self._after_consume()
+
+    async def fill(self) -> bool:
+        """Wait until more bytes are buffered than now, or EOF.
+
+        Returns True if new bytes arrived, False if the stream ended without any. Raises the
+        stored exception, and RuntimeError if another coroutine is already waiting.
+        """
+        before = self._buffer.produced
+        while True:
+            if self._exception is not None:
+                raise self._exception
+            if self._buffer.produced != before:
+                return True
+            if self._eof:
+                return self._buffer.produced != before
+            await self._fill("fill")
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def read(self, n: int = -1) -> bytes:
+        """Read up to ``n`` bytes; with ``n=-1`` (the default), read until EOF.
+
+        Returns as soon as any bytes are buffered (fewer than ``n`` if fewer are available),
+        and ``b""`` at EOF. ``read(0)`` returns ``b""`` at once.
+        """
+        if self._exception is not None:
+            raise self._exception
+        if n == 0:
+            return b""
+        if n < 0:
+            return await self._read_all()
+        while True:
+            if self._skip is not None:
+                await self._finish_skip("read")
+            if self._buffer:
+                return self._take(n)
+            if self._eof:
+                return b""
+            await self._fill("read")
+
+    async def _read_all(self) -> bytes:
+        while not self._eof:
+            if self._skip is not None:
+                await self._finish_skip("read")
+                continue
+            await self._fill("read", wanted=sys.maxsize)
+        if self._exception is not None:
+            raise self._exception
+        return self._take(len(self._buffer))
+
+    async def readany(self) -> bytes:
+        """Read whatever is buffered, waiting for bytes if none are; ``b""`` at EOF."""
+        return await self.read(sys.maxsize)
+
+    async def readexactly(self, n: int) -> bytes:
+        """Read exactly ``n`` bytes.
+
+        Waits until ``n`` bytes are buffered (the buffer may grow past the high-water mark to
+        hold them). Raises ``asyncio.IncompleteReadError`` (with ``.partial`` and
+        ``.expected``) if the stream ends first; the partial bytes are consumed.
+        """
+        if n < 0:
+            raise ValueError("readexactly size can not be less than zero")
+        buffer = self._buffer
+        while True:
+            if self._exception is not None:
+                raise self._exception
+            if self._skip is not None:
+                await self._finish_skip("readexactly")
+            if len(buffer) >= n:
+                return self._take(n)
+            if self._eof:
+                partial = self._take(len(buffer))
+                raise asyncio.IncompleteReadError(partial, n)
+            await self._fill("readexactly", wanted=n)
+
+    async def peek(self, n: int) -> bytes:
+        """Return the first ``n`` bytes without consuming them.
+
+        Waits until ``n`` bytes are buffered or EOF; returns fewer only at EOF.
+        """
+        if n < 0:
+            raise ValueError("peek size can not be less than zero")
+        buffer = self._buffer
+        while True:
+            if self._exception is not None:
+                raise self._exception
+            if self._skip is not None:
+                await self._finish_skip("peek")
+            if len(buffer) >= n or self._eof:
+                return buffer.peek(n)
+            await self._fill("peek", wanted=n)
+
+    async def readline(self, *, max_line_length: int | None = None) -> bytes:
+        """Read one line, ending with ``\\n`` (included).
+
+        Returns the partial line at EOF, and ``b""`` at EOF with nothing buffered. A line of
+        more than ``max_line_length`` bytes (default: the high-water mark), ``\\n`` included,
+        raises :class:`~framekit.errors.LineTooLong` as soon as that many bytes are buffered
+        without a ``\\n``; the whole line is then skipped, through its ``\\n`` even if that
+        arrives later, and the next read starts at the next line.
+        """
+        # Fast path: a whole line is buffered and nothing special is going on.
+        if self._exception is None and self._skip is None:
+            limit = self._high if max_line_length is None else max_line_length
+            data = self._buffer._data
+            if self._scan_key is _LF:
+                i = data.find(b"\n", self._scanned, limit)
+            else:
+                i = data.find(b"\n", 0, limit)
+            if i >= 0:
+                return self._take(i + 1)
+        return await self._readuntil(_LF, max_line_length, "readline", "max_line_length")
+
+    async def readuntil(
+        self, separator: Separator = b"\n", *, max_size: int | None = None
+    ) -> bytes:
+        """Read up to and including ``separator`` (or the first of a tuple of separators).
+
+        With a tuple, the shortest result wins: the data ending earliest in the stream in any
+        of the separators (as asyncio 3.13). A separator split across any number of feeds is
+        found. Returns the partial data at EOF without a separator, and ``b""`` at EOF with
+        nothing buffered. More than ``max_size`` bytes (default: the high-water mark) without
+        a separator raises :class:`~framekit.errors.LineTooLong` and skips the whole
+        over-long piece through its separator, as ``readline`` does.
+        """
+        seps = _LF if separator == b"\n" else _separators(separator)
+        return await self._readuntil(seps, max_size, "readuntil", "max_size")
+
+    async def _readuntil(
+        self, seps: tuple[bytes, ...], max_size: int | None, func: str, option: str
+    ) -> bytes:
+        if max_size is None:
+            max_size = self._high
+        elif max_size <= 0:
+            raise ValueError(f"{option} must be positive, not {max_size}")
+        buffer = self._buffer
+        while True:
+            if self._exception is not None:
+                raise self._exception
+            if self._skip is not None:
+                await self._finish_skip(func)
+                continue
+            end = self._search(seps, max_size)
+            if end >= 0:
+                return self._take(end)
+            if len(buffer) >= max_size:
+                self._line_too_long(seps, max_size, option)
+            if self._eof:
+                return self._take(len(buffer))
+            await self._fill(func, wanted=max_size)
+
+    def _search(self, seps: tuple[bytes, ...], max_size: int) -> int:
+        """End (exclusive) of the earliest separator ending within ``max_size``, or -1."""
+        data = self._buffer._data
+        start = self._scanned if self._scan_key is seps else 0
+        best = -1
+        for sep in seps:
+            i = data.find(sep, start, max_size)
+            if i >= 0:
+                end = i + len(sep)
+                if best < 0 or end < best:
+                    best = end
+        if best < 0:
+            longest = max(len(s) for s in seps)
+            self._scan_key = seps
+            self._scanned = max(0, min(len(data), max_size) - longest + 1)
+        return best
+
+    def _line_too_long(self, seps: tuple[bytes, ...], max_size: int, option: str) -> None:
+        offset = self._buffer.head
+        self._skip = seps
+        self._discard_skipped()
+        raise LineTooLong(
+            f"no separator within {option}={max_size} bytes; the line is skipped",
+            limit=max_size,
+            offset=offset,
+        )
+
+    def _discard_skipped(self) -> None:
+        """Drop the buffered part of the over-long line being skipped."""
+        seps = self._skip
+        assert seps is not None
+        buffer = self._buffer
+        data = buffer._data
+        best = -1
+        for sep in seps:
+            i = data.find(sep)
+            if i >= 0 and (best < 0 or i + len(sep) < best):
+                best = i + len(sep)
+        if best >= 0:
+            self._skip = None
+            buffer.drop(best)
+        elif self._eof:
+            self._skip = None
+            buffer.drop(len(data))
+        else:
+            buffer.drop(max(0, len(data) - max(len(s) for s in seps) + 1))
+        self._after_consume()
+
+    async def _finish_skip(self, func: str) -> None:
+        """Wait until the over-long line being skipped has passed."""
+        while self._skip is not None:
+            self._discard_skipped()
+            if self._skip is None:
+                return
+            await self._fill(func)
+            if self._exception is not None:
+                raise self._exception
+
+    async def readchunk(self) -> tuple[bytes, bool]:
+        """Read a chunk of data as it was received: ``(data, end_of_chunk)``.
+
+        On a reader fed HTTP chunk marks (a chunked layer, or ``mark_chunk_end``), the data
+        stops at the end of each HTTP chunk and ``end_of_chunk`` is True there; otherwise
+        ``data`` is everything buffered and ``end_of_chunk`` False. At EOF: ``(b"", False)``.
+        """
+        buffer = self._buffer
+        while True:
+            if self._exception is not None:
+                raise self._exception
+            if self._skip is not None:
+                await self._finish_skip("readchunk")
+            distance = buffer.next_chunk_end()
+            if distance is not None and distance <= len(buffer):
+                return self._take(distance), True
+            if buffer:
+                return self._take(len(buffer)), False
+            if self._eof:
+                return b"", False
+            await self._fill("readchunk")
+
+    def read_nowait(self, n: int = -1) -> bytes:
+        """Return up to ``n`` buffered bytes (all with ``n=-1``) without waiting.
+
+        Returns ``b""`` if nothing is buffered. Raises RuntimeError if another coroutine is
+        waiting for data, and the stored exception if one is set.
+        """
+        if self._exception is not None:
+            raise self._exception
+        if self._waiter is not None:
+            raise RuntimeError("Called while some coroutine is waiting for incoming data.")
+        self._pull_nowait()
+        if self._skip is not None:
+            self._discard_skipped()
+            if self._skip is not None:
+                return b""
+        if n < 0:
+            n = len(self._buffer)
+        return self._take(n) if n else b""
+
+    def unread_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Put ``data`` back at the head of the buffer, to be read again first.
+
+        Supported (not deprecated). ``total_bytes`` and ``total_raw_bytes`` are unchanged.
+        """
+        if not data:
+            return
+        self._buffer.unread(data)
+        self._scanned = 0
+        self._wake_waiter()
+
+    async def wait_eof(self) -> None:
+        """Wait until EOF is fed (buffered bytes may remain to be read)."""
+        if self._eof:
+            return
+        if self._exception is not None:
+            raise self._exception
+        if self._eof_waiter is not None:
+            raise RuntimeError("wait_eof() called while another coroutine is waiting for EOF")
+        waiter = self._eof_waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self._eof_waiter = None
+
+    # -- iteration ---------------------------------------------------------------------------
+
+    def __aiter__(self) -> _Iterator[bytes]:
+        """Iterate over lines (``readline``) until EOF."""
+        return _Iterator(self.readline, b"")
+
+    def iter_chunked(self, n: int) -> _Iterator[bytes]:
+        """Iterate over pieces of at most ``n`` bytes (``read(n)``) until EOF."""
+        if n <= 0:
+            raise ValueError("iter_chunked() needs a positive size")
+
+        async def read() -> bytes:
+            return await self.read(n)
+
+        return _Iterator(read, b"")
+
+    def iter_any(self) -> _Iterator[bytes]:
+        """Iterate over whatever is buffered each time (``readany``) until EOF."""
+        return _Iterator(self.readany, b"")
+
+    def iter_chunks(self) -> _Iterator[tuple[bytes, bool]]:
+        """Iterate over ``readchunk()`` results until EOF (``(b"", False)``, not yielded)."""
+        return _Iterator(self.readchunk, (b"", False))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _take(self, n: int) -> bytes:
+        """Remove and return ``n`` bytes from the head; the one place reads consume."""
+        chunk = self._buffer.take(n)
+        self._scanned = 0
+        if self._paused and len(self._buffer) <= self._limit:
+            self._paused = False
+            assert self._flow is not None
+            self._flow.resume_reading()
+        return chunk
+
+    def _after_consume(self) -> None:
+        self._scanned = 0
+        if self._paused and len(self._buffer) <= self._limit:
+            self._paused = False
+            assert self._flow is not None
+            self._flow.resume_reading()
+
+    def _wake_waiter(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _pull_nowait(self) -> None:
+        """Bring in bytes that are available without waiting (layers decode their source)."""
+
+    async def _fill(self, func: str, wanted: int = 0) -> None:
+        """Wait until something changes: new bytes, EOF, or an exception.
+
+        ``wanted`` is how many bytes the waiting read needs buffered; feeding does not pause
+        the input while fewer than that are buffered.
+        """
+        if self._waiter is not None:
+            raise RuntimeError(
+                f"{func}() called while another coroutine is already waiting for incoming data"
+            )
+        if self._paused:
+            self._paused = False
+            assert self._flow is not None
+            self._flow.resume_reading()
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        self._wanted = wanted
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            self._wanted = 0
+
+
+_LF = (b"\n",)
+
+
+class _Iterator(Generic[T]):
+    """An async iterator calling ``read()`` until it returns ``end``.
+
+    A class rather than an async generator: an exception (such as LineTooLong) does not end
+    it, so iteration can go on after the caller handled the error.
+    """
+
+    __slots__ = ("_end", "_read")
+
+    def __init__(self, read: Callable[[], Awaitable[T]], end: T) -> None:
+        self._read = read
+        self._end = end
+
+    def __aiter__(self) -> _Iterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        item = await self._read()
+        if item == self._end:
+            raise StopAsyncIteration
+        return item

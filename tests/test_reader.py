@@ -1,0 +1,608 @@
+"""StreamReader: one behaviour per test, aiohttp's meaning unless the docstring says otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+
+import pytest
+
+from framekit import LineTooLong
+from framekit.reader import DEFAULT_LIMIT, StreamReader
+
+
+def fed(*pieces: bytes, eof: bool = True, **kwargs: int) -> StreamReader:
+    reader = StreamReader(**kwargs)
+    for piece in pieces:
+        reader.feed_data(piece)
+    if eof:
+        reader.feed_eof()
+    return reader
+
+
+async def feed_later(reader: StreamReader, *pieces: bytes, eof: bool = False) -> None:
+    for piece in pieces:
+        await asyncio.sleep(0)
+        reader.feed_data(piece)
+    if eof:
+        await asyncio.sleep(0)
+        reader.feed_eof()
+
+
+class Flow:
+    def __init__(self) -> None:
+        self.paused = False
+        self.calls: list[str] = []
+
+    def pause_reading(self) -> None:
+        self.paused = True
+        self.calls.append("pause")
+
+    def resume_reading(self) -> None:
+        self.paused = False
+        self.calls.append("resume")
+
+
+# -- construction ---------------------------------------------------------------------------
+
+
+def test_constructible_and_feedable_outside_a_loop() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"abc")
+    assert reader.read_nowait() == b"abc"
+    assert reader.limit == DEFAULT_LIMIT
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_limit_must_be_positive(limit: int) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        StreamReader(limit=limit)
+
+
+def test_repr_shows_state() -> None:
+    reader = fed(b"abc")
+    assert "3 bytes" in repr(reader) and "eof" in repr(reader)
+
+
+# -- read -----------------------------------------------------------------------------------
+
+
+async def test_read_returns_what_is_buffered_up_to_n() -> None:
+    reader = fed(b"hello world")
+    assert await reader.read(5) == b"hello"
+    assert await reader.read(100) == b" world"
+
+
+async def test_read_minus_one_reads_until_eof() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.read())
+    await feed_later(reader, b"ab", b"cd", eof=True)
+    assert await task == b"abcd"
+
+
+async def test_read_zero_returns_empty_at_once() -> None:
+    reader = StreamReader()
+    assert await reader.read(0) == b""
+
+
+async def test_read_at_eof_returns_empty() -> None:
+    reader = fed()
+    assert await reader.read(10) == b""
+    assert await reader.read() == b""
+
+
+async def test_read_waits_for_data() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.read(10))
+    await asyncio.sleep(0)
+    assert not task.done()
+    reader.feed_data(b"xy")
+    assert await task == b"xy"
+
+
+async def test_readany_returns_everything_buffered() -> None:
+    reader = fed(b"ab", b"cd")
+    assert await reader.readany() == b"abcd"
+    assert await reader.readany() == b""
+
+
+# -- readexactly ----------------------------------------------------------------------------
+
+
+async def test_readexactly_waits_for_all_bytes() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.readexactly(5))
+    await feed_later(reader, b"ab", b"cd", b"efg")
+    assert await task == b"abcde"
+    assert reader.read_nowait() == b"fg"
+
+
+async def test_readexactly_raises_incomplete_read_at_eof() -> None:
+    reader = fed(b"abc")
+    with pytest.raises(asyncio.IncompleteReadError) as info:
+        await reader.readexactly(5)
+    assert info.value.partial == b"abc"
+    assert info.value.expected == 5
+    assert reader.at_eof()
+
+
+async def test_readexactly_zero_is_empty() -> None:
+    assert await fed().readexactly(0) == b""
+
+
+async def test_readexactly_negative_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        await fed().readexactly(-1)
+
+
+async def test_readexactly_larger_than_the_high_water_mark_completes() -> None:
+    flow = Flow()
+    reader = StreamReader(limit=4, flow=flow)
+    task = asyncio.ensure_future(reader.readexactly(100))
+    for _ in range(10):
+        await asyncio.sleep(0)
+        assert not flow.paused, "a read waiting for more than the mark must not pause input"
+        reader.feed_data(b"0123456789")
+    assert await task == b"0123456789" * 10
+
+
+# -- readline / readuntil -------------------------------------------------------------------
+
+
+async def test_readline_keeps_the_newline() -> None:
+    reader = fed(b"one\ntwo\n")
+    assert await reader.readline() == b"one\n"
+    assert await reader.readline() == b"two\n"
+    assert await reader.readline() == b""
+
+
+async def test_readline_returns_partial_line_at_eof() -> None:
+    reader = fed(b"one\ntail")
+    assert await reader.readline() == b"one\n"
+    assert await reader.readline() == b"tail"
+    assert await reader.readline() == b""
+
+
+async def test_readline_waits_for_the_newline_across_feeds() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.readline())
+    await feed_later(reader, b"ab", b"c", b"d\nrest")
+    assert await task == b"abcd\n"
+
+
+async def test_readuntil_multi_byte_separator() -> None:
+    reader = fed(b"a\r\nb\r\n")
+    assert await reader.readuntil(b"\r\n") == b"a\r\n"
+    assert await reader.readuntil(b"\r\n") == b"b\r\n"
+
+
+async def test_readuntil_finds_separator_split_across_feeds() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.readuntil(b"<END>"))
+    await feed_later(reader, b"data<", b"E", b"N", b"D", b">more")
+    assert await task == b"data<END>"
+    assert reader.read_nowait() == b"more"
+
+
+async def test_readuntil_tuple_shortest_result_wins() -> None:
+    reader = fed(b"ab\r\ncd|ef")
+    assert await reader.readuntil((b"|", b"\r\n")) == b"ab\r\n"
+    assert await reader.readuntil((b"|", b"\r\n")) == b"cd|"
+
+
+async def test_readuntil_tuple_with_overlapping_separators() -> None:
+    reader = fed(b"xx\r\nyy")
+    assert await reader.readuntil((b"\r\n", b"\n")) == b"xx\r\n"
+
+
+async def test_readuntil_returns_partial_at_eof() -> None:
+    reader = fed(b"no separator")
+    assert await reader.readuntil(b"|") == b"no separator"
+    assert await reader.readuntil(b"|") == b""
+
+
+@pytest.mark.parametrize("separator", [b"", (), (b"a", b"")])
+async def test_readuntil_rejects_empty_separators(separator: bytes) -> None:
+    with pytest.raises(ValueError):
+        await fed(b"x").readuntil(separator)
+
+
+async def test_readuntil_rejects_non_bytes_separator() -> None:
+    with pytest.raises(TypeError):
+        await fed(b"x").readuntil("x")  # type: ignore[arg-type]
+
+
+async def test_readline_too_long_raises_once_and_skips_the_line() -> None:
+    reader = fed(b"short\n" + b"x" * 50 + b"\nnext\n")
+    assert await reader.readline(max_line_length=10) == b"short\n"
+    with pytest.raises(LineTooLong) as info:
+        await reader.readline(max_line_length=10)
+    assert info.value.limit == 10
+    assert info.value.offset == 6
+    assert "max_line_length=10" in str(info.value)
+    assert await reader.readline(max_line_length=10) == b"next\n"
+
+
+async def test_readline_too_long_skips_through_a_separator_that_arrives_later() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"x" * 20)
+    with pytest.raises(LineTooLong):
+        await reader.readline(max_line_length=10)
+    task = asyncio.ensure_future(reader.readline(max_line_length=10))
+    await feed_later(reader, b"x" * 30, b"xx\nne", b"xt\n")
+    assert await task == b"next\n"
+
+
+async def test_readline_too_long_fails_fast() -> None:
+    """The error comes as soon as max bytes are buffered, not when the line ends."""
+    reader = StreamReader()
+    reader.feed_data(b"y" * 10)
+    with pytest.raises(LineTooLong):
+        await reader.readline(max_line_length=10)
+
+
+async def test_readline_of_exactly_max_length_is_accepted() -> None:
+    reader = fed(b"x" * 9 + b"\n")
+    assert await reader.readline(max_line_length=10) == b"x" * 9 + b"\n"
+
+
+async def test_readline_default_maximum_is_the_high_water_mark() -> None:
+    reader = fed(b"z" * 9 + b"\n", limit=4)
+    with pytest.raises(LineTooLong) as info:
+        await reader.readline()
+    assert info.value.limit == 8
+
+
+async def test_readuntil_too_long_skips_to_any_of_the_separators() -> None:
+    reader = fed(b"aaaaaaaaaaaa|b\r\n")
+    with pytest.raises(LineTooLong):
+        await reader.readuntil((b"\r\n", b"|"), max_size=5)
+    assert await reader.readuntil((b"\r\n", b"|")) == b"b\r\n"
+
+
+async def test_over_long_line_skip_ends_at_eof() -> None:
+    reader = fed(b"x" * 20)
+    with pytest.raises(LineTooLong):
+        await reader.readline(max_line_length=10)
+    assert await reader.readline() == b""
+    assert reader.at_eof()
+
+
+async def test_iteration_continues_after_line_too_long() -> None:
+    reader = fed(b"a\n" + b"b" * 30 + b"\nc\n", limit=8)
+    lines = []
+    iterator = reader.__aiter__()
+    while True:
+        try:
+            line = await iterator.__anext__()
+        except LineTooLong:
+            lines.append(b"<too long>")
+            continue
+        except StopAsyncIteration:
+            break
+        lines.append(line)
+    assert lines == [b"a\n", b"<too long>", b"c\n"]
+
+
+async def test_readline_on_a_one_byte_fed_long_line_is_linear() -> None:
+    """Each feed is searched once: 200 KB byte by byte must not take quadratic time."""
+    reader = StreamReader(limit=2**20)
+    line = b"q" * 200_000 + b"\n"
+    task = asyncio.ensure_future(reader.readline())
+    start = time.perf_counter()
+    for i in range(len(line)):
+        reader.feed_data(line[i : i + 1])
+        await asyncio.sleep(0)
+    assert await task == line
+    assert time.perf_counter() - start < 20  # quadratic: minutes
+
+
+# -- readchunk ------------------------------------------------------------------------------
+
+
+async def test_readchunk_returns_buffered_data_and_false() -> None:
+    reader = fed(b"abc")
+    assert await reader.readchunk() == (b"abc", False)
+
+
+async def test_readchunk_at_eof_is_empty_and_false() -> None:
+    assert await fed().readchunk() == (b"", False)
+
+
+async def test_readchunk_stops_at_chunk_marks() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"abc")
+    reader.mark_chunk_end()
+    reader.feed_data(b"de")
+    reader.mark_chunk_end()
+    reader.feed_data(b"f")
+    reader.feed_eof()
+    assert await reader.readchunk() == (b"abc", True)
+    assert await reader.readchunk() == (b"de", True)
+    assert await reader.readchunk() == (b"f", False)
+    assert await reader.readchunk() == (b"", False)
+
+
+async def test_readchunk_reports_chunk_end_after_partial_read() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"abcdef")
+    reader.mark_chunk_end()
+    assert await reader.read(2) == b"ab"
+    assert await reader.readchunk() == (b"cdef", True)
+
+
+# -- iteration ------------------------------------------------------------------------------
+
+
+async def test_async_for_iterates_lines() -> None:
+    reader = fed(b"a\nb\nc")
+    assert [line async for line in reader] == [b"a\n", b"b\n", b"c"]
+
+
+async def test_iter_chunked_yields_pieces_of_at_most_n() -> None:
+    reader = fed(b"abcdefg")
+    assert [c async for c in reader.iter_chunked(3)] == [b"abc", b"def", b"g"]
+
+
+def test_iter_chunked_rejects_non_positive_size() -> None:
+    with pytest.raises(ValueError):
+        StreamReader().iter_chunked(0)
+
+
+async def test_iter_any_yields_until_eof() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(_collect(reader.iter_any()))
+    await feed_later(reader, b"a", b"b", eof=True)
+    assert b"".join(await task) == b"ab"
+
+
+async def test_iter_chunks_yields_chunk_tuples() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"ab")
+    reader.mark_chunk_end()
+    reader.feed_data(b"c")
+    reader.feed_eof()
+    assert [c async for c in reader.iter_chunks()] == [(b"ab", True), (b"c", False)]
+
+
+async def _collect(iterator: object) -> list[bytes]:
+    return [item async for item in iterator]  # type: ignore[attr-defined]
+
+
+# -- EOF, exceptions, waiters ---------------------------------------------------------------
+
+
+def test_is_eof_and_at_eof() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"x")
+    assert not reader.is_eof()
+    reader.feed_eof()
+    assert reader.is_eof() and not reader.at_eof()
+    reader.read_nowait()
+    assert reader.at_eof()
+
+
+def test_feed_data_after_eof_is_an_error() -> None:
+    reader = fed()
+    with pytest.raises(RuntimeError):
+        reader.feed_data(b"x")
+
+
+async def test_wait_eof_waits_for_feed_eof() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    assert not task.done()
+    reader.feed_data(b"data")
+    await asyncio.sleep(0)
+    assert not task.done()
+    reader.feed_eof()
+    await task
+    assert await reader.read() == b"data"
+
+
+def test_on_eof_callback_runs_at_eof_and_immediately_after() -> None:
+    reader = StreamReader()
+    calls: list[int] = []
+    reader.on_eof(lambda: calls.append(1))
+    assert calls == []
+    reader.feed_eof()
+    assert calls == [1]
+    reader.on_eof(lambda: calls.append(2))
+    assert calls == [1, 2]
+
+
+def test_on_eof_callback_errors_are_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    reader = StreamReader()
+    reader.on_eof(lambda: 1 / 0)
+    reader.feed_eof()
+    assert "eof callback" in caplog.text
+
+
+async def test_set_exception_wakes_the_waiter() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.readline())
+    await asyncio.sleep(0)
+    reader.set_exception(ConnectionResetError("gone"))
+    with pytest.raises(ConnectionResetError):
+        await task
+
+
+async def test_exception_is_sticky_for_every_read() -> None:
+    reader = fed(b"buffered\n", eof=False)
+    error = ValueError("boom")
+    reader.set_exception(error)
+    assert reader.exception() is error
+    for call in (
+        reader.read(),
+        reader.read(1),
+        reader.readany(),
+        reader.readline(),
+        reader.readuntil(b"x"),
+        reader.readexactly(1),
+        reader.readchunk(),
+        reader.peek(1),
+    ):
+        with pytest.raises(ValueError):
+            await call
+    with pytest.raises(ValueError):
+        reader.read_nowait()
+
+
+async def test_second_waiting_read_is_a_runtime_error() -> None:
+    reader = StreamReader()
+    first = asyncio.ensure_future(reader.read(1))
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError, match="already waiting"):
+        await reader.readline()
+    with pytest.raises(RuntimeError):
+        reader.read_nowait()
+    reader.feed_data(b"x")
+    assert await first == b"x"
+
+
+# -- read_nowait, unread_data, peek ---------------------------------------------------------
+
+
+def test_read_nowait_returns_up_to_n() -> None:
+    reader = fed(b"abcdef", eof=False)
+    assert reader.read_nowait(2) == b"ab"
+    assert reader.read_nowait() == b"cdef"
+    assert reader.read_nowait() == b""
+
+
+def test_unread_data_puts_bytes_back_at_the_head() -> None:
+    reader = fed(b"world", eof=False)
+    reader.unread_data(b"hello ")
+    assert reader.read_nowait() == b"hello world"
+
+
+def test_unread_data_does_not_change_byte_counts() -> None:
+    reader = fed(b"abc", eof=False)
+    reader.read_nowait()
+    reader.unread_data(b"abc")
+    assert reader.total_bytes == reader.total_raw_bytes == 3
+
+
+async def test_unread_data_is_found_by_the_next_readline() -> None:
+    reader = fed(b"b\n", eof=False)
+    reader.unread_data(b"a")
+    assert await reader.readline() == b"ab\n"
+
+
+async def test_unread_data_resets_the_resumable_search() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.readline())
+    reader.feed_data(b"abc")
+    await asyncio.sleep(0)
+    # Another task pushes a whole line back in front of what the waiting read has searched.
+    reader.unread_data(b"x\n")
+    assert await task == b"x\n"
+
+
+async def test_peek_waits_and_does_not_consume() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.peek(4))
+    await feed_later(reader, b"ab", b"cdef")
+    assert await task == b"abcd"
+    assert reader.read_nowait() == b"abcdef"
+
+
+async def test_peek_returns_fewer_bytes_only_at_eof() -> None:
+    reader = fed(b"ab")
+    assert await reader.peek(4) == b"ab"
+
+
+def test_total_bytes_counts_everything_fed() -> None:
+    reader = fed(b"ab", b"cde")
+    reader.read_nowait(1)
+    assert reader.total_bytes == 5
+    assert reader.total_raw_bytes == 5
+
+
+# -- the driver API -------------------------------------------------------------------------
+
+
+def test_buffer_view_shows_buffered_bytes_without_consuming() -> None:
+    reader = fed(b"abc", b"def", eof=False)
+    with reader.buffer_view() as view:
+        assert view.readonly
+        assert bytes(view) == b"abcdef"
+    assert reader.buffered == 6
+    reader.consume(4)
+    assert reader.read_nowait() == b"ef"
+
+
+def test_consume_more_than_buffered_is_an_error() -> None:
+    reader = fed(b"ab", eof=False)
+    with pytest.raises(ValueError):
+        reader.consume(3)
+
+
+async def test_fill_waits_for_more_bytes_and_reports_eof() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.fill())
+    await feed_later(reader, b"x")
+    assert await task is True
+    task = asyncio.ensure_future(reader.fill())
+    await feed_later(reader, eof=True)
+    assert await task is False
+
+
+# -- cancellation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r: r.readline(),
+        lambda r: r.readuntil(b"\r\n"),
+        lambda r: r.readexactly(10),
+        lambda r: r.read(),
+        lambda r: r.peek(10),
+    ],
+)
+async def test_cancelled_read_loses_nothing(call: object) -> None:
+    reader = StreamReader()
+    reader.feed_data(b"part")
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(call(reader), 0.01)  # type: ignore[operator]
+    reader.feed_data(b"ial\r\n1234")
+    reader.feed_eof()
+    assert await reader.read() == b"partial\r\n1234"
+
+
+# -- flow control ---------------------------------------------------------------------------
+
+
+async def test_flow_pauses_above_high_water_and_resumes_at_low_water() -> None:
+    flow = Flow()
+    reader = StreamReader(limit=10, flow=flow)
+    reader.feed_data(b"x" * 20)
+    assert not flow.paused
+    reader.feed_data(b"x")
+    assert flow.paused
+    await reader.read(10)
+    assert flow.paused  # 11 bytes left: above the low-water mark
+    await reader.read(1)
+    assert not flow.paused
+    assert flow.calls == ["pause", "resume"]
+
+
+async def test_waiting_read_resumes_paused_input() -> None:
+    flow = Flow()
+    reader = StreamReader(limit=2, flow=flow)
+    reader.feed_data(b"abcdef")
+    assert flow.paused
+    task = asyncio.ensure_future(reader.readuntil(b"|", max_size=100))
+    await asyncio.sleep(0)
+    assert not flow.paused
+    reader.feed_data(b"|")
+    assert await task == b"abcdef|"
+
+
+def test_reader_is_collectable() -> None:
+    reader = fed(b"x")
+    del reader
+    gc.collect()
