@@ -28,7 +28,7 @@ Bytes: TypeAlias = bytes | bytearray | memoryview
 class Buffer:
     """A FIFO byte buffer with O(1) head removal, zero-copy views and chunk marks."""
 
-    __slots__ = ("_data", "_marks", "produced")
+    __slots__ = ("_data", "_marks", "produced", "unreads")
 
     def __init__(self) -> None:
         self._data = bytearray()
@@ -36,6 +36,8 @@ class Buffer:
         self._marks: deque[int] = deque()
         #: Total bytes ever written to this buffer (``unread`` does not count).
         self.produced = 0
+        #: How many times bytes were put back at the head.
+        self.unreads = 0
 
     # -- the writing side (also the output sink of byte decoders) ---------------------------
 
@@ -93,6 +95,11 @@ class Buffer:
             marks.popleft()
         return None
 
+    def drop_chunk_mark(self) -> None:
+        """Forget the next pending chunk mark."""
+        if self.next_chunk_end() is not None:
+            self._marks.popleft()
+
     # -- consuming ---------------------------------------------------------------------------
 
     def take(self, n: int) -> bytes:
@@ -120,3 +127,4 @@ class Buffer:
         """Put ``data`` back at the head. ``produced`` is unchanged."""
         if data:
             self._data[:0] = data
+            self.unreads += 1

@@ -23,10 +23,15 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Generic, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeAlias, TypeVar
 
 from framekit._buffer import Buffer
 from framekit.errors import LineTooLong
+
+if TYPE_CHECKING:
+    from framekit.codecs._base import ByteCodec, FrameCodec
+    from framekit.frames import FrameReader
+    from framekit.layers import LayerReader
 
 __all__ = ["DEFAULT_LIMIT", "FlowControl", "StreamReader"]
 
@@ -511,11 +516,11 @@ class StreamReader:
         Returns ``b""`` if nothing is buffered. Raises RuntimeError if another coroutine is
         waiting for data, and the stored exception if one is set.
         """
-        if self._exception is not None:
-            raise self._exception
         if self._waiter is not None:
             raise RuntimeError("Called while some coroutine is waiting for incoming data.")
         self._pull_nowait()
+        if self._exception is not None:
+            raise self._exception
         if self._skip is not None:
             self._discard_skipped()
             if self._skip is not None:
@@ -572,6 +577,24 @@ class StreamReader:
     def iter_chunks(self) -> _Iterator[tuple[bytes, bool]]:
         """Iterate over ``readchunk()`` results until EOF (``(b"", False)``, not yielded)."""
         return _Iterator(self.readchunk, (b"", False))
+
+    # -- composition -------------------------------------------------------------------------
+
+    def layer(self, codec: ByteCodec, *, limit: int | None = None) -> LayerReader:
+        """A reader of this reader's bytes decoded by ``codec`` (chunked, gzip, ...).
+
+        ``limit`` (default: this reader's) is the layer's buffer limit and its output budget
+        per decoding step. See :mod:`framekit.layers`.
+        """
+        from framekit.layers import LayerReader
+
+        return LayerReader(self, codec, limit=self._limit if limit is None else limit)
+
+    def frames(self, codec: FrameCodec[T]) -> FrameReader[T]:
+        """A reader of the frames ``codec`` decodes from this reader. See ``FrameReader``."""
+        from framekit.frames import FrameReader
+
+        return FrameReader(self, codec)
 
     # -- internals ---------------------------------------------------------------------------
 

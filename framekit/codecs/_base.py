@@ -22,10 +22,14 @@ whatever is left, until ``done``: each call either makes progress, finishes, or 
 
 **Frame decoders** (lines, length-prefixed, ...) turn bytes into frames::
 
-    consumed = decoder.decode(data, frames)
+    consumed = decoder.decode(data, frames, ends)
 
 They append every complete frame in ``data`` to the list ``frames`` (a batch per call) and
-return how many bytes they consumed; bytes of an incomplete frame stay in the source. A decoder
+return how many bytes they consumed; bytes of an incomplete frame stay in the source. When
+``ends`` is a list (it may be None, the fast batch path), the decoder also appends, for each
+frame, the offset in ``data`` just past that frame's bytes (bytes skipped before a frame count
+as its own), so a driver that hands out frames one at a time can consume them one at a time:
+a protocol that stops framing after any frame finds every later byte still in the source. A decoder
 that found no complete frame may remember how far it searched, so a long frame fed one byte at
 a time costs O(n): the driver always passes the bytes of the previous call, less what was
 consumed, plus new bytes at the end. When it cannot promise that (someone else read from or
@@ -124,10 +128,11 @@ class ByteCodec(Protocol):
 class FrameDecoder(Protocol[T]):
     """A stateful bytes-to-frames decoder (one per stream). See the module docstring."""
 
-    def decode(self, data: memoryview, frames: list[T]) -> int:
-        """Append every complete frame in ``data`` to ``frames``; return bytes consumed."""
+    def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
+        """Append every complete frame in ``data`` to ``frames`` (and its end offset to
+        ``ends``, when given); return bytes consumed."""
 
-    def decode_eof(self, data: memoryview, frames: list[T]) -> int:
+    def decode_eof(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
         """Decode what remains at EOF: frames, a final partial frame, or TruncatedError."""
 
     def reset_search(self) -> None:

@@ -1,0 +1,207 @@
+"""Byte codecs as layered readers: a reader whose bytes are its source's bytes, decoded.
+
+A layer is a :class:`~framekit.reader.StreamReader` with the whole read API. It decodes on
+demand from its source's buffer: when a read needs bytes the layer does not have, it hands the
+codec's decoder a view of the source's buffered bytes, with an output budget of its own
+``limit``, and consumes from the source only what the decoder took. So:
+
+- nothing is copied out of the source that the codec did not consume: after the codec's end
+  (last chunk and trailers, Content-Length reached, end of the gzip stream) every later byte is
+  still in the source, and the next pipelined message reads correctly from it;
+- backpressure passes through: a layer pulls only while a read waits, at most ``limit`` bytes
+  per step, so a full layer stops draining its source, which pauses its transport;
+- a decoder error sets the layer's exception (sticky) and leaves the source usable; bytes
+  decoded before the error are still read first;
+- the source's EOF before the codec's end is a :class:`~framekit.errors.TruncatedError`;
+- ``total_raw_bytes`` counts the bytes consumed from the source, ``total_bytes`` the bytes
+  produced; ``unread_data`` works as on any reader;
+- HTTP chunk marks pass through: a layer over a chunked layer decodes each chunk's bytes
+  separately and marks its own output where a chunk ended, so ``readchunk()`` on a gzip layer
+  over a chunked one reports the chunk ends, as aiohttp does.
+
+Error offsets are rebased to the source's stream: an offset is the position in the source
+where the bad byte was, counting from the source's first byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from framekit.codecs._base import ByteCodec, ByteDecoder
+from framekit.errors import FramingError, TruncatedError
+from framekit.reader import DEFAULT_LIMIT, StreamReader
+
+__all__ = ["LayerReader", "layer"]
+
+
+class LayerReader(StreamReader):
+    """A reader of ``source``'s bytes decoded by ``codec``. Made by ``source.layer(codec)``.
+
+    ``decoder`` is the codec's decoder for this stream (a chunked decoder's ``trailers`` are
+    there after EOF). ``source`` is the reader it decodes from.
+    """
+
+    __slots__ = ("_base", "_decoder", "_deferred", "_raw", "_source")
+
+    def __init__(
+        self, source: StreamReader, codec: ByteCodec, *, limit: int = DEFAULT_LIMIT
+    ) -> None:
+        super().__init__(limit=limit)
+        self._source = source
+        self._decoder: ByteDecoder = codec.decoder()
+        self._raw = 0
+        self._base = source._buffer.head
+        # A decoder error met while decoded bytes were still buffered: raised once a read
+        # needs more than those bytes, so nothing decoded before the error is lost.
+        self._deferred: BaseException | None = None
+
+    @property
+    def source(self) -> StreamReader:
+        """The reader this layer decodes from."""
+        return self._source
+
+    @property
+    def decoder(self) -> ByteDecoder:
+        """This stream's decoder (for codec-specific results such as chunked trailers)."""
+        return self._decoder
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """The bytes this layer consumed from its source (before decoding)."""
+        return self._raw
+
+    def is_eof(self) -> bool:
+        """True once the codec's end was decoded (decoded bytes may still be buffered)."""
+        if not self._eof:
+            self._pump(force=False)
+        return self._eof
+
+    def at_eof(self) -> bool:
+        """True once the codec's end was decoded and every decoded byte was read."""
+        return self.is_eof() and not self._buffer
+
+    def _pull_nowait(self) -> None:
+        self._pump(force=False)
+        if self._deferred is not None and not self._buffer:
+            self._raise_deferred()
+
+    def _raise_deferred(self) -> None:
+        error, self._deferred = self._deferred, None
+        assert error is not None
+        self.set_exception(error)
+
+    def _fail(self, error: BaseException) -> None:
+        if self._buffer:
+            self._deferred = error
+        else:
+            self.set_exception(error)
+
+    async def _fill(self, func: str, wanted: int = 0) -> None:
+        """Decode more from the source, waiting for its input if the decoder needs it.
+
+        Like the root's, returns when something changed and raises the layer's exception.
+        """
+        if self._waiter is not None:
+            raise RuntimeError(
+                f"{func}() called while another coroutine is already waiting for incoming data"
+            )
+        if self._deferred is not None:
+            self._raise_deferred()
+        if not self._pump():
+            source = self._source
+            marker = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                # The decoder needs more input than the source holds: ask for at least one
+                # byte more, without letting the source pause while it waits.
+                await source._fill(func, wanted=len(source._buffer) + 1)
+            except FramingError as error:
+                # The source's own decoder failed: this layer cannot go on either.
+                self._fail(error)
+            finally:
+                self._waiter = None
+                if marker.done() and not marker.cancelled():
+                    marker.exception()  # retrieved: set_exception raced with the source's wait
+            self._pump()
+        if self._exception is not None:
+            raise self._exception
+
+    def _pump(self, force: bool = True) -> bool:
+        """Decode what the source has buffered, up to ``limit`` bytes of output.
+
+        With ``force`` (a read is waiting for more), decode at least one step even if the
+        buffer already holds ``limit`` bytes. Returns True if anything changed that a waiting
+        read should look at: new output, the codec's end, or an exception.
+        """
+        if self._eof or self._exception is not None or self._deferred is not None:
+            return True
+        source = self._source
+        decoder = self._decoder
+        out = self._buffer
+        budget = self._limit
+        progressed = False
+        while force or len(out) < budget:
+            force = False
+            if source._exception is not None:
+                self._fail(source._exception)
+                return True
+            src = source._buffer
+            available = len(src)
+            # Decode up to the next HTTP chunk end in the source, to carry the mark over.
+            bound = src.next_chunk_end()
+            view_size = available if bound is None else min(bound, available)
+            at_eof = source._eof and view_size == available
+            before = out.produced
+            try:
+                with src.view() as whole:
+                    if view_size == available:
+                        consumed = (decoder.decode_eof if at_eof else decoder.decode)(
+                            whole, out, budget
+                        )
+                    else:
+                        with whole[:view_size] as view:
+                            consumed = decoder.decode(view, out, budget)
+            except FramingError as error:
+                if error.offset is not None:
+                    error.offset += self._base
+                self._fail(error)
+                return True
+            if consumed:
+                src.drop(consumed)
+                source._after_consume()
+                self._raw += consumed
+                if bound is not None and consumed == bound:
+                    out.mark_chunk_end()
+            if decoder.done:
+                self.feed_eof()
+                return True
+            if consumed or out.produced != before:
+                progressed = True
+                continue
+            if bound is not None and bound < available:
+                # The decoder needs bytes past the chunk end to make progress: let it have them.
+                src.drop_chunk_mark()
+                continue
+            if at_eof:
+                self._fail(
+                    TruncatedError(
+                        f"the source ended before the end of the {type(decoder).__name__} encoding",
+                        offset=self._base + self._raw,
+                    )
+                )
+                return True
+            break
+        return progressed
+
+
+def layer(source: StreamReader, *codecs: ByteCodec, limit: int | None = None) -> StreamReader:
+    """Stack ``codecs`` over ``source`` in order; return the outermost reader.
+
+    ``layer(root, Chunked(), Gzip())`` reads a chunked, gzipped HTTP body. With
+    :func:`framekit.codecs.compression.content_decoding`, ``layer(root, *codecs)`` undoes a
+    whole ``Content-Encoding`` header. ``limit`` (default: each source's limit) is every layer's
+    buffer limit and output budget per step.
+    """
+    reader = source
+    for codec in codecs:
+        reader = LayerReader(reader, codec, limit=reader._limit if limit is None else limit)
+    return reader

@@ -1,0 +1,215 @@
+"""Layered readers: the adapter's contract, with a toy codec (real codecs: tests/test_stacks.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from framekit import MalformedError, TruncatedError
+from framekit.layers import layer
+from framekit.reader import StreamReader
+from tests.toy_codecs import Hexchunks
+
+BODY = b"3abc5defgh2ij0"
+
+
+def root(*pieces: bytes, eof: bool = True, limit: int = 2**16) -> StreamReader:
+    reader = StreamReader(limit=limit)
+    for piece in pieces:
+        reader.feed_data(piece)
+    if eof:
+        reader.feed_eof()
+    return reader
+
+
+async def test_layer_reads_decoded_bytes() -> None:
+    assert await root(BODY).layer(Hexchunks()).read() == b"abcdefghij"
+
+
+async def test_layer_leaves_bytes_after_the_codec_end_in_the_source() -> None:
+    source = root(BODY + b"NEXT MESSAGE")
+    body = source.layer(Hexchunks())
+    assert await body.read() == b"abcdefghij"
+    assert body.at_eof()
+    assert await source.read() == b"NEXT MESSAGE"
+
+
+async def test_pipelined_bodies_read_one_after_the_other() -> None:
+    source = root(BODY + b"2xy0" + b"tail")
+    assert await source.layer(Hexchunks()).read() == b"abcdefghij"
+    assert await source.layer(Hexchunks()).read() == b"xy"
+    assert await source.read() == b"tail"
+
+
+async def test_layer_counts_raw_and_decoded_bytes() -> None:
+    source = root(BODY + b"rest")
+    body = source.layer(Hexchunks())
+    await body.read()
+    assert body.total_raw_bytes == len(BODY)
+    assert body.total_bytes == 10
+
+
+async def test_layer_waits_for_bytes_fed_later() -> None:
+    source = StreamReader()
+    body = source.layer(Hexchunks())
+    task = asyncio.ensure_future(body.readexactly(6))
+    for piece in (b"3a", b"bc", b"5de", b"fgh0"):
+        await asyncio.sleep(0)
+        assert not task.done()
+        source.feed_data(piece)
+    assert await task == b"abcdef"
+
+
+async def test_source_eof_before_codec_end_is_truncation() -> None:
+    body = root(b"3abc5de").layer(Hexchunks())
+    assert await body.read(3) == b"abc"
+    assert await body.read(2) == b"de"
+    with pytest.raises(TruncatedError):
+        await body.read(10)
+
+
+async def test_truncated_body_is_never_reported_complete() -> None:
+    body = root(b"3abc").layer(Hexchunks())
+    with pytest.raises(TruncatedError):
+        await body.read()
+
+
+async def test_codec_error_sets_layer_exception_and_source_stays_usable() -> None:
+    source = root(b"2abZrest")
+    body = source.layer(Hexchunks())
+    assert await body.read(2) == b"ab"
+    with pytest.raises(MalformedError) as info:
+        await body.read()
+    assert info.value.offset == 3
+    assert isinstance(body.exception(), MalformedError)
+    with pytest.raises(MalformedError):
+        await body.readline()
+    assert await source.read() == b"Zrest"
+
+
+async def test_error_offsets_count_in_the_source_stream() -> None:
+    source = root(b"header|2abZ")
+    assert await source.readuntil(b"|") == b"header|"
+    with pytest.raises(MalformedError) as info:
+        await source.layer(Hexchunks()).read()
+    assert info.value.offset == 10
+
+
+async def test_readchunk_reports_chunk_ends_of_the_codec() -> None:
+    body = root(BODY).layer(Hexchunks())
+    chunks = [c async for c in body.iter_chunks()]
+    assert chunks == [(b"abc", True), (b"defgh", True), (b"ij", True)]
+
+
+async def test_chunk_marks_pass_through_a_stacked_layer() -> None:
+    # The inner body is itself hexchunks-encoded: "3xyz0" in two outer chunks.
+    source = root(b"2" + b"3x" + b"3" + b"yz0" + b"0")
+    outer = source.layer(Hexchunks())
+    inner = outer.layer(Hexchunks())
+    chunks = [c async for c in inner.iter_chunks()]
+    assert b"".join(c for c, _ in chunks) == b"xyz"
+    assert chunks[-1][1] is True
+
+
+async def test_layer_output_per_step_is_bounded_by_its_limit() -> None:
+    encoder = Hexchunks().encoder()
+    wire = encoder.feed(b"x" * 1000) + encoder.finish()
+    source = root(wire)
+    body = source.layer(Hexchunks(), limit=64)
+    assert await body.read(1) == b"x"
+    assert body.buffered < 128
+    assert source.buffered > 0
+
+
+async def test_layer_readexactly_beyond_its_limit_completes() -> None:
+    encoder = Hexchunks().encoder()
+    wire = encoder.feed(b"y" * 1000) + encoder.finish()
+    body = root(wire).layer(Hexchunks(), limit=16)
+    assert await body.readexactly(1000) == b"y" * 1000
+
+
+async def test_stack_with_the_layer_function() -> None:
+    encoder = Hexchunks().encoder()
+    inner = encoder.feed(b"nested") + encoder.finish()
+    encoder = Hexchunks().encoder()
+    wire = encoder.feed(inner) + encoder.finish()
+    assert await layer(root(wire), Hexchunks(), Hexchunks()).read() == b"nested"
+
+
+async def test_unread_data_on_a_layer() -> None:
+    body = root(BODY).layer(Hexchunks())
+    first = await body.read(4)
+    body.unread_data(first)
+    assert await body.read() == b"abcdefghij"
+    assert body.total_bytes == 10
+
+
+async def test_layer_readline_and_iteration() -> None:
+    encoder = Hexchunks().encoder()
+    wire = encoder.feed(b"one\ntwo\nthree") + encoder.finish()
+    body = root(wire).layer(Hexchunks())
+    assert [line async for line in body] == [b"one\n", b"two\n", b"three"]
+
+
+async def test_layer_read_nowait_decodes_what_the_source_holds() -> None:
+    body = root(b"3abc", eof=False).layer(Hexchunks())
+    assert body.read_nowait() == b"abc"
+    assert not body.is_eof()
+
+
+async def test_source_exception_reaches_the_layer() -> None:
+    source = StreamReader()
+    body = source.layer(Hexchunks())
+    task = asyncio.ensure_future(body.read())
+    await asyncio.sleep(0)
+    source.set_exception(ConnectionResetError("reset"))
+    with pytest.raises(ConnectionResetError):
+        await task
+
+
+async def test_cancelled_layer_read_loses_nothing() -> None:
+    source = StreamReader()
+    body = source.layer(Hexchunks())
+    source.feed_data(b"5ab")
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(body.readexactly(5), 0.01)
+    source.feed_data(b"cde0")
+    source.feed_eof()
+    assert await body.read() == b"abcde"
+
+
+async def test_second_waiting_layer_read_is_a_runtime_error() -> None:
+    source = StreamReader()
+    body = source.layer(Hexchunks())
+    first = asyncio.ensure_future(body.read(1))
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError):
+        await body.read(1)
+    source.feed_data(b"1z0")
+    assert await first == b"z"
+
+
+async def test_backpressure_passes_through_a_layer() -> None:
+    class Flow:
+        paused = False
+
+        def pause_reading(self) -> None:
+            self.paused = True
+
+        def resume_reading(self) -> None:
+            self.paused = False
+
+    flow = Flow()
+    source = StreamReader(limit=32, flow=flow)
+    body = source.layer(Hexchunks(), limit=32)
+    encoder = Hexchunks().encoder()
+    source.feed_data(encoder.feed(b"z" * 300))
+    assert flow.paused
+    assert await body.read(10) == b"z" * 10
+    # The layer pulled only its budget: the source is still above its low-water mark.
+    assert flow.paused
+    total = 10
+    while total < 300:
+        total += len(await body.read(1000))
+    assert not flow.paused
