@@ -346,7 +346,11 @@ class ChunkedDecoder:
                 index = after
         ext_end = _EXTENSIONS.match(content, index).end()  # type: ignore[union-attr]
         if ext_end != len(content):
-            what = "invalid chunk extension" if ext_end > index else "junk after the chunk size"
+            what = (
+                "invalid chunk extension"
+                if ext_end > index or content[ext_end] in b"; \t"
+                else "junk after the chunk size"
+            )
             raise self._malformed_at(content, ext_end, pos, what)
         if bare_lf and (not lenient or ext_end > index):
             raise MalformedError(
@@ -397,7 +401,7 @@ class ChunkedDecoder:
                 raise MalformedError(
                     "trailer field line has no colon", offset=self._offset + pos + colon
                 )
-            if content[colon] != _COLON:
+            if content[colon] != _COLON or not colon:
                 if content[colon] in b" \t":
                     what = (
                         "whitespace before the colon of a trailer field"
