@@ -195,6 +195,9 @@ class ChunkedDecoder:
         # Two bytes of the chunk-size line's CRLF are allowed beyond max_line_length.
         window = self._max_line_length + 2
         keep = self._keep_extensions
+        max_chunk_size = self._max_chunk_size
+        mark_chunk_end = out.mark_chunk_end
+        simple_size_line = _SIMPLE_SIZE_LINE.match
         try:
             while True:
                 if state == _DATA:
@@ -211,7 +214,7 @@ class ChunkedDecoder:
                     remaining -= n
                     if remaining:
                         break
-                    out.mark_chunk_end()
+                    mark_chunk_end()
                     state = _DATA_END
                 if state == _DATA_END:
                     if end - pos >= 2 and data[pos] == _CR and data[pos + 1] == _LF_BYTE:
@@ -223,41 +226,63 @@ class ChunkedDecoder:
                         pos += skip
                     state = _SIZE
                 if state == _SIZE:
-                    match = (
-                        None if self._searched else _SIMPLE_SIZE_LINE.match(data, pos, pos + window)
-                    )
-                    if match is not None:
-                        size = int(match.group(1), 16)
-                        line_end = match.end()
-                        extensions: tuple[Extension, ...] = ()
-                    else:
-                        line_end = self._find_line(data, pos, end, window, "max_line_length")
-                        if line_end < 0:
+                    # One pass per chunk. When the whole chunk and its CRLF are in view (and
+                    # within budget) it is written and the loop goes straight on to the next
+                    # size line: for 64-byte chunks this is ~1.6x faster than going through
+                    # the _DATA and _DATA_END states (16 MiB body, benchmark in the commit).
+                    while True:
+                        match = (
+                            None if self._searched else simple_size_line(data, pos, pos + window)
+                        )
+                        if match is not None:
+                            size = int(match[1], 16)
+                            line_end = match.end()
+                            extensions: tuple[Extension, ...] = ()
+                        else:
+                            line_end = self._find_line(data, pos, end, window, "max_line_length")
+                            if line_end < 0:
+                                break
+                            size, extensions = self._parse_size_line(bytes(data[pos:line_end]), pos)
+                        if size > max_chunk_size:
+                            raise LimitExceededError(
+                                f"chunk size {size} is over max_chunk_size",
+                                limit=max_chunk_size,
+                                offset=self._offset + pos,
+                            )
+                        # Go's rule: line + CRLF after the data, less 16 + twice the data.
+                        excess += line_end - pos + 2 - 16 - 2 * size
+                        if excess < 0:
+                            excess = 0
+                        elif excess > self._max_overhead:
+                            raise LimitExceededError(
+                                "too much chunk framing for too little data (max_overhead)",
+                                limit=self._max_overhead,
+                                offset=self._offset + pos,
+                            )
+                        if keep:
+                            self.extensions.append(extensions)
+                        pos = line_end
+                        if not size:
+                            state = _TRAILER
                             break
-                        size, extensions = self._parse_size_line(bytes(data[pos:line_end]), pos)
-                    if size > self._max_chunk_size:
-                        raise LimitExceededError(
-                            f"chunk size {size} is over max_chunk_size",
-                            limit=self._max_chunk_size,
-                            offset=self._offset + pos,
-                        )
-                    excess += line_end - pos + 2 - 16 - 2 * size
-                    if excess < 0:
-                        excess = 0
-                    elif excess > self._max_overhead:
-                        raise LimitExceededError(
-                            "too much chunk framing for too little data (max_overhead)",
-                            limit=self._max_overhead,
-                            offset=self._offset + pos,
-                        )
-                    if keep:
-                        self.extensions.append(extensions)
-                    pos = line_end
-                    if size:
-                        remaining = size
-                        state = _DATA
+                        data_end = pos + size
+                        if (
+                            data_end + 2 > end
+                            or produced + size > budget
+                            or data[data_end] != _CR
+                            or data[data_end + 1] != _LF_BYTE
+                        ):
+                            remaining = size
+                            state = _DATA
+                            break
+                        write(data[pos:data_end])
+                        mark_chunk_end()
+                        produced += size
+                        pos = data_end + 2
+                    if state == _SIZE:
+                        break
+                    if state == _DATA:
                         continue
-                    state = _TRAILER
                 if state == _TRAILER:
                     while True:
                         line_end = self._find_line(
