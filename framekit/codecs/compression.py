@@ -123,12 +123,18 @@ def _import_extra(module: str, extra: str, coding: str) -> Any:
 _BACKEND_MODULES: dict[str, str] = {"isal": "isal.isal_zlib", "zlib-ng": "zlib_ng.zlib_ng"}
 
 
-def _zlib_module(backend: Backend) -> _ZlibModule:
-    """The zlib-compatible module for ``backend`` ("auto": isal, then zlib-ng, then zlib)."""
+def _zlib_module(backend: Backend, trailing_data: TrailingData = "error") -> _ZlibModule:
+    """The zlib-compatible module for ``backend``.
+
+    "auto" tries isal, then zlib-ng, then the standard library; isal only with
+    ``trailing_data="error"``: it may read a few bytes past the end of a stream into its bit
+    buffer, which the decoder then holds (see ``_carry``) instead of leaving in the source.
+    """
     if backend == "zlib":
         return cast(_ZlibModule, zlib)
     if backend == "auto":
-        for name in ("isal.isal_zlib", "zlib_ng.zlib_ng"):
+        names = ("isal.isal_zlib", "zlib_ng.zlib_ng")
+        for name in names if trailing_data == "error" else names[1:]:
             try:
                 return cast(_ZlibModule, importlib.import_module(name))
             except ImportError:
@@ -161,7 +167,15 @@ def _int_in(low: int, high: int) -> Callable[[object, attrs.Attribute[Any], obje
 
 
 _trailing_validator = attrs.validators.in_(("error", "leave"))
-_backend_validator = attrs.validators.in_(("auto", "zlib", "isal", "zlib-ng"))
+
+
+def _backend_validator(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    attrs.validators.in_(("auto", "zlib", "isal", "zlib-ng"))(instance, attribute, cast(str, value))
+    if value == "isal" and instance.trailing_data == "leave":
+        raise ValueError(
+            "'backend'='isal' cannot be used with trailing_data='leave': isal may read a few "
+            "bytes past the end of a stream, which must stay in the source"
+        )
 
 
 # -- errors shared by the decoders ------------------------------------------------------------
@@ -193,6 +207,7 @@ class _InflateDecoder:
     """A gzip (multi-member), zlib or raw deflate decoder over a zlib-compatible module."""
 
     __slots__ = (
+        "_carry",
         "_coding",
         "_decoded",
         "_done",
@@ -228,6 +243,7 @@ class _InflateDecoder:
         self._multi_member = multi_member
         self._inflater: _Inflater | None = None
         self._failure: FramingError | None = None
+        self._carry = b""
         self._done = False
         self._members = 0
         self._member_start = 0
@@ -273,6 +289,10 @@ class _InflateDecoder:
         if inflater.eof:
             # The stdlib leaves a stale unconsumed_tail at the end; unused_data is exact.
             consumed = len(data) - len(inflater.unused_data)
+            if consumed < 0:
+                # isal read bytes after the end in an earlier call: they come first next.
+                self._carry = inflater.unused_data[:-consumed]
+                consumed = 0
         else:
             consumed = len(data) - len(inflater.unconsumed_tail)
         self._offset += consumed
@@ -286,7 +306,7 @@ class _InflateDecoder:
             self._members += 1
             if not self._multi_member and self._trailing == "leave":
                 self._done = True
-            elif eof and consumed == size:
+            elif eof and consumed == size and not self._carry:
                 self._done = True  # nothing follows: finish in this step
         elif eof and not consumed and not chunk:
             raise self._fail(
@@ -307,8 +327,11 @@ class _InflateDecoder:
             raise self._failure
         if self._done:
             return None
+        carry = self._carry
+        if carry:
+            data = memoryview(carry + bytes(data[:2]))
         size = len(data)
-        offset = self._offset
+        offset = self._offset - len(carry)
         if self._members == 0:
             if size < 2 and eof:
                 raise self._fail(
@@ -340,8 +363,18 @@ class _InflateDecoder:
         return None
 
     def _start(self, wbits: int) -> _Inflater:
-        self._member_start = self._offset
+        carry = self._carry
+        self._member_start = self._offset - len(carry)
         inflater = self._module.decompressobj(wbits)
+        if carry:
+            # At most a bit buffer's worth: less than a gzip header, so no output yet.
+            self._carry = b""
+            try:
+                inflater.decompress(carry, 1)
+            except self._error as exc:
+                raise self._fail(
+                    MalformedError(f"corrupt gzip header ({exc})", offset=self._member_start)
+                ) from None
         self._inflater = inflater
         return inflater
 
@@ -383,7 +416,7 @@ class Gzip:
     def decoder(self) -> ByteDecoder:
         """A fresh gzip decoder for one stream."""
         return _InflateDecoder(
-            _zlib_module(self.backend),
+            _zlib_module(self.backend, self.trailing_data),
             _GZIP,
             "gzip",
             max_output_size=self.max_output_size,
@@ -413,7 +446,7 @@ class Deflate:
     def decoder(self) -> ByteDecoder:
         """A fresh zlib-or-raw deflate decoder for one stream."""
         return _InflateDecoder(
-            _zlib_module(self.backend),
+            _zlib_module(self.backend, self.trailing_data),
             _ZLIB_OR_RAW,
             "deflate",
             max_output_size=self.max_output_size,
@@ -437,7 +470,7 @@ class RawDeflate:
     def decoder(self) -> ByteDecoder:
         """A fresh raw deflate decoder for one stream."""
         return _InflateDecoder(
-            _zlib_module(self.backend),
+            _zlib_module(self.backend, self.trailing_data),
             _RAW,
             "raw deflate",
             max_output_size=self.max_output_size,
