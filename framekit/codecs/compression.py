@@ -1,0 +1,976 @@
+"""Decompressing byte codecs: gzip, deflate (zlib or raw), brotli and zstd.
+
+Each codec is an immutable configuration making decoders that keep the byte-decoder contract
+(see :mod:`framekit.codecs._base`): they consume compressed bytes from the source's view,
+write at most ``budget`` decoded bytes per call, and leave every byte after the end of the
+compressed stream in the source. Memory per step is bounded by the budget plus the library's
+own state (the deflate window, brotli's ring buffer, one zstd block of at most 128 KiB), so a
+1 GiB bomb read 64 KiB at a time never holds more than that; ``max_output_size`` stops it with
+:class:`~framekit.errors.LimitExceededError` before a byte past the cap is written.
+
+What the decoders decide, the same way for every format:
+
+- **Empty input is truncated.** Zero bytes at EOF are not a gzip member, a zlib stream, a
+  brotli stream or a zstd frame: :class:`~framekit.errors.TruncatedError`. (A body that may be
+  empty should not be labelled with a content coding.)
+- **A stream cut short** raises ``TruncatedError`` at EOF, at the offset where input ended.
+- **Corrupt data** raises :class:`~framekit.errors.MalformedError`. zlib and brotli do not say
+  where inside a stream they failed, so the offset is where the corrupt gzip member, zlib or
+  brotli stream, or zstd frame started; errors framekit finds itself (bad magic, a reserved
+  bit, bytes after the end) carry their exact offset. Either way the offset does not depend on
+  how the input was split into feeds.
+- **Bytes after the end**: ``trailing_data="error"`` (the default) fails on them, and the
+  decoder is done only at EOF; ``trailing_data="leave"`` stops at the end of the stream and
+  leaves them in the source (for a next message). Brotli can only ``"error"``: the library
+  does not say where a stream ended inside the bytes it was given.
+- Errors are fatal: a decoder that raised raises the same error on every later call.
+
+Gzip reads concatenated members by default (like Go's ``gzip.Reader.Multistream``). Deciding
+whether bytes after a member start another one takes the two magic bytes ``1f 8b`` only, and a
+first byte that is not ``1f`` fails (or stops) at once, so a live stream never stalls on a few
+stray bytes (async-compression #488).
+"""
+
+from __future__ import annotations
+
+import importlib
+import zlib
+from collections.abc import Callable
+from typing import Any, Literal, Protocol, TypeAlias, cast
+
+import attrs
+
+from framekit.codecs._base import ByteDecoder, ByteEncoder, Bytes, OutputSink
+from framekit.errors import (
+    FramingError,
+    LimitExceededError,
+    MalformedError,
+    TruncatedError,
+    UnsupportedEncodingError,
+)
+
+__all__ = [
+    "DEFAULT_MAX_CODINGS",
+    "DEFAULT_MAX_WINDOW_SIZE",
+    "Brotli",
+    "Deflate",
+    "Gzip",
+    "RawDeflate",
+    "Zstd",
+    "content_decoding",
+]
+
+Backend: TypeAlias = Literal["auto", "zlib", "isal", "zlib-ng"]
+TrailingData: TypeAlias = Literal["error", "leave"]
+DecompressionCodec: TypeAlias = "Gzip | Deflate | RawDeflate | Brotli | Zstd"
+
+#: zstd window a decoder accepts by default: 8 MiB, what RFC 9659 asks HTTP decoders to support.
+DEFAULT_MAX_WINDOW_SIZE = 8 * 1024 * 1024
+#: Stacked content codings ``content_decoding`` accepts by default (urllib3 CVE-2025-66418).
+DEFAULT_MAX_CODINGS = 5
+
+# Compressed bytes handed to the library per call. The stdlib copies the input it did not use
+# (``unconsumed_tail``) on every call, so a bounded slice keeps that copy small whatever the
+# source holds; 64 KiB costs less than inflating one 64 KiB budget.
+_INPUT_SLICE = 64 * 1024
+
+
+# -- library shapes (typed locally: brotli has no stubs, and every extra is optional) --------
+
+
+class _Inflater(Protocol):
+    @property
+    def unconsumed_tail(self) -> bytes: ...
+    @property
+    def unused_data(self) -> bytes: ...
+    @property
+    def eof(self) -> bool: ...
+    def decompress(self, data: Bytes, max_length: int = ...) -> bytes: ...
+
+
+class _ZlibModule(Protocol):
+    error: type[Exception]
+
+    def decompressobj(self, wbits: int = ...) -> _Inflater: ...
+
+
+class _BrotliDecompressor(Protocol):
+    def process(self, data: Bytes, output_buffer_limit: int = ...) -> bytes: ...
+    def can_accept_more_data(self) -> bool: ...
+    def is_finished(self) -> bool: ...
+
+
+class _ZstdDecompressObj(Protocol):
+    @property
+    def eof(self) -> bool: ...
+    def decompress(self, data: Bytes) -> bytes: ...
+
+
+class _ZstdDecompressor(Protocol):
+    def decompressobj(self) -> _ZstdDecompressObj: ...
+
+
+def _import_extra(module: str, extra: str, coding: str) -> Any:
+    """Import an optional library, or fail naming the extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UnsupportedEncodingError(
+            f"{coding} needs the {module} package: pip install framekit[{extra}]"
+        ) from None
+
+
+_BACKEND_MODULES: dict[str, str] = {"isal": "isal.isal_zlib", "zlib-ng": "zlib_ng.zlib_ng"}
+
+
+def _zlib_module(backend: Backend, trailing_data: TrailingData = "error") -> _ZlibModule:
+    """The zlib-compatible module for ``backend``.
+
+    "auto" tries isal, then zlib-ng, then the standard library; isal only with
+    ``trailing_data="error"``: it may read a few bytes past the end of a stream into its bit
+    buffer, which the decoder then holds (see ``_carry``) instead of leaving in the source.
+    """
+    if backend == "zlib":
+        return cast(_ZlibModule, zlib)
+    if backend == "auto":
+        names = ("isal.isal_zlib", "zlib_ng.zlib_ng")
+        for name in names if trailing_data == "error" else names[1:]:
+            try:
+                return cast(_ZlibModule, importlib.import_module(name))
+            except ImportError:
+                pass
+        return cast(_ZlibModule, zlib)
+    try:
+        return cast(_ZlibModule, importlib.import_module(_BACKEND_MODULES[backend]))
+    except ImportError:
+        raise UnsupportedEncodingError(
+            f"backend={backend!r} needs the {backend} package (python-isal or zlib-ng)"
+        ) from None
+
+
+# -- option validators --------------------------------------------------------------------
+
+
+def _optional_size(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{attribute.name!r} must be None or an int >= 0, got {value!r}")
+
+
+def _int_in(low: int, high: int) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValueError(f"{attribute.name!r} must be an int in [{low}, {high}], got {value!r}")
+
+    return check
+
+
+_trailing_validator = attrs.validators.in_(("error", "leave"))
+
+
+def _backend_validator(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    attrs.validators.in_(("auto", "zlib", "isal", "zlib-ng"))(instance, attribute, cast(str, value))
+    if value == "isal" and instance.trailing_data == "leave":
+        raise ValueError(
+            "'backend'='isal' cannot be used with trailing_data='leave': isal may read a few "
+            "bytes past the end of a stream, which must stay in the source"
+        )
+
+
+# -- errors shared by the decoders ------------------------------------------------------------
+
+
+def _over_cap(coding: str, cap: int, offset: int) -> LimitExceededError:
+    return LimitExceededError(
+        f"decoded {coding} output exceeds max_output_size={cap}", limit=cap, offset=offset
+    )
+
+
+def _trailing(coding: str, offset: int) -> MalformedError:
+    return MalformedError(
+        f"data after the end of the {coding} stream (trailing_data='error')", offset=offset
+    )
+
+
+# -- deflate family: gzip, zlib, raw deflate --------------------------------------------------
+
+_GZIP, _ZLIB, _RAW, _ZLIB_OR_RAW = 31, 15, -15, 0
+
+
+def _is_zlib_header(cmf: int, flg: int) -> bool:
+    """RFC 1950: method 8, window <= 32 KiB, and the header checksum."""
+    return cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf * 256 + flg) % 31 == 0
+
+
+class _InflateDecoder:
+    """A gzip (multi-member), zlib or raw deflate decoder over a zlib-compatible module."""
+
+    __slots__ = (
+        "_carry",
+        "_coding",
+        "_decoded",
+        "_done",
+        "_error",
+        "_failure",
+        "_inflater",
+        "_max_output_size",
+        "_member_start",
+        "_members",
+        "_module",
+        "_multi_member",
+        "_offset",
+        "_trailing",
+        "_wbits",
+    )
+
+    def __init__(
+        self,
+        module: _ZlibModule,
+        wbits: int,
+        coding: str,
+        *,
+        max_output_size: int | None,
+        trailing_data: TrailingData,
+        multi_member: bool = False,
+    ) -> None:
+        self._module = module
+        self._error = module.error
+        self._wbits = wbits
+        self._coding = coding
+        self._max_output_size = max_output_size
+        self._trailing = trailing_data
+        self._multi_member = multi_member
+        self._inflater: _Inflater | None = None
+        self._failure: FramingError | None = None
+        self._carry = b""
+        self._done = False
+        self._members = 0
+        self._member_start = 0
+        #: Compressed bytes consumed so far; decoded bytes produced so far.
+        self._offset = 0
+        self._decoded = 0
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        return self._decode(data, out, budget, False)
+
+    def decode_eof(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        return self._decode(data, out, budget, True)
+
+    def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
+        inflater = self._inflater
+        if inflater is None:
+            inflater = self._begin(data, eof)
+            if inflater is None:
+                return 0
+        if budget <= 0:
+            raise ValueError(f"budget must be > 0, got {budget}")
+        limit = budget
+        cap = self._max_output_size
+        if cap is not None and cap - self._decoded < limit:
+            limit = cap - self._decoded + 1  # one byte more than the room left shows excess
+        size = len(data)
+        if size > _INPUT_SLICE:
+            data = data[:_INPUT_SLICE]
+        try:
+            chunk = inflater.decompress(data, limit)
+        except self._error as exc:
+            raise self._fail(
+                MalformedError(
+                    f"corrupt {self._coding} data ({exc})"
+                    + (" in the member starting here" if self._wbits == _GZIP else ""),
+                    offset=self._member_start,
+                )
+            ) from None
+        if inflater.eof:
+            # The stdlib leaves a stale unconsumed_tail at the end; unused_data is exact.
+            consumed = len(data) - len(inflater.unused_data)
+            if consumed < 0:
+                # isal read bytes after the end in an earlier call: they come first next.
+                self._carry = inflater.unused_data[:-consumed]
+                consumed = 0
+        else:
+            consumed = len(data) - len(inflater.unconsumed_tail)
+        self._offset += consumed
+        if chunk:
+            self._decoded += len(chunk)
+            if cap is not None and self._decoded > cap:
+                raise self._fail(_over_cap(self._coding, cap, self._offset))
+            out.write(chunk)
+        if inflater.eof:
+            self._inflater = None
+            self._members += 1
+            if not self._multi_member and self._trailing == "leave":
+                self._done = True
+            elif eof and consumed == size and not self._carry:
+                self._done = True  # nothing follows: finish in this step
+        elif eof and not consumed and not chunk:
+            raise self._fail(
+                TruncatedError(
+                    f"{self._coding} stream ends before its end", offset=self._offset + len(data)
+                )
+            )
+        return consumed
+
+    def _fail(self, error: FramingError) -> FramingError:
+        self._failure = error
+        self._inflater = None
+        return error
+
+    def _begin(self, data: memoryview, eof: bool) -> _Inflater | None:
+        """Start the first stream or the next member, or finish; None when nothing to do."""
+        if self._failure is not None:
+            raise self._failure
+        if self._done:
+            return None
+        carry = self._carry
+        if carry:
+            data = memoryview(carry + bytes(data[:2]))
+        size = len(data)
+        offset = self._offset - len(carry)
+        if self._members == 0:
+            if size < 2 and eof:
+                raise self._fail(
+                    TruncatedError(
+                        f"{self._coding} stream ends before its end", offset=offset + size
+                    )
+                )
+            wbits = self._wbits
+            if wbits == _ZLIB_OR_RAW:
+                if size < 2:
+                    return None
+                wbits = _ZLIB if _is_zlib_header(data[0], data[1]) else _RAW
+            elif size == 0:
+                return None
+            return self._start(wbits)
+        # After a stream (or member): another member, the end, or trailing data.
+        if size == 0:
+            if eof:
+                self._done = True
+            return None
+        if self._multi_member and data[0] == 0x1F:
+            if size >= 2 and data[1] == 0x8B:
+                return self._start(self._wbits)
+            if size == 1 and not eof:
+                return None  # the next byte decides
+        if self._trailing == "error":
+            raise self._fail(_trailing(self._coding, offset))
+        self._done = True
+        return None
+
+    def _start(self, wbits: int) -> _Inflater:
+        carry = self._carry
+        self._member_start = self._offset - len(carry)
+        inflater = self._module.decompressobj(wbits)
+        if carry:
+            # At most a bit buffer's worth: less than a gzip header, so no output yet.
+            self._carry = b""
+            try:
+                inflater.decompress(carry, 1)
+            except self._error as exc:
+                raise self._fail(
+                    MalformedError(f"corrupt gzip header ({exc})", offset=self._member_start)
+                ) from None
+        self._inflater = inflater
+        return inflater
+
+
+class _ZlibEncoder:
+    """zlib's compressobj as a ByteEncoder (gzip, zlib or raw deflate by ``wbits``)."""
+
+    __slots__ = ("_compressor",)
+
+    def __init__(self, wbits: int, level: int) -> None:
+        self._compressor = zlib.compressobj(level, zlib.DEFLATED, wbits)
+
+    def feed(self, data: Bytes) -> bytes:
+        return self._compressor.compress(data)
+
+    def finish(self) -> bytes:
+        return self._compressor.flush()
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Gzip:
+    """gzip (RFC 1952): concatenated members by default, each member's CRC and size checked.
+
+    ``multi_member=False`` reads one member only. ``trailing_data`` says what bytes after the
+    last member (bytes that do not start with the gzip magic ``1f 8b``) mean: ``"error"``
+    (MalformedError at their offset) or ``"leave"`` (the decoder is done at the end of the
+    last member and they stay in the source). With ``multi_member=False, trailing_data="leave"``
+    the decoder is done at the end of the first member, without waiting for more input.
+    ``backend`` picks the inflate implementation: python-isal or zlib-ng when installed
+    ("auto"), else the standard library. ``level`` (0-9) is the encoder's.
+    """
+
+    max_output_size: int | None = attrs.field(default=None, validator=_optional_size)
+    multi_member: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    trailing_data: TrailingData = attrs.field(default="error", validator=_trailing_validator)
+    backend: Backend = attrs.field(default="auto", validator=_backend_validator)
+    level: int = attrs.field(default=6, validator=_int_in(0, 9))
+
+    def decoder(self) -> ByteDecoder:
+        """A fresh gzip decoder for one stream."""
+        return _InflateDecoder(
+            _zlib_module(self.backend, self.trailing_data),
+            _GZIP,
+            "gzip",
+            max_output_size=self.max_output_size,
+            trailing_data=self.trailing_data,
+            multi_member=self.multi_member,
+        )
+
+    def encoder(self) -> ByteEncoder:
+        """A fresh encoder writing one gzip member."""
+        return _ZlibEncoder(_GZIP, self.level)
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Deflate:
+    """HTTP "deflate": a zlib stream (RFC 1950), or raw deflate (RFC 1951) as some servers send.
+
+    The decoder reads a zlib stream when its first two bytes are a valid zlib header (method
+    8, window at most 32 KiB, header checksum), and raw deflate otherwise; it decides once two
+    bytes are available. The encoder writes a zlib stream. Options as for :class:`Gzip`.
+    """
+
+    max_output_size: int | None = attrs.field(default=None, validator=_optional_size)
+    trailing_data: TrailingData = attrs.field(default="error", validator=_trailing_validator)
+    backend: Backend = attrs.field(default="auto", validator=_backend_validator)
+    level: int = attrs.field(default=6, validator=_int_in(0, 9))
+
+    def decoder(self) -> ByteDecoder:
+        """A fresh zlib-or-raw deflate decoder for one stream."""
+        return _InflateDecoder(
+            _zlib_module(self.backend, self.trailing_data),
+            _ZLIB_OR_RAW,
+            "deflate",
+            max_output_size=self.max_output_size,
+            trailing_data=self.trailing_data,
+        )
+
+    def encoder(self) -> ByteEncoder:
+        """A fresh encoder writing one zlib stream."""
+        return _ZlibEncoder(_ZLIB, self.level)
+
+
+@attrs.define(frozen=True, kw_only=True)
+class RawDeflate:
+    """Raw deflate (RFC 1951), without header or checksum. Options as for :class:`Gzip`."""
+
+    max_output_size: int | None = attrs.field(default=None, validator=_optional_size)
+    trailing_data: TrailingData = attrs.field(default="error", validator=_trailing_validator)
+    backend: Backend = attrs.field(default="auto", validator=_backend_validator)
+    level: int = attrs.field(default=6, validator=_int_in(0, 9))
+
+    def decoder(self) -> ByteDecoder:
+        """A fresh raw deflate decoder for one stream."""
+        return _InflateDecoder(
+            _zlib_module(self.backend, self.trailing_data),
+            _RAW,
+            "raw deflate",
+            max_output_size=self.max_output_size,
+            trailing_data=self.trailing_data,
+        )
+
+    def encoder(self) -> ByteEncoder:
+        """A fresh encoder writing one raw deflate stream."""
+        return _ZlibEncoder(_RAW, self.level)
+
+
+# -- brotli -----------------------------------------------------------------------------------
+
+
+class _BrotliDecoder:
+    """A brotli decoder; output beyond the budget waits in ``_pending``."""
+
+    __slots__ = (
+        "_decoded",
+        "_decompressor",
+        "_done",
+        "_error",
+        "_failure",
+        "_max_output_size",
+        "_offset",
+        "_pending",
+    )
+
+    def __init__(self, module: Any, max_output_size: int | None) -> None:
+        self._decompressor = cast(_BrotliDecompressor, module.Decompressor())
+        self._error = cast(type[Exception], module.error)
+        self._max_output_size = max_output_size
+        self._pending = memoryview(b"")
+        self._failure: FramingError | None = None
+        self._done = False
+        self._offset = 0
+        self._decoded = 0
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        return self._decode(data, out, budget, False)
+
+    def decode_eof(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        return self._decode(data, out, budget, True)
+
+    def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
+        if self._failure is not None:
+            raise self._failure
+        if self._done:
+            return 0
+        if budget <= 0:
+            raise ValueError(f"budget must be > 0, got {budget}")
+        pending = self._pending
+        if pending:
+            out.write(pending[:budget])
+            self._pending = pending[budget:]
+            return 0
+        decompressor = self._decompressor
+        if decompressor.is_finished():
+            if data:
+                # Same offset as when the library meets those bytes in the stream's last feed.
+                raise self._fail(_corrupt_brotli("data after its end", 0))
+            if eof:
+                self._done = True
+            return 0
+        limit = budget
+        cap = self._max_output_size
+        if cap is not None and cap - self._decoded < limit:
+            limit = cap - self._decoded + 1
+        consumed = 0
+        try:
+            if data and decompressor.can_accept_more_data():
+                piece = data[:_INPUT_SLICE]
+                chunk = decompressor.process(piece, output_buffer_limit=limit)
+                consumed = len(piece)
+            else:
+                # Output the library still holds (it may hold some while it accepts input).
+                chunk = decompressor.process(b"", output_buffer_limit=limit)
+        except self._error as exc:
+            raise self._fail(_corrupt_brotli(str(exc), 0)) from None
+        if not chunk and not consumed:
+            if eof and not decompressor.is_finished():
+                raise self._fail(
+                    TruncatedError("brotli stream ends before its end", offset=self._offset)
+                )
+            if not eof or not decompressor.is_finished():
+                return 0
+        self._offset += consumed
+        if chunk:
+            self._decoded += len(chunk)
+            if cap is not None and self._decoded > cap:
+                raise self._fail(_over_cap("brotli", cap, self._offset))
+            # The library may return more than its limit: the rest waits for the next call.
+            if len(chunk) > budget:
+                self._pending = memoryview(chunk)[budget:]
+                out.write(memoryview(chunk)[:budget])
+            else:
+                out.write(chunk)
+        return consumed
+
+    def _fail(self, error: FramingError) -> FramingError:
+        self._failure = error
+        return error
+
+
+def _corrupt_brotli(reason: str, offset: int) -> MalformedError:
+    return MalformedError(f"corrupt brotli stream, or data after its end ({reason})", offset=offset)
+
+
+class _BrotliEncoder:
+    __slots__ = ("_compressor",)
+
+    def __init__(self, module: Any, quality: int) -> None:
+        self._compressor = module.Compressor(quality=quality)
+
+    def feed(self, data: Bytes) -> bytes:
+        return cast(bytes, self._compressor.process(data))
+
+    def finish(self) -> bytes:
+        return cast(bytes, self._compressor.finish())
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Brotli:
+    """brotli (RFC 7932); needs the ``brotli`` package (``pip install framekit[brotli]``).
+
+    Bytes after the end of the stream are always an error: the library does not say where the
+    stream ended. ``quality`` (0-11) is the encoder's. Constructing it without the package
+    raises UnsupportedEncodingError naming the extra.
+    """
+
+    max_output_size: int | None = attrs.field(default=None, validator=_optional_size)
+    quality: int = attrs.field(default=4, validator=_int_in(0, 11))
+
+    def __attrs_post_init__(self) -> None:
+        _import_extra("brotli", "brotli", "brotli decoding")
+
+    def decoder(self) -> ByteDecoder:
+        """A fresh brotli decoder for one stream."""
+        return _BrotliDecoder(
+            _import_extra("brotli", "brotli", "brotli decoding"), self.max_output_size
+        )
+
+    def encoder(self) -> ByteEncoder:
+        """A fresh encoder writing one brotli stream."""
+        return _BrotliEncoder(_import_extra("brotli", "brotli", "brotli encoding"), self.quality)
+
+
+# -- zstd -------------------------------------------------------------------------------------
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_SKIPPABLE_MAGIC_TAIL = b"\x2a\x4d\x18"  # magic 0x184D2A50-0x184D2A5F, little endian
+_ZSTD_BLOCK_MAX = 128 * 1024
+
+# What the zstd decoder expects next.
+_FRAME, _HEADER, _BLOCK_HEADER, _BLOCK, _CHECKSUM, _SKIP = range(6)
+
+
+def _zstd_window(header: memoryview) -> tuple[int, int]:
+    """(window size, header length) of a frame header; raise MalformedError on reserved bits.
+
+    RFC 8878 3.1.1.1: descriptor byte, optional window byte, dictionary ID, content size.
+    """
+    descriptor = header[4]
+    single_segment = descriptor >> 5 & 1
+    size_flag = descriptor >> 6
+    content_size_length = (1 if single_segment else 0, 2, 4, 8)[size_flag]
+    dict_id_length = (0, 1, 2, 4)[descriptor & 3]
+    length = 5 + (0 if single_segment else 1) + dict_id_length + content_size_length
+    if len(header) < length:
+        return -1, length
+    if single_segment:
+        start = 5 + dict_id_length
+        window = int.from_bytes(header[start : start + content_size_length], "little")
+        if content_size_length == 2:
+            window += 256
+    else:
+        exponent, mantissa = header[5] >> 3, header[5] & 7
+        base = 1 << (10 + exponent)
+        window = base + (base >> 3) * mantissa
+    return window, length
+
+
+class _ZstdDecoder:
+    """A zstd decoder that walks frames and blocks itself.
+
+    It hands the library one block at a time (at most 128 KiB of output each), so output per
+    step stays bounded, and it knows exactly where each frame ends: skippable frames are
+    skipped, frames are read until EOF, and nothing after the last frame is consumed.
+    """
+
+    __slots__ = (
+        "_checksum",
+        "_dctx",
+        "_decoded",
+        "_decompressor",
+        "_done",
+        "_failure",
+        "_frame_start",
+        "_frames",
+        "_last_block",
+        "_max_output_size",
+        "_max_window_size",
+        "_offset",
+        "_pending",
+        "_remaining",
+        "_state",
+        "_trailing",
+        "_zstd_error",
+    )
+
+    def __init__(
+        self,
+        module: Any,
+        *,
+        max_output_size: int | None,
+        max_window_size: int,
+        trailing_data: TrailingData,
+    ) -> None:
+        self._dctx = cast(
+            _ZstdDecompressor, module.ZstdDecompressor(max_window_size=max_window_size)
+        )
+        self._zstd_error = cast(type[Exception], module.ZstdError)
+        self._max_output_size = max_output_size
+        self._max_window_size = max_window_size
+        self._trailing = trailing_data
+        self._decompressor: _ZstdDecompressObj | None = None
+        self._pending = memoryview(b"")
+        self._failure: FramingError | None = None
+        self._done = False
+        self._state = _FRAME
+        self._frames = 0
+        self._frame_start = 0
+        self._remaining = 0
+        self._last_block = False
+        self._checksum = False
+        self._offset = 0
+        self._decoded = 0
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        return self._decode(data, out, budget, False)
+
+    def decode_eof(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        return self._decode(data, out, budget, True)
+
+    def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
+        if self._failure is not None:
+            raise self._failure
+        if budget <= 0:
+            raise ValueError(f"budget must be > 0, got {budget}")
+        start = 0  # bytes of data consumed in this call
+        size = len(data)
+        room = budget
+        while not self._done:
+            pending = self._pending
+            if pending:
+                n = min(room, len(pending))
+                out.write(pending[:n])
+                self._pending = pending[n:]
+                room -= n
+                if not room:
+                    return start  # the budget is spent, not the input
+                continue
+            state = self._state
+            available = size - start
+            if state in (_BLOCK, _CHECKSUM):
+                n = min(self._remaining, available)
+                if n == 0:
+                    break
+                self._feed(data[start : start + n])
+                start += n
+                self._offset += n
+                self._remaining -= n
+                if self._remaining == 0:
+                    self._end_block()
+            elif state == _BLOCK_HEADER:
+                if available < 3:
+                    break
+                header = int.from_bytes(data[start : start + 3], "little")
+                last, kind, block_size = header & 1, header >> 1 & 3, header >> 3
+                if kind == 3 or block_size > _ZSTD_BLOCK_MAX:
+                    raise self._fail(
+                        MalformedError("corrupt zstd block header", offset=self._offset)
+                    )
+                self._feed(data[start : start + 3])
+                start += 3
+                self._offset += 3
+                self._last_block = bool(last)
+                self._remaining = 1 if kind == 1 else block_size
+                self._state = _BLOCK
+                if self._remaining == 0:
+                    self._end_block()
+            elif state == _SKIP:
+                n = min(self._remaining, available)
+                if n == 0:
+                    break
+                start += n
+                self._offset += n
+                self._remaining -= n
+                if self._remaining == 0:
+                    self._state = _FRAME
+            elif state == _HEADER:
+                if available < 6:
+                    break
+                window, length = _zstd_window(data[start : start + min(available, 18)])
+                if window < 0:
+                    break
+                if window > self._max_window_size:
+                    raise self._fail(
+                        LimitExceededError(
+                            f"zstd frame needs a {window}-byte window, over max_window_size="
+                            f"{self._max_window_size}",
+                            limit=self._max_window_size,
+                            offset=self._frame_start,
+                        )
+                    )
+                if data[start + 4] & 0x08:
+                    raise self._fail(
+                        MalformedError("zstd frame header reserved bit set", offset=self._offset)
+                    )
+                self._checksum = bool(data[start + 4] & 0x04)
+                self._decompressor = self._dctx.decompressobj()
+                self._feed(data[start : start + length])
+                start += length
+                self._offset += length
+                self._state = _BLOCK_HEADER
+            elif not self._next_frame(data[start : start + 8], eof):
+                break
+        self._check_eof(eof, size - start)
+        return start
+
+    def _next_frame(self, head: memoryview, eof: bool) -> bool:
+        """At a frame boundary: start a frame, skip one, or end; False when waiting."""
+        n = len(head)
+        if n == 0:
+            if eof and self._frames:
+                self._done = True
+            return False
+        magic = bytes(head[:4])
+        is_frame = _ZSTD_MAGIC.startswith(magic)
+        is_skippable = magic[0] >> 4 == 5 and _SKIPPABLE_MAGIC_TAIL.startswith(magic[1:])
+        if not (is_frame or is_skippable) or (n < 4 and eof):
+            if not self._frames:
+                if n < 4 and eof:
+                    return False  # truncated: reported by _check_eof
+                raise self._fail(MalformedError("not a zstd frame", offset=self._offset))
+            if self._trailing == "error":
+                raise self._fail(_trailing("zstd", self._offset))
+            self._done = True
+            return False
+        self._frame_start = self._offset
+        if is_frame:
+            if n < 4:
+                return False
+            self._state = _HEADER
+            return True
+        if n < 8:
+            return False
+        self._remaining = 8 + int.from_bytes(head[4:8], "little")
+        self._frames += 1
+        self._state = _SKIP
+        return True
+
+    def _end_block(self) -> None:
+        if not self._last_block:
+            self._state = _BLOCK_HEADER
+        elif self._checksum and self._state == _BLOCK:
+            self._state = _CHECKSUM
+            self._remaining = 4
+        else:
+            decompressor = self._decompressor
+            if decompressor is None or not decompressor.eof:
+                raise self._fail(
+                    MalformedError("corrupt zstd frame: no end", offset=self._frame_start)
+                )
+            self._decompressor = None
+            self._frames += 1
+            self._state = _FRAME
+
+    def _feed(self, piece: memoryview) -> None:
+        decompressor = self._decompressor
+        assert decompressor is not None
+        try:
+            chunk = decompressor.decompress(piece)
+        except self._zstd_error as exc:
+            raise self._fail(
+                MalformedError(f"corrupt zstd frame ({exc})", offset=self._frame_start)
+            ) from None
+        if chunk:
+            self._decoded += len(chunk)
+            cap = self._max_output_size
+            if cap is not None and self._decoded > cap:
+                raise self._fail(_over_cap("zstd", cap, self._offset + len(piece)))
+            self._pending = memoryview(chunk)
+
+    def _check_eof(self, eof: bool, left: int) -> None:
+        if eof and not self._done and not self._pending and self._failure is None:
+            if self._state == _FRAME and self._frames and left == 0:
+                self._done = True
+                return
+            raise self._fail(
+                TruncatedError("zstd stream ends before its end", offset=self._offset + left)
+            )
+
+    def _fail(self, error: FramingError) -> FramingError:
+        self._failure = error
+        return error
+
+
+class _ZstdEncoder:
+    __slots__ = ("_compressor",)
+
+    def __init__(self, module: Any, level: int) -> None:
+        self._compressor = module.ZstdCompressor(level=level).compressobj()
+
+    def feed(self, data: Bytes) -> bytes:
+        return cast(bytes, self._compressor.compress(data))
+
+    def finish(self) -> bytes:
+        return cast(bytes, self._compressor.flush())
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Zstd:
+    """zstd (RFC 8878); needs the ``zstandard`` package (``pip install framekit[zstd]``).
+
+    Reads every frame until EOF and skips skippable frames. A frame whose window is larger
+    than ``max_window_size`` (default 8 MiB, as RFC 9659 asks of HTTP) is refused with
+    LimitExceededError before anything is allocated for it. ``trailing_data`` as for
+    :class:`Gzip`; ``level`` is the encoder's (levels above 19 may need a larger window).
+    """
+
+    max_output_size: int | None = attrs.field(default=None, validator=_optional_size)
+    max_window_size: int = attrs.field(
+        default=DEFAULT_MAX_WINDOW_SIZE, validator=_int_in(1 << 10, 1 << 31)
+    )
+    trailing_data: TrailingData = attrs.field(default="error", validator=_trailing_validator)
+    level: int = attrs.field(default=3, validator=_int_in(-(1 << 17), 22))
+
+    def __attrs_post_init__(self) -> None:
+        _import_extra("zstandard", "zstd", "zstd decoding")
+
+    def decoder(self) -> ByteDecoder:
+        """A fresh zstd decoder for one stream."""
+        return _ZstdDecoder(
+            _import_extra("zstandard", "zstd", "zstd decoding"),
+            max_output_size=self.max_output_size,
+            max_window_size=self.max_window_size,
+            trailing_data=self.trailing_data,
+        )
+
+    def encoder(self) -> ByteEncoder:
+        """A fresh encoder writing one zstd frame."""
+        return _ZstdEncoder(_import_extra("zstandard", "zstd", "zstd encoding"), self.level)
+
+
+# -- Content-Encoding -------------------------------------------------------------------------
+
+
+def content_decoding(
+    header: str,
+    *,
+    max_codings: int = DEFAULT_MAX_CODINGS,
+    max_output_size: int | None = None,
+    max_window_size: int = DEFAULT_MAX_WINDOW_SIZE,
+    backend: Backend = "auto",
+) -> list[DecompressionCodec]:
+    """The codecs that decode a body with this Content-Encoding, in decoding order.
+
+    Codings are applied in the header's order, so they are undone in reverse. ``identity`` is
+    skipped; ``gzip``/``x-gzip``, ``deflate``, ``br`` and ``zstd`` are known (case-insensitive,
+    whitespace around items ignored). ``max_output_size`` caps the final decoded output: it is
+    set on the last codec of the list. Raises UnsupportedEncodingError naming an unknown coding
+    (or a missing extra), and LimitExceededError when more than ``max_codings`` are stacked.
+    """
+    names = [item.strip(" \t").lower() for item in header.split(",")]
+    names = [name for name in names if name and name != "identity"]
+    if len(names) > max_codings:
+        raise LimitExceededError(
+            f"{len(names)} stacked content codings, over max_codings={max_codings}",
+            limit=max_codings,
+        )
+    codecs: list[DecompressionCodec] = []
+    for position, name in enumerate(reversed(names)):
+        cap = max_output_size if position == len(names) - 1 else None
+        if name in ("gzip", "x-gzip"):
+            codecs.append(Gzip(max_output_size=cap, backend=backend))
+        elif name == "deflate":
+            codecs.append(Deflate(max_output_size=cap, backend=backend))
+        elif name == "br":
+            codecs.append(Brotli(max_output_size=cap))
+        elif name == "zstd":
+            codecs.append(Zstd(max_output_size=cap, max_window_size=max_window_size))
+        else:
+            raise UnsupportedEncodingError(f"unsupported content coding {name!r}")
+    return codecs
