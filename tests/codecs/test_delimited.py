@@ -185,7 +185,7 @@ def test_one_megabyte_frame_fed_a_byte_at_a_time_is_linear() -> None:
     buffer += b"--END--"
     assert decoder.decode(memoryview(buffer), frames) == size + 7
     assert frames == [b"x" * size]
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 30  # quadratic would take hours
 
 
 def test_many_frames_with_a_rare_delimiter_stay_linear() -> None:

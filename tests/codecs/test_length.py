@@ -330,4 +330,4 @@ def test_one_megabyte_frame_fed_a_byte_at_a_time_is_linear() -> None:
     buffer.append(wire[-1])
     assert decoder.decode(memoryview(buffer), frames) == len(wire)
     assert frames == [b"x" * size]
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 30  # quadratic would take hours

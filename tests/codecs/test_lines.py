@@ -326,4 +326,4 @@ def test_one_megabyte_line_fed_a_byte_at_a_time_is_linear() -> None:
         buffer += b"\r\n"
         assert decoder.decode(memoryview(buffer), frames) == size + 2
         assert frames == [b"x" * size]
-        assert time.perf_counter() - started < 5
+        assert time.perf_counter() - started < 30  # quadratic would take hours
