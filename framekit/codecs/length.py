@@ -1,0 +1,418 @@
+"""Length-prefixed framing: a header carries the length of what follows.
+
+:class:`LengthPrefixed` covers Netty's ``LengthFieldBasedFrameDecoder`` and
+``LengthFieldPrepender`` and tokio's ``LengthDelimitedCodec``: a length field of 1 to 8 bytes
+(or a protobuf/LEB128 unsigned varint), optionally after some header bytes, optionally
+adjusted, with the header stripped or kept.
+
+How a frame is read. The *header* is ``length_field_offset`` bytes, then the length field
+(``H = length_field_offset + length_field_length`` bytes in all). The bytes after the header
+number ``value + length_adjustment``, less ``H`` when ``length_includes_header`` is True. The
+whole frame on the wire is therefore ``H + value + length_adjustment (- H)`` bytes, and the
+decoded frame is that, less its first ``initial_bytes_to_strip`` bytes (default: ``H``, the
+whole header, like tokio's ``num_skip``; Netty's default is 0, which keeps the header).
+
+The default: 4-byte big-endian length, header stripped::
+
+    on the wire (11 bytes)            decoded frame (7 bytes)
+    +--------+----------------+       +----------------+
+    |00000007| "payload"      |  ->   | "payload"      |
+    +--------+----------------+       +----------------+
+
+``length_field_length=2, initial_bytes_to_strip=0`` (keep the header)::
+
+    +----+----------+                 +----+----------+
+    |0005| "hello"  |          ->     |0005| "hello"  |
+    +----+----------+                 +----+----------+
+
+A header before the length field: ``length_field_offset=2, length_field_length=3``
+(``initial_bytes_to_strip`` defaults to 5)::
+
+    +------+--------+----------+      +----------+
+    | type | 000005 | "hello"  |  ->  | "hello"  |
+    | 2 B  |  3 B   |   5 B    |      |   5 B    |
+    +------+--------+----------+      +----------+
+
+The length counts the header: ``length_field_length=2, length_includes_header=True`` (same as
+Netty's ``lengthAdjustment=-2``)::
+
+    +----+----------+                 +----------+
+    |0007| "hello"  |          ->     | "hello"  |
+    +----+----------+                 +----------+
+
+An adjustment for a trailer the length does not count: ``length_field_length=1,
+length_adjustment=2`` (a 2-byte checksum after the payload)::
+
+    +--+---------+----+               +---------+----+
+    |05| "hello" | CK |          ->   | "hello" | CK |
+    +--+---------+----+               +---------+----+
+
+``length_field_length="varint"``: an unsigned LEB128 varint (7 bits a byte, least significant
+group first, high bit set on every byte but the last), as protobuf's delimited streams. At most
+10 bytes and a value below 2**64; more is a :class:`~framekit.errors.MalformedError`. With a
+varint, ``initial_bytes_to_strip`` must be left at its default (the header length varies) and
+``length_includes_header`` must be False.
+
+Limits and bad input. ``max_frame_length`` (default 8 MiB, tokio's default) bounds the whole
+frame on the wire, header included: what the decoder must buffer. A longer frame fails fast,
+as soon as its header is read: :class:`~framekit.errors.FrameTooLong` (``limit``, ``offset`` of
+the frame's first byte) is raised once, then the frame's announced bytes are skipped as they
+arrive, never buffered, and the next call returns the next frame. With ``on_too_long="skip"``
+such frames are skipped silently and counted in the decoder's ``skipped_frames``. A length that
+makes no sense (the bytes after the header below zero, or a frame shorter than
+``initial_bytes_to_strip``) is a ``MalformedError``; the stream cannot be resynchronised, so the
+decoder raises it again on every later call. EOF inside a frame is a
+:class:`~framekit.errors.TruncatedError` at the frame's first byte (EOF inside a frame that is
+being skipped is not reported again).
+
+The encoder is the decoder's mirror: ``encode(frame)`` takes what the decoder gives back and
+writes the wire bytes, so ``decode(encode(frame)) == frame``. It computes the length field;
+bytes of the wire that the decoded frame does not carry (the stripped ones: the header before
+the length field, or any payload bytes stripped beyond it) are written as zeros. When the
+frame carries (part of) the length field, as with ``initial_bytes_to_strip=0``, those bytes
+must already hold the right value. ``ValueError`` for a frame the format cannot carry: too
+long for ``max_frame_length`` or for the field, too short for the header.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any, Literal
+
+import attrs
+
+from framekit.codecs._options import ON_TOO_LONG, int_in, is_bool, one_of
+from framekit.errors import FrameTooLong, FramingError, MalformedError, TruncatedError
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_LENGTH",
+    "LengthPrefixed",
+    "LengthPrefixedDecoder",
+    "LengthPrefixedEncoder",
+]
+
+#: Default ``max_frame_length``: 8 MiB, as tokio-util's ``LengthDelimitedCodec``.
+DEFAULT_MAX_FRAME_LENGTH = 8 * 1024 * 1024
+
+_VARINT_MAX_BYTES = 10
+_STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def _field_length(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value == "varint" and isinstance(value, str):
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 8:
+        raise ValueError(f"{attribute.name} must be an int from 1 to 8 or 'varint', got {value!r}")
+
+
+@attrs.define(frozen=True, kw_only=True)
+class LengthPrefixed:
+    """Frames preceded by their length. See the module docstring for the layouts."""
+
+    length_field_offset: int = attrs.field(default=0, validator=int_in(0))
+    length_field_length: int | Literal["varint"] = attrs.field(default=4, validator=_field_length)
+    byte_order: Literal["big", "little"] = attrs.field(
+        default="big", validator=one_of("big", "little")
+    )
+    length_adjustment: int = attrs.field(default=0, validator=int_in(-(2**63), 2**63))
+    length_includes_header: bool = attrs.field(default=False, validator=is_bool)
+    initial_bytes_to_strip: int | None = attrs.field(default=None)
+    max_frame_length: int = attrs.field(default=DEFAULT_MAX_FRAME_LENGTH, validator=int_in(1))
+    on_too_long: Literal["raise", "skip"] = attrs.field(
+        default="raise", validator=one_of(*ON_TOO_LONG)
+    )
+
+    @initial_bytes_to_strip.validator
+    def _check_strip(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None:
+            return
+        int_in(0)(self, attribute, value)
+        if self.length_field_length == "varint":
+            raise ValueError(
+                "initial_bytes_to_strip must be left at None (the whole header) with a varint "
+                "length_field_length"
+            )
+
+    @length_includes_header.validator
+    def _check_includes(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value and self.length_field_length == "varint":
+            raise ValueError("length_includes_header must be False with a varint length field")
+
+    @property
+    def header_length(self) -> int | None:
+        """Bytes before the payload (offset plus field), or None for a varint field."""
+        if self.length_field_length == "varint":
+            return None
+        return self.length_field_offset + self.length_field_length
+
+    def decoder(self) -> LengthPrefixedDecoder:
+        """A fresh decoder for one stream."""
+        return LengthPrefixedDecoder(self)
+
+    def encoder(self) -> LengthPrefixedEncoder:
+        """A fresh encoder for one stream."""
+        return LengthPrefixedEncoder(self)
+
+
+def _fixed_reader(width: int, byte_order: str) -> Callable[[memoryview, int], int]:
+    """A function reading a ``width``-byte unsigned integer at an index of a view."""
+    code = _STRUCT_CODES.get(width)
+    if code is not None:
+        unpack = struct.Struct((">" if byte_order == "big" else "<") + code).unpack_from
+
+        def read_struct(data: memoryview, at: int) -> int:
+            value: int = unpack(data, at)[0]
+            return value
+
+        return read_struct
+    order: Literal["big", "little"] = "big" if byte_order == "big" else "little"
+
+    def read_bytes(data: memoryview, at: int) -> int:
+        return int.from_bytes(data[at : at + width], order)
+
+    return read_bytes
+
+
+class LengthPrefixedDecoder:
+    """Splits a stream into length-prefixed frames. ``skipped_frames`` counts skipped ones.
+
+    State between calls: ``_offset`` is the stream position of ``data[0]``; ``_skip`` the
+    bytes of a rejected frame still to drop; ``_pending`` an error found after frames were
+    produced in the same call (raised by the next call); ``_fatal`` a malformed length, raised
+    by every later call.
+    """
+
+    __slots__ = (
+        "_adjust",
+        "_fatal",
+        "_field_offset",
+        "_header",
+        "_max",
+        "_offset",
+        "_pending",
+        "_raise",
+        "_read_length",
+        "_skip",
+        "_strip",
+        "_varint",
+        "skipped_frames",
+    )
+
+    def __init__(self, codec: LengthPrefixed) -> None:
+        self._field_offset = codec.length_field_offset
+        self._varint = codec.length_field_length == "varint"
+        width = 0 if codec.length_field_length == "varint" else codec.length_field_length
+        self._header = codec.length_field_offset + width
+        self._read_length = _fixed_reader(width, codec.byte_order) if width else None
+        # Bytes after the length field = value + _adjust.
+        self._adjust = codec.length_adjustment - (
+            self._header if codec.length_includes_header else 0
+        )
+        self._strip = codec.initial_bytes_to_strip
+        self._max = codec.max_frame_length
+        self._raise = codec.on_too_long == "raise"
+        #: Frames skipped (not raised) because they were longer than ``max_frame_length``.
+        self.skipped_frames = 0
+        self._offset = 0
+        self._skip = 0
+        self._pending: FramingError | None = None
+        self._fatal: MalformedError | None = None
+
+    def decode(self, data: memoryview, frames: list[bytes]) -> int:
+        """Append every complete frame in ``data`` to ``frames``; return bytes consumed."""
+        return self._decode(data, frames, eof=False)
+
+    def decode_eof(self, data: memoryview, frames: list[bytes]) -> int:
+        """Like ``decode``; bytes of an incomplete frame at EOF raise ``TruncatedError``."""
+        return self._decode(data, frames, eof=True)
+
+    def reset_search(self) -> None:
+        """Nothing to forget: a frame's header is read again from its first byte."""
+
+    def _decode(self, data: memoryview, frames: list[bytes], *, eof: bool) -> int:
+        if self._fatal is not None:
+            raise self._fatal
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            raise pending
+        n = len(data)
+        pos = 0
+        if self._skip:
+            pos = min(self._skip, n)
+            self._skip -= pos
+            if self._skip:
+                return self._consumed(pos)
+        if self._read_length is not None and self._strip is None:
+            pos = self._fixed_batch(data, pos, frames)
+        header = self._header
+        maximum = self._max
+        while pos < n:
+            if self._varint:
+                parsed = self._read_varint(data, pos)
+                if parsed is None:
+                    break
+                value, header = parsed
+                if value < 0:
+                    malformed = MalformedError(
+                        "varint length is longer than 10 bytes or above 2**64 - 1",
+                        offset=self._offset + pos + self._field_offset,
+                    )
+                    self._fatal = malformed
+                    return self._fail(pos, malformed)
+            else:
+                if n - pos < header:
+                    break
+                assert self._read_length is not None
+                value = self._read_length(data, pos + self._field_offset)
+            body = value + self._adjust
+            total = header + body
+            strip = header if self._strip is None else self._strip
+            if body < 0 or total < strip:
+                return self._fail(pos, self._malformed(pos, value, body, total, strip))
+            if total > maximum:
+                error = FrameTooLong(
+                    f"frame of {total} bytes is longer than max_frame_length={maximum}",
+                    limit=maximum,
+                    offset=self._offset + pos,
+                )
+                if self._raise:
+                    self._skip = total
+                    return self._fail(pos, error)
+                self.skipped_frames += 1
+                skipped = min(total, n - pos)
+                self._skip = total - skipped
+                pos += skipped
+                continue
+            if n - pos < total:
+                break
+            frames.append(data[pos + strip : pos + total].tobytes())
+            pos += total
+        if eof and pos < n:
+            truncated = TruncatedError(
+                f"input ended inside a frame ({n - pos} bytes of it)", offset=self._offset + pos
+            )
+            return self._fail(pos, truncated)
+        return self._consumed(pos)
+
+    def _fixed_batch(self, data: memoryview, pos: int, frames: list[bytes]) -> int:
+        """The common case (fixed-width field, header stripped), in a tight loop.
+
+        Stops before anything unusual (an incomplete, too long or malformed frame), which the
+        general loop then handles.
+        """
+        read_length = self._read_length
+        assert read_length is not None
+        n = len(data)
+        header = self._header
+        field_offset = self._field_offset
+        adjust = self._adjust
+        limit = self._max - header
+        append = frames.append
+        while n - pos >= header:
+            body = read_length(data, pos + field_offset) + adjust
+            end = pos + header + body
+            if body < 0 or body > limit or end > n:
+                break
+            append(data[pos + header : end].tobytes())
+            pos = end
+        return pos
+
+    def _read_varint(self, data: memoryview, pos: int) -> tuple[int, int] | None:
+        """``(value, header length)`` of the varint after the header's fixed bytes.
+
+        None if the varint is not complete yet; value -1 if it is malformed.
+        """
+        at = pos + self._field_offset
+        end = min(len(data), at + _VARINT_MAX_BYTES)
+        value = 0
+        shift = 0
+        for index in range(at, end):
+            byte = data[index]
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return (value, index + 1 - pos) if value < 1 << 64 else (-1, 0)
+            shift += 7
+        return None if end - at < _VARINT_MAX_BYTES else (-1, 0)
+
+    def _malformed(self, pos: int, value: int, body: int, total: int, strip: int) -> MalformedError:
+        if body < 0:
+            reason = f"length {value} adjusted to {body} bytes after the header, below zero"
+        else:
+            reason = f"frame of {total} bytes is shorter than initial_bytes_to_strip={strip}"
+        error = MalformedError(reason, offset=self._offset + pos)
+        self._fatal = error
+        return error
+
+    def _fail(self, pos: int, error: FramingError) -> int:
+        """Raise ``error`` now if nothing was consumed in this call, else on the next call."""
+        if pos == 0:
+            raise error
+        if error is not self._fatal:
+            self._pending = error
+        return self._consumed(pos)
+
+    def _consumed(self, count: int) -> int:
+        self._offset += count
+        return count
+
+
+class LengthPrefixedEncoder:
+    """Writes frames with their length field, mirroring the decoder's options."""
+
+    __slots__ = ("_codec", "_field_end", "_header", "_strip", "_width")
+
+    def __init__(self, codec: LengthPrefixed) -> None:
+        self._codec = codec
+        width = 0 if codec.length_field_length == "varint" else codec.length_field_length
+        self._width = width
+        self._header = codec.length_field_offset + width
+        self._strip = (
+            self._header if codec.initial_bytes_to_strip is None else codec.initial_bytes_to_strip
+        )
+
+    def encode(self, frame: bytes) -> bytes:
+        """The frame's wire bytes: header (stripped parts as zeros) and length field."""
+        codec = self._codec
+        frame = bytes(frame)
+        if not self._width:
+            return self._encode_varint(frame)
+        header = self._header
+        strip = self._strip
+        total = strip + len(frame)
+        body = total - header
+        if body < 0:
+            raise ValueError(f"frame too short to hold the {header}-byte header")
+        if total > codec.max_frame_length:
+            raise ValueError(f"frame of {total} bytes is longer than max_frame_length")
+        value = body - codec.length_adjustment + (header if codec.length_includes_header else 0)
+        if not 0 <= value < 1 << (8 * self._width):
+            raise ValueError(f"length {value} does not fit the {self._width}-byte length field")
+        field = value.to_bytes(self._width, codec.byte_order)
+        wire = bytearray(strip) + frame
+        at = codec.length_field_offset
+        carried = wire[max(at, strip) : header]
+        if carried and carried != field[len(field) - len(carried) :]:
+            raise ValueError("the frame's length field does not match its length")
+        wire[at:header] = field
+        return bytes(wire)
+
+    def _encode_varint(self, frame: bytes) -> bytes:
+        codec = self._codec
+        value = len(frame) - codec.length_adjustment
+        if value < 0 or value >= 1 << 64:
+            raise ValueError(f"length {value} does not fit an unsigned varint")
+        field = bytearray()
+        while True:
+            low = value & 0x7F
+            value >>= 7
+            if value:
+                field.append(low | 0x80)
+            else:
+                field.append(low)
+                break
+        total = codec.length_field_offset + len(field) + len(frame)
+        if total > codec.max_frame_length:
+            raise ValueError(f"frame of {total} bytes is longer than max_frame_length")
+        return bytes(codec.length_field_offset) + bytes(field) + frame

@@ -1,0 +1,484 @@
+"""Line framing: frames end at a line ending (LF, strict CRLF, or any of LF, CRLF and CR).
+
+:class:`Lines` gives ``bytes`` frames and :class:`TextLines` decoded ``str`` frames; both take
+the same options:
+
+``ending``
+    ``"lf"`` (default): a line ends at LF. With ``strip_cr=True`` (default) a CR just before
+    the LF belongs to the ending, as in Go's ``ReadLine`` and tokio's ``LinesCodec``, so
+    ``b"a\\r\\n"`` and ``b"a\\n"`` both give ``b"a"``. ``"crlf"``: strict, as RFC 5321 asks of
+    SMTP: a line ends at CRLF only, and a bare LF *or* a bare CR inside a line is a
+    :class:`~framekit.errors.MalformedError` at the offset of that byte (the defence against
+    SMTP smuggling, where ``\\n.\\n`` or ``\\r.\\r\\n`` end the DATA for one server and not for
+    another). ``"any"``: LF, CRLF and a lone CR each end a line. A CR at the end of the
+    buffered bytes is held until the next byte shows whether an LF follows, so a CRLF split
+    across feeds is one ending, never an extra empty line (Netty #13088); at EOF a final CR
+    ends the last line.
+``keep_ending``
+    False (default): frames exclude their ending. True: frames end with the ending bytes as
+    they were on the wire.
+``max_length``
+    The longest line accepted, not counting its ending. Default 64 KiB, asyncio's and Go
+    ``bufio.Scanner``'s default: far above any text protocol's line (SMTP 1000, HTTP 8 KiB,
+    Redis inline 64 KiB), and it bounds what one connection can make the server buffer.
+``on_too_long``
+    ``"raise"`` (default): a longer line raises :class:`~framekit.errors.LineTooLong` once
+    (``limit``, ``offset`` of the line's first byte), as soon as more than ``max_length``
+    bytes of it are buffered without an ending; the line is then skipped to its ending, even
+    if the ending arrives later, and the next call returns the next line. ``"skip"``: the line
+    is skipped silently and counted in the decoder's ``skipped_frames``.
+``at_eof``
+    What a final line without an ending is at EOF: ``"deliver"`` (default; like asyncio's
+    ``readline``, tokio's ``LinesCodec`` and Go's ``Scanner``, since files often lack a final
+    newline) gives it as a frame; ``"error"`` raises :class:`~framekit.errors.TruncatedError`
+    at the offset of its first byte.
+
+:class:`TextLines` adds ``encoding`` (default ``"utf-8"``; it must be ASCII-compatible so
+that line endings are found in the bytes) and ``errors`` (default ``"strict"``). A line that
+does not decode is a ``MalformedError`` whose offset is the first undecodable byte; the line
+is skipped and decoding goes on with the next line.
+
+The encoders append the ending (LF for ``"lf"`` and ``"any"``, CRLF for ``"crlf"``), or with
+``keep_ending=True`` check that the frame is one line ending in an ending. They raise
+``ValueError`` for a frame that would not decode back to itself (an ending inside it, a
+trailing CR that ``strip_cr`` would eat) or that is longer than ``max_length``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Any, Generic, Literal, TypeVar, cast
+
+import attrs
+
+from framekit.codecs._options import ON_TOO_LONG, int_in, is_bool, one_of
+from framekit.errors import FramingError, LineTooLong, MalformedError, TruncatedError
+
+__all__ = ["DEFAULT_MAX_LINE_LENGTH", "LineDecoder", "LineEncoder", "Lines", "TextLines"]
+
+T = TypeVar("T", bytes, str)
+
+#: Default ``max_length``: 64 KiB, as asyncio's ``StreamReader`` and Go's ``bufio.Scanner``.
+DEFAULT_MAX_LINE_LENGTH = 64 * 1024
+
+_CR = 13
+_LF = 10
+_CR_OR_LF = re.compile(rb"[\r\n]")
+_CRLF = re.compile(rb"\r\n")
+_LF_ONLY = re.compile(rb"\n")
+_WRITTEN_ENDING = {"lf": b"\n", "crlf": b"\r\n", "any": b"\n"}
+
+
+def _ascii_compatible(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    try:
+        codecs.lookup(value)
+        compatible = "a\r\n".encode(value) == b"a\r\n" and b"a\r\n".decode(value) == "a\r\n"
+    except (LookupError, TypeError, UnicodeError):
+        raise ValueError(f"{attribute.name} must be a known text encoding, got {value!r}") from None
+    if not compatible:
+        raise ValueError(f"{attribute.name} must be ASCII-compatible, got {value!r}")
+
+
+def _error_handler(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    try:
+        codecs.lookup_error(value)
+    except (LookupError, TypeError):
+        raise ValueError(f"{attribute.name} must be a codec error handler, got {value!r}") from None
+
+
+@attrs.define(frozen=True, kw_only=True)
+class _LineOptions:
+    ending: Literal["lf", "crlf", "any"] = attrs.field(
+        default="lf", validator=one_of("lf", "crlf", "any")
+    )
+    strip_cr: bool = attrs.field(default=True, validator=is_bool)
+    keep_ending: bool = attrs.field(default=False, validator=is_bool)
+    max_length: int = attrs.field(default=DEFAULT_MAX_LINE_LENGTH, validator=int_in(0))
+    on_too_long: Literal["raise", "skip"] = attrs.field(
+        default="raise", validator=one_of(*ON_TOO_LONG)
+    )
+    at_eof: Literal["deliver", "error"] = attrs.field(
+        default="deliver", validator=one_of("deliver", "error")
+    )
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Lines(_LineOptions):
+    """Lines as ``bytes`` frames. See the module docstring for the options."""
+
+    def decoder(self) -> LineDecoder[bytes]:
+        """A fresh decoder for one stream."""
+        return LineDecoder(self, None, "strict")
+
+    def encoder(self) -> LineEncoder[bytes]:
+        """A fresh encoder for one stream."""
+        return LineEncoder(self, None, "strict")
+
+
+@attrs.define(frozen=True, kw_only=True)
+class TextLines(_LineOptions):
+    """Lines as ``str`` frames, decoded with ``encoding``. See the module docstring."""
+
+    encoding: str = attrs.field(default="utf-8", validator=_ascii_compatible)
+    errors: str = attrs.field(default="strict", validator=_error_handler)
+
+    def decoder(self) -> LineDecoder[str]:
+        """A fresh decoder for one stream."""
+        return LineDecoder(self, self.encoding, self.errors)
+
+    def encoder(self) -> LineEncoder[str]:
+        """A fresh encoder for one stream."""
+        return LineEncoder(self, self.encoding, self.errors)
+
+
+class LineDecoder(Generic[T]):
+    """Splits a stream into lines. ``skipped_frames`` counts lines skipped as too long.
+
+    State between calls: ``_offset`` is the stream position of ``data[0]``; ``_scan_pos``
+    the stream position before which the current partial line is known to hold no ending (nor,
+    in ``"crlf"`` mode, a stray CR or LF), so a long line fed a byte at a time is searched once;
+    ``_discarding`` means the bytes up to the next ending belong to a rejected line (its end
+    is ``_discard_end`` when already known); ``_pending`` is an error found after frames were
+    produced in the same call, raised by the next call.
+    """
+
+    __slots__ = (
+        "_deliver_at_eof",
+        "_discard_end",
+        "_discarding",
+        "_encoding",
+        "_ending",
+        "_errors",
+        "_keep",
+        "_max",
+        "_offset",
+        "_pending",
+        "_scan_pos",
+        "_skip",
+        "_strip_cr",
+        "skipped_frames",
+    )
+
+    def __init__(self, options: _LineOptions, encoding: str | None, errors: str) -> None:
+        self._ending = options.ending
+        self._strip_cr = options.strip_cr and options.ending == "lf"
+        self._keep = options.keep_ending
+        self._max = options.max_length
+        self._skip = options.on_too_long == "skip"
+        self._deliver_at_eof = options.at_eof == "deliver"
+        self._encoding = encoding
+        self._errors = errors
+        #: Lines skipped (not raised) because they were longer than ``max_length``.
+        self.skipped_frames = 0
+        self._offset = 0
+        self._scan_pos = 0
+        self._discarding = False
+        self._discard_end: int | None = None
+        self._pending: FramingError | None = None
+
+    def decode(self, data: memoryview, frames: list[T]) -> int:
+        """Append every complete line in ``data`` to ``frames``; return bytes consumed."""
+        return self._decode(data, cast("list[Any]", frames), eof=False)
+
+    def decode_eof(self, data: memoryview, frames: list[T]) -> int:
+        """Decode the rest at EOF: the final unterminated line is delivered or truncated."""
+        return self._decode(data, cast("list[Any]", frames), eof=True)
+
+    def reset_search(self) -> None:
+        """Forget how far the last search got."""
+        self._scan_pos = 0
+        self._discard_end = None
+
+    # -- the state machine ------------------------------------------------------------------
+
+    def _decode(self, data: memoryview, frames: list[Any], *, eof: bool) -> int:
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            raise pending
+        pos = 0
+        while True:
+            if self._discarding:
+                end = self._end_of_discarded(data, pos, eof)
+                if end < 0:
+                    n = len(data)
+                    held = n > pos and not eof and self._ending != "lf" and data[n - 1] == _CR
+                    return self._consumed(n - held)
+                self._discarding = False
+                self._discard_end = None
+                pos = end
+            pos, error, end = self._lines(data, pos, frames, eof)
+            if error is None:
+                return self._consumed(pos)
+            self._discarding = True
+            self._discard_end = None if end < 0 else self._offset + end
+            if self._skip and isinstance(error, LineTooLong):
+                self.skipped_frames += 1
+                continue
+            if pos == 0:
+                raise error
+            self._pending = error
+            return self._consumed(pos)
+
+    def _consumed(self, count: int) -> int:
+        self._offset += count
+        return count
+
+    def _end_of_discarded(self, data: memoryview, pos: int, eof: bool) -> int:
+        """Index just after the ending of the line being discarded, or -1 if not in ``data``."""
+        if self._discard_end is not None:
+            return self._discard_end - self._offset
+        ending = self._ending
+        if ending == "lf":
+            match = _LF_ONLY.search(data, pos)
+            return -1 if match is None else match.end()
+        if ending == "crlf":
+            match = _CRLF.search(data, pos)
+            return -1 if match is None else match.end()
+        match = _CR_OR_LF.search(data, pos)
+        if match is None:
+            return -1
+        k = match.start()
+        if data[k] == _LF:
+            return k + 1
+        if k + 1 < len(data):
+            return k + 2 if data[k + 1] == _LF else k + 1
+        return k + 1 if eof else -1
+
+    def _lines(
+        self, data: memoryview, pos: int, frames: list[Any], eof: bool
+    ) -> tuple[int, FramingError | None, int]:
+        """Decode lines from ``data[pos:]``.
+
+        Returns ``(start, error, end)``: ``start`` is where the unconsumed bytes begin (a
+        partial line, or the bad line when ``error`` is set); ``end`` is just after the bad
+        line's ending if it is already in ``data``, else -1.
+        """
+        n = len(data)
+        scan = max(pos, self._scan_pos - self._offset)
+        if scan - pos <= n - scan:
+            # Rescanning the partial line costs no more than the new bytes: search it all,
+            # which lets the batch paths split the whole region at once.
+            scan = base = pos
+        else:
+            base = scan - 1  # one byte of overlap, to see a CR before an LF
+        buf = bytes(data[base:])
+        start = pos - base  # line start in ``buf``; below 0 when the line began before base
+        i = scan - base  # where the search resumes
+        end = len(buf)
+        encoding = self._encoding
+        if start == 0 and not self._keep:
+            start = i = self._split_batch(buf, frames)
+        maximum = self._max
+        while True:
+            found = self._find(buf, start, i, eof)
+            if found is None:
+                break
+            content_end, next_start = found
+            if content_end < 0:  # a stray CR or LF in "crlf" mode, at next_start
+                if next_start - start > maximum:
+                    return base + start, self._too_long(base + start), -1
+                return (
+                    base + start,
+                    MalformedError(
+                        f"bare {'CR' if buf[next_start] == _CR else 'LF'} inside a line "
+                        "(ending='crlf' requires CRLF)",
+                        offset=self._offset + base + next_start,
+                    ),
+                    -1,
+                )
+            if content_end - start > maximum:
+                return base + start, self._too_long(base + start), base + next_start
+            line_end = next_start if self._keep else content_end
+            line = buf[start:line_end] if start >= 0 else bytes(data[pos : base + line_end])
+            if encoding is not None:
+                try:
+                    frames.append(line.decode(encoding, self._errors))
+                except UnicodeDecodeError as exc:
+                    return base + start, self._undecodable(base + start, exc), base + next_start
+            else:
+                frames.append(line)
+            start = i = next_start
+        if start == end:
+            return base + start, None, -1
+        if eof:
+            return self._final_line(data, buf, base, start, frames)
+        held = buf[-1] == _CR and (self._ending != "lf" or self._strip_cr)
+        if end - start - held > maximum:
+            return base + start, self._too_long(base + start), -1
+        self._scan_pos = self._offset + n - (held and self._ending != "lf")
+        return base + start, None, -1
+
+    def _split_batch(self, buf: bytes, frames: list[Any]) -> int:
+        """Append the complete lines of ``buf`` with one ``split``, when nothing is unusual.
+
+        Returns where the rest starts: 0 when the batch path does not apply, so the careful
+        loop handles every line. Every step here is one C-level pass over ``buf``; measured
+        on 32 MiB of 10-120 byte lines in 64 KiB feeds, this path runs within about 1.3x of a
+        bare ``bytes.split`` loop, where a ``find`` loop per line takes about 3x.
+        """
+        ending = self._ending
+        region = buf
+        if ending == "any":
+            if buf[-1:] == b"\r":
+                region = buf[:-1]  # held: an LF may follow
+            region = region.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        elif ending == "lf" and self._strip_cr and b"\r" in buf:
+            # Mostly CRLF input: split at CRLF, valid if no bare LF is left inside the parts.
+            parts = buf.split(b"\r\n")
+            last = parts.pop()
+            if b"\n" in last or b"\n" in b"".join(parts):
+                # The part after the last LF has no CRLF, so its length (and ``rest``) is kept.
+                region = buf.replace(b"\r\n", b"\n")
+            elif parts:
+                return self._deliver(parts, len(buf) - len(last), frames)
+        parts = region.split(b"\r\n" if ending == "crlf" else b"\n")
+        last = parts.pop()
+        if not parts:
+            return 0
+        rest = len(buf) - len(last) - (region is not buf and ending == "any" and buf[-1:] == b"\r")
+        if ending == "crlf":
+            joined = b"".join(parts)  # a memcpy, then two memchr: cheaper than two counts
+            if b"\n" in joined or b"\r" in joined:
+                return 0  # a stray CR or LF: the careful loop reports it
+        return self._deliver(parts, rest, frames)
+
+    def _deliver(self, parts: list[bytes], rest: int, frames: list[Any]) -> int:
+        """Append ``parts`` (converted) unless one is too long or undecodable; return ``rest``
+        on success, 0 to hand the batch to the careful loop."""
+        if rest > self._max and max(map(len, parts)) > self._max:
+            return 0
+        encoding = self._encoding
+        if encoding is None:
+            frames.extend(parts)
+            return rest
+        try:
+            texts = [part.decode(encoding, self._errors) for part in parts]
+        except UnicodeDecodeError:
+            return 0
+        frames.extend(texts)
+        return rest
+
+    def _find(self, buf: bytes, start: int, i: int, eof: bool) -> tuple[int, int] | None:
+        """The next line ending in ``buf`` searching from ``i``: ``(content_end, next_start)``.
+
+        ``content_end`` is -1 for a stray CR or LF (``"crlf"`` mode) at ``next_start``.
+        None: no ending yet.
+        """
+        ending = self._ending
+        if ending == "lf":
+            k = buf.find(b"\n", i)
+            if k < 0:
+                return None
+            if self._strip_cr and k > start and buf[k - 1] == _CR:
+                return k - 1, k + 1
+            return k, k + 1
+        if ending == "crlf":
+            k = buf.find(b"\r\n", i)
+            stop = k if k >= 0 else len(buf) - (not eof and buf[-1:] == b"\r")
+            stray = _CR_OR_LF.search(buf, i, stop)
+            if stray is not None:
+                return -1, stray.start()
+            return None if k < 0 else (k, k + 2)
+        match = _CR_OR_LF.search(buf, i)
+        if match is None:
+            return None
+        k = match.start()
+        if buf[k] == _LF:
+            return k, k + 1
+        if k + 1 < len(buf):
+            return k, (k + 2 if buf[k + 1] == _LF else k + 1)
+        return (k, k + 1) if eof else None
+
+    def _final_line(
+        self, data: memoryview, buf: bytes, base: int, start: int, frames: list[Any]
+    ) -> tuple[int, FramingError | None, int]:
+        """The bytes after the last ending, at EOF (not empty; no stray, no ending in them)."""
+        end = len(buf)
+        line = buf[start:] if start >= 0 else bytes(data[base + start :])
+        content = line[:-1] if self._strip_cr and line[-1] == _CR else line
+        if len(content) > self._max:
+            return base + start, self._too_long(base + start), base + end
+        if not self._deliver_at_eof:
+            return (
+                base + start,
+                TruncatedError(
+                    f"input ended inside a line ({len(line)} bytes without an ending)",
+                    offset=self._offset + base + start,
+                ),
+                base + end,
+            )
+        if not self._keep:
+            line = content
+        if self._encoding is not None:
+            try:
+                frames.append(line.decode(self._encoding, self._errors))
+            except UnicodeDecodeError as exc:
+                return base + start, self._undecodable(base + start, exc), base + end
+        else:
+            frames.append(line)
+        return base + end, None, -1
+
+    def _too_long(self, start: int) -> LineTooLong:
+        return LineTooLong(
+            f"line longer than max_length={self._max}",
+            limit=self._max,
+            offset=self._offset + start,
+        )
+
+    def _undecodable(self, start: int, exc: UnicodeDecodeError) -> MalformedError:
+        return MalformedError(
+            f"line is not valid {self._encoding}: {exc.reason}",
+            offset=self._offset + start + exc.start,
+        )
+
+
+class LineEncoder(Generic[T]):
+    """Writes one frame as one line."""
+
+    __slots__ = ("_encoding", "_ending", "_errors", "_keep", "_max", "_strip_cr", "_written")
+
+    def __init__(self, options: _LineOptions, encoding: str | None, errors: str) -> None:
+        self._ending = options.ending
+        self._written = _WRITTEN_ENDING[options.ending]
+        self._strip_cr = options.strip_cr and options.ending == "lf"
+        self._keep = options.keep_ending
+        self._max = options.max_length
+        self._encoding = encoding
+        self._errors = errors
+
+    def encode(self, frame: T) -> bytes:
+        """The line's wire bytes; ValueError if it would not decode back to ``frame``."""
+        if isinstance(frame, str):
+            if self._encoding is None:
+                raise TypeError("Lines frames are bytes; use TextLines for str frames")
+            line = frame.encode(self._encoding, self._errors)
+        else:
+            line = bytes(frame)
+        if self._keep:
+            content = self._without_ending(line)
+            ending = line[len(content) :]
+        else:
+            content, ending = line, self._written
+        if self._ending == "lf":
+            if b"\n" in content or (self._strip_cr and content[-1:] == b"\r"):
+                raise ValueError("a line frame must not contain LF or end with CR")
+        elif b"\r" in content or b"\n" in content:
+            raise ValueError(f"a line frame must not contain CR or LF (ending={self._ending!r})")
+        if len(content) > self._max:
+            raise ValueError(f"line longer than max_length={self._max}")
+        return content + ending
+
+    def _without_ending(self, line: bytes) -> bytes:
+        if self._ending == "crlf":
+            if not line.endswith(b"\r\n"):
+                raise ValueError("with keep_ending=True a frame must end with CRLF")
+            return line[:-2]
+        if self._ending == "any" and line.endswith((b"\r\n", b"\r")):
+            return line[:-2] if line.endswith(b"\r\n") else line[:-1]
+        if not line.endswith(b"\n"):
+            raise ValueError("with keep_ending=True a frame must end with a line ending")
+        if self._strip_cr and line.endswith(b"\r\n"):
+            return line[:-2]
+        return line[:-1]

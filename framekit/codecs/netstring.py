@@ -1,0 +1,263 @@
+"""ASCII-length framing: netstrings and RFC 6587 octet counting (syslog over TCP).
+
+:class:`Netstring` reads djb's netstrings, ``5:hello,``: decimal length digits (no leading
+zero, except the length ``0`` itself), ``:``, the bytes, ``,``. :class:`OctetCounted` reads RFC
+6587 octet-counted frames, ``5 hello``: ``NONZERO-DIGIT *DIGIT``, a space, the bytes, nothing
+after. Both give the bytes as frames.
+
+Options (both):
+
+``max_length``
+    The longest payload accepted. ``Netstring`` default 99999, as Twisted's
+    ``NetstringReceiver`` (netstrings carry small messages: SCGI headers, qmail, QMTP; 100 kB
+    bounds what one connection can make the server buffer). ``OctetCounted`` default 8192, the
+    size RFC 5425 says receivers SHOULD accept, and rsyslog's default ``maxMessageSize``.
+``on_too_long``
+    ``"raise"`` (default): a longer frame raises :class:`~framekit.errors.FrameTooLong` once
+    (``limit``, ``offset`` of its first byte) as soon as its length is read; its bytes are then
+    skipped as they arrive, never buffered, and the next call returns the next frame.
+    ``"skip"``: skipped silently and counted in the decoder's ``skipped_frames``.
+
+A length that breaks the syntax (a non-digit, a forbidden leading zero, an empty length, more
+than 20 digits) or a netstring not closed by ``,`` is a
+:class:`~framekit.errors.MalformedError` at the offending byte. The stream cannot be
+resynchronised after one, so the decoder raises it again on every later call. EOF inside a
+frame is a :class:`~framekit.errors.TruncatedError` at the frame's first byte.
+
+The encoders write the length and the frame (and ``,``); ``ValueError`` for a frame over
+``max_length``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+from framekit.codecs._options import ON_TOO_LONG, int_in, one_of
+from framekit.errors import FrameTooLong, FramingError, MalformedError, TruncatedError
+
+__all__ = [
+    "DEFAULT_MAX_NETSTRING_LENGTH",
+    "DEFAULT_MAX_OCTET_COUNTED_LENGTH",
+    "AsciiLengthDecoder",
+    "AsciiLengthEncoder",
+    "Netstring",
+    "OctetCounted",
+]
+
+#: Default ``Netstring.max_length``: 99999, as Twisted's ``NetstringReceiver.MAX_LENGTH``.
+DEFAULT_MAX_NETSTRING_LENGTH = 99999
+#: Default ``OctetCounted.max_length``: 8192 (RFC 5425 section 4.3.1; rsyslog's default).
+DEFAULT_MAX_OCTET_COUNTED_LENGTH = 8192
+
+_MAX_DIGITS = 20
+_ZERO = ord("0")
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Netstring:
+    """Netstrings, ``5:hello,``. See the module docstring."""
+
+    max_length: int = attrs.field(default=DEFAULT_MAX_NETSTRING_LENGTH, validator=int_in(0))
+    on_too_long: Literal["raise", "skip"] = attrs.field(
+        default="raise", validator=one_of(*ON_TOO_LONG)
+    )
+
+    def decoder(self) -> AsciiLengthDecoder:
+        """A fresh decoder for one stream."""
+        return AsciiLengthDecoder(b":", b",", self.max_length, self.on_too_long)
+
+    def encoder(self) -> AsciiLengthEncoder:
+        """A fresh encoder for one stream."""
+        return AsciiLengthEncoder(b":", b",", self.max_length)
+
+
+@attrs.define(frozen=True, kw_only=True)
+class OctetCounted:
+    """RFC 6587 octet counting, ``5 hello``. See the module docstring."""
+
+    max_length: int = attrs.field(default=DEFAULT_MAX_OCTET_COUNTED_LENGTH, validator=int_in(1))
+    on_too_long: Literal["raise", "skip"] = attrs.field(
+        default="raise", validator=one_of(*ON_TOO_LONG)
+    )
+
+    def decoder(self) -> AsciiLengthDecoder:
+        """A fresh decoder for one stream."""
+        return AsciiLengthDecoder(b" ", b"", self.max_length, self.on_too_long)
+
+    def encoder(self) -> AsciiLengthEncoder:
+        """A fresh encoder for one stream."""
+        return AsciiLengthEncoder(b" ", b"", self.max_length)
+
+
+class AsciiLengthDecoder:
+    """Decodes ``LENGTH <separator> BYTES <trailer>`` frames. ``skipped_frames`` counts skips.
+
+    State between calls: ``_offset`` is the stream position of ``data[0]``; ``_skip`` the
+    bytes of a rejected frame still to drop, then its trailer to check when
+    ``_trailer_due``; ``_pending`` an error found after frames in the same call; ``_fatal`` a
+    malformed frame, raised by every later call.
+    """
+
+    __slots__ = (
+        "_fatal",
+        "_max",
+        "_offset",
+        "_pending",
+        "_raise",
+        "_separator",
+        "_skip",
+        "_trailer",
+        "_trailer_due",
+        "skipped_frames",
+    )
+
+    def __init__(self, separator: bytes, trailer: bytes, max_length: int, on_too_long: str) -> None:
+        self._separator = separator
+        self._trailer = trailer
+        self._max = max_length
+        self._raise = on_too_long == "raise"
+        #: Frames skipped (not raised) because they were longer than ``max_length``.
+        self.skipped_frames = 0
+        self._offset = 0
+        self._skip = 0
+        self._trailer_due = False
+        self._pending: FramingError | None = None
+        self._fatal: MalformedError | None = None
+
+    def decode(self, data: memoryview, frames: list[bytes]) -> int:
+        """Append every complete frame in ``data`` to ``frames``; return bytes consumed."""
+        return self._decode(data, frames, eof=False)
+
+    def decode_eof(self, data: memoryview, frames: list[bytes]) -> int:
+        """Like ``decode``; an incomplete frame at EOF raises ``TruncatedError``."""
+        return self._decode(data, frames, eof=True)
+
+    def reset_search(self) -> None:
+        """Nothing to forget: a frame's length is read again from its first byte."""
+
+    def _decode(self, data: memoryview, frames: list[bytes], *, eof: bool) -> int:
+        if self._fatal is not None:
+            raise self._fatal
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            raise pending
+        n = len(data)
+        pos = 0
+        separator = self._separator
+        trailer = self._trailer
+        while True:
+            if self._skip or self._trailer_due:
+                dropped = min(self._skip, n - pos)
+                self._skip -= dropped
+                pos += dropped
+                if self._skip or pos == n:
+                    return self._consumed(pos)
+                if self._trailer_due:
+                    self._trailer_due = False
+                    if data[pos : pos + 1] != trailer:
+                        return self._fail(pos, self._bad_trailer(pos))
+                    pos += 1
+            if pos == n:
+                break
+            head = bytes(data[pos : pos + _MAX_DIGITS + 1])
+            digits = head.find(separator)
+            if not self._valid_length(head, digits):
+                error = self._header_error(head, pos)
+                if error is None:
+                    break  # a valid start of a length: need more bytes
+                return self._fail(pos, error)
+            length = int(head[:digits])
+            header = digits + 1
+            if length > self._max:
+                too_long = FrameTooLong(
+                    f"frame of {length} bytes is longer than max_length={self._max}",
+                    limit=self._max,
+                    offset=self._offset + pos,
+                )
+                self._skip = header + length
+                self._trailer_due = bool(trailer)
+                if self._raise:
+                    return self._fail(pos, too_long)
+                self.skipped_frames += 1
+                continue
+            end = pos + header + length
+            if end + len(trailer) > n:
+                break
+            if trailer and data[end : end + 1] != trailer:
+                return self._fail(pos, self._bad_trailer(end))
+            frames.append(data[pos + header : end].tobytes())
+            pos = end + len(trailer)
+        if eof and pos < n:
+            truncated = TruncatedError(
+                f"input ended inside a frame ({n - pos} bytes of it)", offset=self._offset + pos
+            )
+            return self._fail(pos, truncated)
+        return self._consumed(pos)
+
+    def _valid_length(self, head: bytes, digits: int) -> bool:
+        """Whether ``head[:digits]`` is a well-formed length followed by the separator."""
+        if digits <= 0 or not head[:digits].isdigit():
+            return False
+        return head[0] != _ZERO or (digits == 1 and self._trailer != b"")
+
+    def _header_error(self, head: bytes, pos: int) -> MalformedError | None:
+        """The first syntax error in the length at the head of ``head``; None if the bytes
+        seen so far could still start a valid length."""
+        netstring = self._trailer != b""
+        for index, byte in enumerate(head):
+            if byte == self._separator[0] and index > 0:
+                return None  # unreachable for a valid length: callers checked it first
+            reason = None
+            if not 0x30 <= byte <= 0x39:
+                expected = "a digit" if index == 0 else f"a digit or {self._separator!r}"
+                reason = f"expected {expected} in the length, got {bytes([byte])!r}"
+            elif index == 0 and byte == _ZERO and not netstring:
+                reason = "length starts with 0"
+            elif index == 1 and head[0] == _ZERO:
+                reason = "length has a leading zero"
+            elif index >= _MAX_DIGITS:
+                reason = f"length has more than {_MAX_DIGITS} digits"
+            if reason is not None:
+                error = MalformedError(reason, offset=self._offset + pos + index)
+                self._fatal = error
+                return error
+        return None
+
+    def _bad_trailer(self, at: int) -> MalformedError:
+        error = MalformedError(f"frame not closed by {self._trailer!r}", offset=self._offset + at)
+        self._fatal = error
+        return error
+
+    def _fail(self, pos: int, error: FramingError) -> int:
+        """Raise ``error`` now if nothing was consumed in this call, else on the next call."""
+        if pos == 0:
+            raise error
+        if error is not self._fatal:
+            self._pending = error
+        return self._consumed(pos)
+
+    def _consumed(self, count: int) -> int:
+        self._offset += count
+        return count
+
+
+class AsciiLengthEncoder:
+    """Writes ``LENGTH <separator> BYTES <trailer>``."""
+
+    __slots__ = ("_max", "_separator", "_trailer")
+
+    def __init__(self, separator: bytes, trailer: bytes, max_length: int) -> None:
+        self._separator = separator
+        self._trailer = trailer
+        self._max = max_length
+
+    def encode(self, frame: bytes) -> bytes:
+        """The frame's wire bytes; ValueError if it is longer than ``max_length``."""
+        if len(frame) > self._max:
+            raise ValueError(f"frame longer than max_length={self._max}")
+        if not frame and not self._trailer:
+            raise ValueError("RFC 6587 octet counting cannot carry an empty message")
+        return b"%d%s%s%s" % (len(frame), self._separator, frame, self._trailer)
