@@ -8,7 +8,9 @@ import logging
 import socket
 import ssl
 import struct
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -498,3 +500,16 @@ async def test_start_tls_handshake_failure_raises_on_the_writer_and_the_reader(
         with pytest.raises(ssl.SSLCertVerificationError):
             await reader.read()
         assert writer.is_closing()
+
+
+# -- the example -----------------------------------------------------------------------------
+
+
+async def test_line_echo_example_runs_and_exits_zero() -> None:
+    script = Path(__file__).resolve().parent.parent / "examples" / "line_echo.py"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), "--lines", "500", stdout=asyncio.subprocess.PIPE
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    assert b"500 lines" in stdout and b"all intact" in stdout
