@@ -75,6 +75,11 @@ class StreamProtocol(asyncio.Protocol):
     :func:`start_server`).
     """
 
+    # A plain Protocol, not a BufferedProtocol: feeding from get_buffer()/buffer_updated()
+    # into the reader measured the same (512 MiB over loopback, read(64 KiB): 2080 vs 2151
+    # MiB/s median; read(1 MiB): 2235 vs 2063), since the reader copies into its own
+    # buffer either way.
+
     def __init__(
         self,
         *,

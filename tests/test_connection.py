@@ -502,6 +502,52 @@ async def test_start_tls_handshake_failure_raises_on_the_writer_and_the_reader(
         assert writer.is_closing()
 
 
+async def test_start_tls_while_the_reader_is_paused_pauses_the_tls_transport(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    server_context, client_context = tls
+    plain = b"p" * 100
+
+    async def upgrade(reader: StreamReader, writer: StreamWriter) -> None:
+        await reader.readline()
+        writer.write(b"OK\n" + plain)
+        await writer.start_tls(server_context)
+        writer.write(b"secret\n")
+        await reader.read()
+
+    server, port = await serve(upgrade)
+    async with server:
+        reader, writer = await open_connection("127.0.0.1", port, limit=16)
+        writer.write(b"STARTTLS\n")
+        assert await reader.readline() == b"OK\n"
+        await reader.peek(len(plain))  # above the high-water mark (32): reading is paused
+        assert not writer.transport.is_reading()
+        await writer.start_tls(client_context, server_hostname="localhost")
+        assert not writer.transport.is_reading()  # the TLS transport inherits the pause
+        assert await reader.readexactly(len(plain)) == plain  # resumes
+        assert writer.transport.is_reading()
+        assert await reader.readline() == b"secret\n"
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_open_connection_over_tls_round_trip(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    server_context, client_context = tls
+    server = await start_server(line_echo, "127.0.0.1", 0, ssl=server_context)
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await open_connection(
+            "127.0.0.1", port, ssl=client_context, server_hostname="localhost"
+        )
+        assert not writer.can_write_eof()
+        writer.write(b"over tls\n")
+        assert await reader.readline() == b"echo: over tls\n"
+        writer.close()
+        await writer.wait_closed()
+
+
 # -- the example -----------------------------------------------------------------------------
 
 
