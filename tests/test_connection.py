@@ -27,8 +27,8 @@ from framekit.reader import StreamReader
 Handler = Callable[[StreamReader, StreamWriter], Awaitable[None]]
 
 
-async def serve(handler: Handler, **kwargs: int) -> tuple[asyncio.Server, int]:
-    server = await start_server(handler, "127.0.0.1", 0, **kwargs)
+async def serve(handler: Handler) -> tuple[asyncio.Server, int]:
+    server = await start_server(handler, "127.0.0.1", 0)
     port: int = server.sockets[0].getsockname()[1]
     return server, port
 
