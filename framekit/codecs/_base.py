@@ -195,7 +195,7 @@ def _run_byte_decoder(
         with source.view() as view:
             consumed = step(view, out, budget)
         source.drop(consumed)
-        if consumed == 0 and out.produced == before:
+        if consumed == 0 and out.produced == before and not decoder.done:
             if eof:
                 raise AssertionError(f"{decoder!r} made no progress at EOF and did not finish")
             return
@@ -238,16 +238,17 @@ def decode_frame_pieces(
     A ``FramingError`` the decoder raises is put in the list and decoding goes on (the decoder
     skips the bad frame), so any two splits of the same input can be compared whole. A
     TruncatedError at EOF ends the list. An error a decoder cannot recover from surfaces as the
-    same error raised again: the driver re-raises when the same error class at the same offset
-    is raised twice in a row.
+    same error raised again: when the same error class at the same offset is raised twice in a
+    row, the list ends with it (once).
     """
     results: list[T | FramingError] = []
     source = Buffer()
     frames: list[T] = []
     last_error: tuple[type[FramingError], int | None] | None = None
+    stopped = False
 
     def run(eof: bool) -> None:
-        nonlocal last_error
+        nonlocal last_error, stopped
         step = decoder.decode_eof if eof else decoder.decode
         while True:
             try:
@@ -259,7 +260,8 @@ def decode_frame_pieces(
                     return
                 key = (type(error), error.offset)
                 if key == last_error:
-                    raise
+                    stopped = True
+                    return
                 last_error = key
                 results.append(error)
                 continue
@@ -274,5 +276,7 @@ def decode_frame_pieces(
     for piece in pieces:
         source.write(piece)
         run(eof=False)
+        if stopped:
+            return results
     run(eof=True)
     return results
