@@ -40,6 +40,8 @@ arises.
 
 from __future__ import annotations
 
+from itertools import accumulate
+from operator import add
 from typing import Any, Literal
 
 import attrs
@@ -179,19 +181,24 @@ class DelimitedDecoder:
         self._discarding = False
         self._pending: FramingError | None = None
 
-    def decode(self, data: memoryview, frames: list[bytes]) -> int:
-        """Append every complete frame in ``data`` to ``frames``; return bytes consumed."""
-        return self._decode(data, frames, eof=False)
+    def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
+        """Append every complete frame in ``data`` to ``frames`` (and where each ends in
+        ``data`` to ``ends``, when given); return bytes consumed."""
+        return self._decode(data, frames, ends, eof=False)
 
-    def decode_eof(self, data: memoryview, frames: list[bytes]) -> int:
+    def decode_eof(
+        self, data: memoryview, frames: list[bytes], ends: list[int] | None = None
+    ) -> int:
         """Decode the rest at EOF: the final undelimited frame is delivered or truncated."""
-        return self._decode(data, frames, eof=True)
+        return self._decode(data, frames, ends, eof=True)
 
     def reset_search(self) -> None:
         """Forget how far the last search got."""
         self._scan_pos = 0
 
-    def _decode(self, data: memoryview, frames: list[bytes], *, eof: bool) -> int:
+    def _decode(
+        self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
+    ) -> int:
         pending = self._pending
         if pending is not None:
             self._pending = None
@@ -217,7 +224,7 @@ class DelimitedDecoder:
                 self._discarding = False
                 pos = base + found[1]
                 continue
-            pos, error = self._frames(data, finder, base, start, resume, frames, eof)
+            pos, error = self._frames(data, finder, base, start, resume, frames, ends, eof)
             if error is None:
                 return self._consumed(pos)
             self._discarding = True
@@ -237,13 +244,15 @@ class DelimitedDecoder:
         start: int,
         resume: int,
         frames: list[bytes],
+        ends: list[int] | None,
         eof: bool,
     ) -> tuple[int, FramingError | None]:
-        """Decode frames; return (where the unconsumed bytes start, error or None)."""
+        """Decode frames (and their ends in ``data``, when ``ends`` is a list); return (where
+        the unconsumed bytes start, error or None)."""
         buf = finder.buf
         maximum = self._max
         if start == 0 and not self._keep:
-            start = resume = self._split_batch(buf, frames)
+            start = resume = self._split_batch(buf, frames, ends, base)
         while True:
             found = finder.find(start, resume)
             if found is None:
@@ -256,6 +265,8 @@ class DelimitedDecoder:
                 frames.append(buf[start:line_end])
             else:
                 frames.append(bytes(data[base + start : base + line_end]))
+            if ends is not None:
+                ends.append(base + end)
             start = resume = end
         size = len(buf)
         if start == size:
@@ -269,28 +280,38 @@ class DelimitedDecoder:
                     offset=self._offset + base + start,
                 )
             frames.append(buf[start:] if start >= 0 else bytes(data[base + start :]))
+            if ends is not None:
+                ends.append(base + size)
             return base + size, None
         if size - start > maximum + self._longest - 1:
             return base + start, self._too_long(base + start)
         self._scan_pos = self._offset + base + size
         return base + start, None
 
-    def _split_batch(self, buf: bytes, frames: list[bytes]) -> int:
+    def _split_batch(
+        self, buf: bytes, frames: list[bytes], ends: list[int] | None, origin: int
+    ) -> int:
         """Append the complete frames of ``buf`` with ``split``, for two common shapes: one
         delimiter, or a one-byte delimiter ``s`` with one longer delimiter ``x + s`` (such as
         CRLF and LF). Returns where the rest starts (0: the careful loop does it all).
 
         Measured on 32 MiB of 10-120 byte CRLF lines in 64 KiB feeds: about 1.3x a bare
         ``bytes.split`` loop, where the general loop takes about 10x.
+
+        Every delimiter in a batch split here has the same width, so with ``ends`` the frames'
+        ends (``buf`` starts at ``origin`` in the caller's data) follow from the part lengths.
         """
         parts = None
         if self._single is not None:
+            width = len(self._single)
             parts = buf.split(self._single)
         elif self._suffix_pair is not None:
             longer, shorter = self._suffix_pair
             if longer[0] not in buf:
+                width = len(shorter)
                 parts = buf.split(shorter)
             else:
+                width = len(longer)
                 parts = buf.split(longer)
                 last = parts.pop()
                 if shorter in last or shorter in b"".join(parts):
@@ -303,6 +324,15 @@ class DelimitedDecoder:
         if rest > self._max and max(map(len, parts)) > self._max:
             return 0
         frames.extend(parts)
+        if ends is not None:
+            count = len(parts)
+            ends.extend(
+                map(
+                    add,
+                    accumulate(map(len, parts)),
+                    range(origin + width, origin + width * count + 1, width),
+                )
+            )
         return rest
 
     def _too_long(self, start: int) -> LineTooLong:

@@ -78,6 +78,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from itertools import accumulate
+from operator import add
 from typing import Any, Literal
 
 import attrs
@@ -219,18 +221,23 @@ class LengthPrefixedDecoder:
         self._pending: FramingError | None = None
         self._fatal: MalformedError | None = None
 
-    def decode(self, data: memoryview, frames: list[bytes]) -> int:
-        """Append every complete frame in ``data`` to ``frames``; return bytes consumed."""
-        return self._decode(data, frames, eof=False)
+    def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
+        """Append every complete frame in ``data`` to ``frames`` (and where each ends in
+        ``data`` to ``ends``, when given); return bytes consumed."""
+        return self._decode(data, frames, ends, eof=False)
 
-    def decode_eof(self, data: memoryview, frames: list[bytes]) -> int:
+    def decode_eof(
+        self, data: memoryview, frames: list[bytes], ends: list[int] | None = None
+    ) -> int:
         """Like ``decode``; bytes of an incomplete frame at EOF raise ``TruncatedError``."""
-        return self._decode(data, frames, eof=True)
+        return self._decode(data, frames, ends, eof=True)
 
     def reset_search(self) -> None:
         """Nothing to forget: a frame's header is read again from its first byte."""
 
-    def _decode(self, data: memoryview, frames: list[bytes], *, eof: bool) -> int:
+    def _decode(
+        self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
+    ) -> int:
         if self._fatal is not None:
             raise self._fatal
         pending = self._pending
@@ -245,7 +252,20 @@ class LengthPrefixedDecoder:
             if self._skip:
                 return self._consumed(pos)
         if self._read_length is not None and self._strip is None:
-            pos = self._fixed_batch(data, pos, frames)
+            if ends is None:
+                pos = self._fixed_batch(data, pos, frames)
+            else:
+                count = len(frames)
+                start = pos
+                pos = self._fixed_batch(data, pos, frames)
+                if len(frames) > count:
+                    # Each frame was ``header + len(frame)`` bytes on the wire: ends in C.
+                    header = self._header
+                    lengths = accumulate(map(len, frames[count:]))
+                    steps = range(
+                        start + header, start + header * (len(frames) - count) + 1, header
+                    )
+                    ends.extend(map(add, lengths, steps))
         header = self._header
         maximum = self._max
         while pos < n:
@@ -289,6 +309,8 @@ class LengthPrefixedDecoder:
                 break
             frames.append(data[pos + strip : pos + total].tobytes())
             pos += total
+            if ends is not None:
+                ends.append(pos)
         if eof and pos < n:
             truncated = TruncatedError(
                 f"input ended inside a frame ({n - pos} bytes of it)", offset=self._offset + pos

@@ -126,18 +126,23 @@ class AsciiLengthDecoder:
         self._pending: FramingError | None = None
         self._fatal: MalformedError | None = None
 
-    def decode(self, data: memoryview, frames: list[bytes]) -> int:
-        """Append every complete frame in ``data`` to ``frames``; return bytes consumed."""
-        return self._decode(data, frames, eof=False)
+    def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
+        """Append every complete frame in ``data`` to ``frames`` (and where each ends in
+        ``data`` to ``ends``, when given); return bytes consumed."""
+        return self._decode(data, frames, ends, eof=False)
 
-    def decode_eof(self, data: memoryview, frames: list[bytes]) -> int:
+    def decode_eof(
+        self, data: memoryview, frames: list[bytes], ends: list[int] | None = None
+    ) -> int:
         """Like ``decode``; an incomplete frame at EOF raises ``TruncatedError``."""
-        return self._decode(data, frames, eof=True)
+        return self._decode(data, frames, ends, eof=True)
 
     def reset_search(self) -> None:
         """Nothing to forget: a frame's length is read again from its first byte."""
 
-    def _decode(self, data: memoryview, frames: list[bytes], *, eof: bool) -> int:
+    def _decode(
+        self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
+    ) -> int:
         if self._fatal is not None:
             raise self._fatal
         pending = self._pending
@@ -190,6 +195,8 @@ class AsciiLengthDecoder:
                 return self._fail(pos, self._bad_trailer(end))
             frames.append(data[pos + header : end].tobytes())
             pos = end + len(trailer)
+            if ends is not None:
+                ends.append(pos)
         if eof and pos < n:
             truncated = TruncatedError(
                 f"input ended inside a frame ({n - pos} bytes of it)", offset=self._offset + pos

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from framekit.codecs._base import decode_frame_pieces
 from framekit.codecs.delimited import Delimited
 from framekit.errors import FramingError, LineTooLong, TruncatedError
+from tests.codecs.ends import check_ends
 
 
 def results(decoder: Any, pieces: list[bytes]) -> list[Any]:
@@ -197,3 +198,76 @@ def test_many_frames_with_a_rare_delimiter_stay_linear() -> None:
     assert codec.decoder().decode(memoryview(data), frames) == len(data)
     assert len(frames) == 200_000
     assert time.perf_counter() - started < 2
+
+
+# -- ends -------------------------------------------------------------------------------
+
+ENDS_OPTIONS = st.builds(
+    dict,
+    delimiters=DELIMITER_SETS,
+    keep_delimiter=st.booleans(),
+    max_length=st.sampled_from([0, 3, 6, 1000]),
+    on_too_long=st.sampled_from(["raise", "skip"]),
+    at_eof=st.sampled_from(["deliver", "error"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(options=ENDS_OPTIONS, parts=WIRE, cuts=st.lists(st.integers(0, 100), max_size=6))
+def test_ends_give_the_same_frames_and_mark_each_frame(
+    options: dict[str, Any], parts: list[bytes], cuts: list[int]
+) -> None:
+    codec = Delimited(**options)
+    data = b"".join(parts)
+    check_ends(codec, data, [data])
+    check_ends(codec, data, split(data, cuts))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    options=ENDS_OPTIONS,
+    frames=st.lists(st.binary(max_size=5), max_size=8),
+    choices=st.lists(st.integers(0, 2), min_size=8, max_size=8),
+    cuts=st.lists(st.integers(0, 100), max_size=6),
+)
+def test_each_frame_span_decodes_alone_to_that_frame(
+    options: dict[str, Any], frames: list[bytes], choices: list[int], cuts: list[int]
+) -> None:
+    codec = Delimited(**{**options, "max_length": 1000})
+    delimiters = codec.delimiters
+    wire = b""
+    expected: list[bytes] = []
+    for frame, choice in zip(frames, choices, strict=False):
+        candidate = frame + delimiters[choice % len(delimiters)]
+        alone: list[bytes] = []
+        # Keep it if it is one whole frame (no earlier delimiter inside it).
+        consumed = codec.decoder().decode(memoryview(candidate), alone)
+        if consumed == len(candidate) and len(alone) == 1:
+            wire += candidate
+            expected += alone
+    assert check_ends(codec, wire, split(wire, cuts)) == expected
+
+
+def test_ends_count_a_skipped_over_long_frame_in_the_next_frame() -> None:
+    decoder = Delimited(max_length=2, on_too_long="skip").decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert decoder.decode(memoryview(b"a\nxxxxx\r\nb\r\n"), frames, ends) == 12
+    assert frames == [b"a", b"b"] and ends == [2, 12]
+
+
+def test_ends_include_the_final_frame_at_eof() -> None:
+    decoder = Delimited(delimiters=(b"--END--",)).decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert decoder.decode_eof(memoryview(b"a--END--last"), frames, ends) == 12
+    assert frames == [b"a", b"last"] and ends == [8, 12]
+
+
+def test_ends_with_a_delimiter_split_across_feeds() -> None:
+    decoder = Delimited().decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert decoder.decode(memoryview(b"ab\r"), frames, ends) == 0 and ends == []
+    assert decoder.decode(memoryview(b"ab\r\nc\nd"), frames, ends) == 6
+    assert frames == [b"ab", b"c"] and ends == [4, 6]

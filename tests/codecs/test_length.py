@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from framekit._buffer import Buffer
 from framekit.codecs.length import DEFAULT_MAX_FRAME_LENGTH, LengthPrefixed
 from framekit.errors import FrameTooLong, FramingError, MalformedError, TruncatedError
+from tests.codecs.ends import check_ends
 
 
 def results(decoder: Any, pieces: list[bytes]) -> list[Any]:
@@ -331,3 +332,71 @@ def test_one_megabyte_frame_fed_a_byte_at_a_time_is_linear() -> None:
     assert decoder.decode(memoryview(buffer), frames) == len(wire)
     assert frames == [b"x" * size]
     assert time.perf_counter() - started < 30  # quadratic would take hours
+
+
+# -- ends -------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(options=OPTIONS, data=st.binary(max_size=60), cuts=st.lists(st.integers(0, 300), max_size=6))
+def test_ends_give_the_same_frames_and_mark_each_frame(
+    options: dict[str, Any], data: bytes, cuts: list[int]
+) -> None:
+    codec = LengthPrefixed(**options)
+    check_ends(codec, data, [data])
+    check_ends(codec, data, split(data, cuts))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    options=OPTIONS,
+    frames=st.lists(st.binary(max_size=20), max_size=8),
+    cuts=st.lists(st.integers(0, 300), max_size=6),
+)
+def test_each_frame_span_decodes_alone_to_that_frame(
+    options: dict[str, Any], frames: list[bytes], cuts: list[int]
+) -> None:
+    codec = LengthPrefixed(**options)
+    encoder = codec.encoder()
+    good = []
+    wire = b""
+    for frame in frames:
+        frame = valid_frame(codec, frame)
+        try:
+            wire += encoder.encode(frame)
+        except ValueError:
+            continue
+        good.append(frame)
+    assert check_ends(codec, wire, [wire]) == good
+    assert check_ends(codec, wire, split(wire, cuts)) == good
+
+
+def test_ends_count_a_skipped_too_long_frame_in_the_next_frame() -> None:
+    codec = LengthPrefixed(length_field_length=1, max_frame_length=4, on_too_long="skip")
+    decoder = codec.decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert decoder.decode(memoryview(b"\x01a\x05xxxxx\x02bc"), frames, ends) == 11
+    assert frames == [b"a", b"bc"] and ends == [2, 11]
+
+
+def test_ends_after_a_raised_too_long_frame_start_at_the_skip() -> None:
+    decoder = LengthPrefixed(length_field_length=1, max_frame_length=4).decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    data = b"\x01a\x05xxxxx\x02bc"
+    assert decoder.decode(memoryview(data), frames, ends) == 2 and ends == [2]
+    with pytest.raises(FrameTooLong):
+        decoder.decode(memoryview(data[2:]), frames, ends)
+    frames.clear()
+    ends.clear()
+    assert decoder.decode(memoryview(data[2:]), frames, ends) == 9
+    assert frames == [b"bc"] and ends == [9]
+
+
+def test_ends_of_the_kept_header_layout_count_the_header() -> None:
+    decoder = LengthPrefixed(length_field_length=2, initial_bytes_to_strip=0).decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert decoder.decode(memoryview(b"\x00\x01a\x00\x02bc\x00"), frames, ends) == 7
+    assert frames == [b"\x00\x01a", b"\x00\x02bc"] and ends == [3, 7]

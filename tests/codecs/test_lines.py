@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from framekit.codecs._base import decode_frame_pieces, iter_frame_pieces
 from framekit.codecs.lines import DEFAULT_MAX_LINE_LENGTH, LineDecoder, Lines, TextLines
 from framekit.errors import FramingError, LineTooLong, MalformedError, TruncatedError
+from tests.codecs.ends import check_ends
 
 
 def results(decoder: Any, pieces: list[bytes]) -> list[Any]:
@@ -327,3 +328,108 @@ def test_one_megabyte_line_fed_a_byte_at_a_time_is_linear() -> None:
         assert decoder.decode(memoryview(buffer), frames) == size + 2
         assert frames == [b"x" * size]
         assert time.perf_counter() - started < 30  # quadratic would take hours
+
+
+# -- ends -------------------------------------------------------------------------------
+
+ENDS_OPTIONS = st.builds(
+    dict,
+    ending=st.sampled_from(["lf", "crlf", "any"]),
+    strip_cr=st.booleans(),
+    keep_ending=st.booleans(),
+    max_length=st.sampled_from([0, 2, 6, 1000]),
+    on_too_long=st.sampled_from(["raise", "skip"]),
+    at_eof=st.sampled_from(["deliver", "error"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(options=ENDS_OPTIONS, parts=WIRE, cuts=st.lists(st.integers(0, 200), max_size=6))
+def test_ends_give_the_same_frames_and_mark_each_frame(
+    options: dict[str, Any], parts: list[bytes], cuts: list[int]
+) -> None:
+    data = b"".join(parts)
+    for codec in (Lines(**options), TextLines(**options)):
+        check_ends(codec, data, [data])
+        check_ends(codec, data, split(data, cuts))
+
+
+ENDINGS = {"lf": [b"\n", b"\r\n"], "crlf": [b"\r\n"], "any": [b"\n", b"\r\n", b"\r"]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    options=ENDS_OPTIONS,
+    frames=st.lists(st.binary(max_size=6), max_size=10),
+    choices=st.lists(st.integers(0, 2), min_size=10, max_size=10),
+    cuts=st.lists(st.integers(0, 200), max_size=6),
+)
+def test_each_frame_span_decodes_alone_to_that_frame(
+    options: dict[str, Any], frames: list[bytes], choices: list[int], cuts: list[int]
+) -> None:
+    # Well-formed lines with mixed endings (the batch paths' hard case): every span is a line.
+    codec = Lines(**{**options, "max_length": 1000})
+    endings = ENDINGS[codec.ending]
+    data = b"".join(
+        frame.replace(b"\r", b"").replace(b"\n", b"") + endings[choice % len(endings)]
+        for frame, choice in zip(frames, choices, strict=False)
+    )
+    results = check_ends(codec, data, split(data, cuts))
+    assert all(not isinstance(item, tuple) for item in results)
+
+
+def test_ends_count_a_skipped_over_long_line_in_the_next_frame() -> None:
+    decoder = Lines(max_length=3, on_too_long="skip").decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert decoder.decode(memoryview(b"a\nxxxxxx\nb\n"), frames, ends) == 11
+    assert frames == [b"a", b"b"] and ends == [2, 11]
+
+
+def test_ends_after_a_raised_over_long_line_start_at_the_skip() -> None:
+    decoder = Lines(max_length=3).decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    data = b"a\nxxxxxx\nb\n"
+    assert decoder.decode(memoryview(data), frames, ends) == 2 and ends == [2]
+    with pytest.raises(LineTooLong):
+        decoder.decode(memoryview(data[2:]), frames, ends)
+    frames.clear()
+    ends.clear()
+    assert decoder.decode(memoryview(data[2:]), frames, ends) == 9
+    assert frames == [b"b"] and ends == [9]
+
+
+def test_ends_include_the_final_unterminated_line_at_eof() -> None:
+    decoder = Lines().decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert decoder.decode_eof(memoryview(b"a\r\nlast"), frames, ends) == 7
+    assert frames == [b"a", b"last"] and ends == [3, 7]
+
+
+def test_ends_with_crlf_split_across_feeds_in_any_mode() -> None:
+    decoder = Lines(ending="any").decoder()
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert decoder.decode(memoryview(b"a\r"), frames, ends) == 0 and ends == []
+    assert decoder.decode(memoryview(b"a\r\nb\rc"), frames, ends) == 5
+    assert frames == [b"a", b"b"] and ends == [3, 5]
+
+
+@pytest.mark.parametrize(
+    ("options", "data", "expected"),
+    [
+        ({}, b"a\r\nb\nc\r\nd", [3, 5, 8]),
+        ({"ending": "any"}, b"a\r\nb\rc\nd", [3, 5, 7]),
+        ({"ending": "any"}, b"a\r\nbb\r\nd\r", [3, 7]),
+        ({"ending": "crlf"}, b"a\r\nbb\r\nd\r", [3, 7]),
+    ],
+)
+def test_ends_in_one_batch_with_endings_of_two_widths(
+    options: dict[str, Any], data: bytes, expected: list[int]
+) -> None:
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert Lines(**options).decoder().decode(memoryview(data), frames, ends) == expected[-1]
+    assert ends == expected

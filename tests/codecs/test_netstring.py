@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from framekit._buffer import Buffer
 from framekit.codecs.netstring import Netstring, OctetCounted
 from framekit.errors import FrameTooLong, FramingError, MalformedError, TruncatedError
+from tests.codecs.ends import check_ends
 
 
 def results(decoder: Any, pieces: list[bytes]) -> list[Any]:
@@ -213,3 +214,54 @@ def test_one_megabyte_netstring_fed_a_byte_at_a_time_is_linear() -> None:
     assert decoder.decode(memoryview(buffer), frames) == len(wire)
     assert frames == [b"x" * size]
     assert time.perf_counter() - started < 30
+
+
+# -- ends -------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(codec=CODECS, parts=WIRE, cuts=st.lists(st.integers(0, 200), max_size=6))
+def test_ends_give_the_same_frames_and_mark_each_frame(
+    codec: Netstring | OctetCounted, parts: list[bytes], cuts: list[int]
+) -> None:
+    data = b"".join(parts)
+    check_ends(codec, data, [data])
+    check_ends(codec, data, split(data, cuts))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    codec=CODECS,
+    frames=st.lists(st.binary(max_size=12), max_size=8),
+    cuts=st.lists(st.integers(0, 200), max_size=6),
+)
+def test_each_frame_span_decodes_alone_to_that_frame(
+    codec: Netstring | OctetCounted, frames: list[bytes], cuts: list[int]
+) -> None:
+    encoder = codec.encoder()
+    good = []
+    wire = b""
+    for frame in frames:
+        try:
+            wire += encoder.encode(frame)
+        except ValueError:
+            continue
+        good.append(frame)
+    assert check_ends(codec, wire, [wire]) == good
+    assert check_ends(codec, wire, split(wire, cuts)) == good
+
+
+@pytest.mark.parametrize(
+    ("codec", "data", "expected"),
+    [
+        (Netstring(max_length=3, on_too_long="skip"), b"1:a,5:xxxxx,2:bc,", [4, 17]),
+        (OctetCounted(max_length=3, on_too_long="skip"), b"1 a5 xxxxx2 bc", [3, 14]),
+    ],
+)
+def test_ends_count_a_skipped_too_long_frame_in_the_next_frame(
+    codec: Netstring | OctetCounted, data: bytes, expected: list[int]
+) -> None:
+    frames: list[bytes] = []
+    ends: list[int] = []
+    assert codec.decoder().decode(memoryview(data), frames, ends) == len(data)
+    assert frames == [b"a", b"bc"] and ends == expected
