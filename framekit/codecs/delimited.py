@@ -40,7 +40,7 @@ arises.
 
 from __future__ import annotations
 
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
 from operator import add
 from typing import Any, Literal
 
@@ -325,14 +325,10 @@ class DelimitedDecoder:
             return 0
         frames.extend(parts)
         if ends is not None:
-            count = len(parts)
-            ends.extend(
-                map(
-                    add,
-                    accumulate(map(len, parts)),
-                    range(origin + width, origin + width * count + 1, width),
-                )
-            )
+            # Each part spans its length plus the delimiter's: ends in C, no code per part.
+            spans = accumulate(chain((origin,), map(add, map(len, parts), repeat(width))))
+            next(spans)  # ``origin`` itself
+            ends.extend(spans)
         return rest
 
     def _too_long(self, start: int) -> LineTooLong:

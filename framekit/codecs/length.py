@@ -78,7 +78,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
 from operator import add
 from typing import Any, Literal
 
@@ -259,13 +259,12 @@ class LengthPrefixedDecoder:
                 start = pos
                 pos = self._fixed_batch(data, pos, frames)
                 if len(frames) > count:
-                    # Each frame was ``header + len(frame)`` bytes on the wire: ends in C.
-                    header = self._header
-                    lengths = accumulate(map(len, frames[count:]))
-                    steps = range(
-                        start + header, start + header * (len(frames) - count) + 1, header
+                    # Each frame spans its header plus its length: ends in C.
+                    spans = accumulate(
+                        chain((start,), map(add, map(len, frames[count:]), repeat(self._header)))
                     )
-                    ends.extend(map(add, lengths, steps))
+                    next(spans)  # ``start`` itself
+                    ends.extend(spans)
         header = self._header
         maximum = self._max
         while pos < n:

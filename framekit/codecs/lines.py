@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
 from operator import add
 from typing import Any, Generic, Literal, TypeVar, cast
 
@@ -75,14 +75,9 @@ _WRITTEN_ENDING = {"lf": b"\n", "crlf": b"\r\n", "any": b"\n"}
 def _extend_ends(ends: list[int], parts: list[bytes], width: int, origin: int) -> None:
     """Append where each of ``parts`` ends, each followed by a ``width``-byte ending, the first
     starting at ``origin``: C-level iterators, no Python code per part."""
-    count = len(parts)
-    ends.extend(
-        map(
-            add,
-            accumulate(map(len, parts)),
-            range(origin + width, origin + width * count + 1, width),
-        )
-    )
+    spans = accumulate(chain((origin,), map(add, map(len, parts), repeat(width))))
+    next(spans)  # ``origin`` itself
+    ends.extend(spans)
 
 
 def _ascii_compatible(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
