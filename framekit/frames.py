@@ -11,8 +11,11 @@ losing nothing, and frame again, with this reader or a new one.
 
 from __future__ import annotations
 
+import copy
 from collections import deque
 from collections.abc import Awaitable, Iterable
+from itertools import chain
+from operator import sub
 from typing import Any, Generic, Protocol, TypeVar
 
 from framekit.codecs._base import FrameCodec, FrameDecoder, FrameEncoder
@@ -34,23 +37,44 @@ class FrameReader(Generic[T]):
     a frame over its maximum is reported once and skipped, and the next read returns the next
     frame. Error offsets count in the source's stream, from its first byte. Reads are
     cancel-safe: a cancelled read consumed nothing.
+
+    When the source is read from (or unread into) around this reader, frames decoded but not
+    yet handed out are forgotten and decoding starts again at the source's head with a fresh
+    decoder: what the decoder knew (a search position, an error found after the last frame
+    handed out, an over-long frame being skipped) was about bytes the protocol took itself.
     """
 
-    __slots__ = ("_base", "_decoder", "_done", "_frames", "_head", "_sizes", "_source", "_tail")
+    __slots__ = (
+        "_base",
+        "_buffer",
+        "_codec",
+        "_decoder",
+        "_done",
+        "_frames",
+        "_head",
+        "_sizes",
+        "_source",
+        "_tail",
+        "_unreads",
+    )
 
     def __init__(self, source: StreamReader, codec: FrameCodec[T]) -> None:
         self._source = source
+        self._codec = codec
         self._decoder: FrameDecoder[T] = codec.decoder()
-        buffer = source._buffer
+        buffer = self._buffer = source._buffer
+        # The source's stream position of the decoder's first byte (to rebase error offsets).
         self._base = buffer.head
         # Frames decoded but not handed out, with the source bytes each one spans; their
         # bytes are consumed from the source as they are handed out.
         self._frames: deque[T] = deque()
         self._sizes: deque[int] = deque()
-        # Bytes the decoder consumed after the last pending frame (a skipped partial).
+        # Bytes the decoder consumed after the last pending frame (skipped bytes, which count
+        # as the next frame's): consumed before the next decode.
         self._tail = 0
         # Where this reader left the source's head, to notice reads made around it.
-        self._head = (buffer.head, buffer.unreads)
+        self._head = buffer.head
+        self._unreads = buffer.unreads
         self._done = False
 
     @property
@@ -60,7 +84,10 @@ class FrameReader(Generic[T]):
 
     @property
     def decoder(self) -> FrameDecoder[T]:
-        """This stream's decoder (for codec-specific counters such as skipped frames)."""
+        """This stream's decoder (for codec-specific counters such as skipped frames).
+
+        A new one after the source was read around this reader (see the class docstring).
+        """
         return self._decoder
 
     def at_eof(self) -> bool:
@@ -83,8 +110,21 @@ class FrameReader(Generic[T]):
         raised once and skipped), TruncatedError if the stream ends inside a frame the codec
         cannot deliver, and the source's exception.
         """
-        if self._frames and self._head_unchanged():
-            return self._hand_out()
+        frames = self._frames
+        if frames:
+            # The fast path, one frame of a decoded batch, inlined (it runs once per frame):
+            # check that nobody read around this reader, then ``consume(size)``.
+            buffer = self._buffer
+            data = buffer._data
+            if buffer.produced - len(data) == self._head and buffer.unreads == self._unreads:
+                size = self._sizes.popleft()
+                del data[:size]
+                self._head += size
+                source = self._source
+                source._scanned = 0
+                if source._paused:
+                    source._after_consume()
+                return frames.popleft()
         while True:
             self._resync()
             if self._frames:
@@ -119,36 +159,27 @@ class FrameReader(Generic[T]):
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _head_unchanged(self) -> bool:
-        buffer = self._source._buffer
-        return self._head == (buffer.head, buffer.unreads)
-
     def _resync(self) -> None:
-        """Forget pending frames and search state if someone read around this reader."""
-        if not self._head_unchanged():
+        """Start again at the source's head if someone read around this reader."""
+        buffer = self._buffer
+        if buffer.head != self._head or buffer.unreads != self._unreads:
             self._frames.clear()
             self._sizes.clear()
             self._tail = 0
-            self._decoder.reset_search()
-            buffer = self._source._buffer
-            self._head = (buffer.head, buffer.unreads)
+            self._done = False
+            self._decoder = self._codec.decoder()
+            self._base = self._head = buffer.head
+            self._unreads = buffer.unreads
 
     def _hand_out(self) -> T:
-        frame = self._frames.popleft()
-        size = self._sizes.popleft()
-        if not self._frames:
-            size += self._tail
-            self._tail = 0
-        self._consume(size)
-        return frame
+        self._consume(self._sizes.popleft())
+        return self._frames.popleft()
 
     def _consume(self, n: int) -> None:
         if n:
-            source = self._source
-            source._buffer.drop(n)
-            source._after_consume()
-        buffer = self._source._buffer
-        self._head = (buffer.head, buffer.unreads)
+            self._buffer.drop(n)
+            self._source._after_consume()
+        self._head = self._buffer.head
 
     def _decode(self, *, with_ends: bool, batch: list[T] | None = None) -> bool:
         """Run the decoder once over the source's buffer. True if it made progress.
@@ -159,29 +190,34 @@ class FrameReader(Generic[T]):
         source = self._source
         if source._exception is not None:
             raise source._exception
+        if self._tail:
+            self._consume(self._tail)
+            self._tail = 0
         eof = source.is_eof()
         frames: list[T] = [] if batch is None else batch
         ends: list[int] | None = [] if with_ends else None
         decoder = self._decoder
         try:
-            with source._buffer.view() as view:
+            with self._buffer.view() as view:
                 if eof:
                     consumed = decoder.decode_eof(view, frames, ends)
                 else:
                     consumed = decoder.decode(view, frames, ends)
         except FramingError as error:
-            if error.offset is not None:
-                error.offset += self._base
             if eof and isinstance(error, TruncatedError):
                 self._done = True
-            raise
+            if error.offset is None or not self._base:
+                raise
+            # A copy: the decoder may raise the same error again (a malformed length is
+            # sticky), and its offset must not be rebased twice.
+            rebased = copy.copy(error)
+            rebased.offset = error.offset + self._base
+            raise rebased.with_traceback(error.__traceback__) from None
         if ends is not None and frames:
-            previous = 0
-            for end in ends:
-                self._sizes.append(end - previous)
-                previous = end
+            # Sizes from the ends, in C: ends[i] - ends[i - 1], the first from 0.
+            self._sizes.extend(map(sub, ends, chain((0,), ends)))
             self._frames.extend(frames)
-            self._tail = consumed - previous
+            self._tail = consumed - ends[-1]
             return True
         self._consume(consumed)
         if frames or consumed:
@@ -193,7 +229,7 @@ class FrameReader(Generic[T]):
 
     async def _wait(self) -> None:
         source = self._source
-        await source._fill("FrameReader.read", wanted=len(source._buffer) + 1)
+        await source._fill("FrameReader.read", wanted=len(self._buffer) + 1)
         if source._exception is not None:
             raise source._exception
 

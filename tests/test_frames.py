@@ -1,0 +1,348 @@
+"""FrameReader: frames one at a time or in batches, consumed as handed out, over any reader."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from framekit.codecs.delimited import Delimited
+from framekit.codecs.length import LengthPrefixed
+from framekit.codecs.lines import Lines, TextLines
+from framekit.codecs.netstring import Netstring, OctetCounted
+from framekit.errors import FrameTooLong, LineTooLong, MalformedError, TruncatedError
+from framekit.reader import StreamReader
+from tests.toy_codecs import Hexchunks
+
+CODECS: list[Any] = [
+    Lines(),
+    Lines(ending="crlf"),
+    Lines(ending="any"),
+    Lines(keep_ending=True),
+    TextLines(),
+    Delimited(),
+    Delimited(delimiters=(b"--END--",)),
+    LengthPrefixed(),
+    LengthPrefixed(length_field_length="varint"),
+    LengthPrefixed(length_field_length=2, initial_bytes_to_strip=0),
+    Netstring(),
+    OctetCounted(),
+]
+IDS = [
+    "lines-lf",
+    "lines-crlf",
+    "lines-any",
+    "lines-keep",
+    "text-lines",
+    "delimited",
+    "delimited-end",
+    "length4",
+    "varint",
+    "length2-kept",
+    "netstring",
+    "octet-counted",
+]
+
+#: Bytes a protocol reads itself between frames: garbage to every codec above (a huge
+#: length, a bad netstring, undecodable text), so a decoder that looked at them has an error
+#: or a skip pending when the protocol takes them.
+RAW = b"\xff\xff\xff\xff\xffRAW"
+
+
+def sample(codec: Any, index: int) -> Any:
+    """The ``index``-th test frame in the codec's type (with its ending if it keeps it)."""
+    if isinstance(codec, TextLines):
+        return f"frame {index} é"
+    frame = b"frame %d" % index
+    if isinstance(codec, Lines) and codec.keep_ending:
+        frame += b"\n"
+    if isinstance(codec, LengthPrefixed) and codec.initial_bytes_to_strip == 0:
+        frame = (len(frame)).to_bytes(2, "big") + frame
+    return frame
+
+
+def wire(codec: Any, frames: list[Any]) -> bytes:
+    encoder = codec.encoder()
+    return b"".join(encoder.encode(frame) for frame in frames)
+
+
+def root(*pieces: bytes, eof: bool = True) -> StreamReader:
+    reader = StreamReader()
+    for piece in pieces:
+        reader.feed_data(piece)
+    if eof:
+        reader.feed_eof()
+    return reader
+
+
+# -- consumed as handed out ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("codec", CODECS, ids=IDS)
+async def test_switching_to_readexactly_mid_batch_loses_nothing(codec: Any) -> None:
+    a, b, c, d = (sample(codec, i) for i in range(4))
+    source = root(wire(codec, [a, b]) + RAW + wire(codec, [c, d]))
+    frames = source.frames(codec)
+    assert await frames.read() == a
+    assert await frames.read() == b
+    assert await source.readexactly(len(RAW)) == RAW
+    assert await frames.read() == c
+    assert await frames.read() == d
+    assert await frames.read() is None
+
+
+@pytest.mark.parametrize("codec", CODECS, ids=IDS)
+async def test_a_new_frame_reader_goes_on_where_the_last_one_stopped(codec: Any) -> None:
+    a, b, c = (sample(codec, i) for i in range(3))
+    source = root(wire(codec, [a, b, c]))
+    assert await source.frames(codec).read() == a
+    rest = source.frames(codec)
+    assert [frame async for frame in rest] == [b, c]
+
+
+async def test_bytes_after_the_last_frame_handed_out_stay_in_the_source() -> None:
+    source = root(b"HELO x\r\nDATA\r\nraw body, no line ending")
+    frames = source.frames(Lines(ending="crlf"))
+    assert await frames.read() == b"HELO x"
+    assert await frames.read() == b"DATA"
+    assert await source.read() == b"raw body, no line ending"
+
+
+async def test_an_error_found_past_the_frame_handed_out_is_not_raised_after_a_raw_read() -> None:
+    # SMTP: the body after DATA has a bare LF, which strict CRLF lines reject; the protocol
+    # reads the body itself, and framing goes on after it.
+    source = root(b"DATA\r\nbody with a bare \n in it\r\n.\r\nQUIT\r\n")
+    frames = source.frames(Lines(ending="crlf"))
+    assert await frames.read() == b"DATA"
+    assert await source.readuntil(b"\r\n.\r\n") == b"body with a bare \n in it\r\n.\r\n"
+    assert await frames.read() == b"QUIT"
+
+
+async def test_unread_data_between_frames_is_framed_next() -> None:
+    source = root(b"a\nb\n")
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    source.unread_data(b"z\n")
+    assert [frame async for frame in frames] == [b"z", b"b"]
+
+
+async def test_frames_fed_while_a_batch_is_handed_out_follow_it() -> None:
+    source = root(b"a\nb\n", eof=False)
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    source.feed_data(b"c\n")
+    source.feed_eof()
+    assert [frame async for frame in frames] == [b"b", b"c"]
+
+
+# -- batches, iteration, end of stream -------------------------------------------------------
+
+
+async def test_read_batch_returns_every_buffered_frame() -> None:
+    source = root(b"a\nb\nc\npartial", eof=False)
+    frames = source.frames(Lines())
+    assert await frames.read_batch() == [b"a", b"b", b"c"]
+    assert source.read_nowait() == b"partial"
+
+
+async def test_read_batch_after_read_returns_the_rest_of_the_batch() -> None:
+    source = root(b"a\nb\nc\nrest", eof=False)
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    assert await frames.read_batch() == [b"b", b"c"]
+    assert source.buffered == 4
+
+
+async def test_read_batch_at_the_end_returns_an_empty_list() -> None:
+    frames = root(b"a\n").frames(Lines())
+    assert await frames.read_batch() == [b"a"]
+    assert await frames.read_batch() == []
+
+
+@pytest.mark.parametrize("codec", CODECS, ids=IDS)
+async def test_async_for_gives_every_frame(codec: Any) -> None:
+    expected = [sample(codec, i) for i in range(5)]
+    frames = root(wire(codec, expected)).frames(codec)
+    assert [frame async for frame in frames] == expected
+
+
+async def test_end_of_stream_returns_none_every_time() -> None:
+    frames = root(b"a\nlast").frames(Lines())
+    assert await frames.read() == b"a"
+    assert await frames.read() == b"last"
+    assert not frames.at_eof()
+    assert await frames.read() is None
+    assert await frames.read() is None
+    assert frames.at_eof()
+
+
+async def test_truncated_frame_at_the_end_is_raised_then_the_end() -> None:
+    frames = root(b"\x00\x00\x00\x05ab").frames(LengthPrefixed())
+    with pytest.raises(TruncatedError):
+        await frames.read()
+    assert await frames.read() is None
+
+
+async def test_frames_fed_a_byte_at_a_time_are_all_read() -> None:
+    source = StreamReader()
+    frames = source.frames(Lines(ending="any"))
+    data = b"one\r\ntwo\rthree\n\r\nfour"
+
+    async def feed() -> None:
+        for i in range(len(data)):
+            source.feed_data(data[i : i + 1])
+            await asyncio.sleep(0)
+        source.feed_eof()
+
+    feeder = asyncio.ensure_future(feed())
+    assert [frame async for frame in frames] == [b"one", b"two", b"three", b"", b"four"]
+    await feeder
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+TOO_LONG = [
+    (Lines(max_length=3), b"a\nxxxxxxx\nb\nc\n", LineTooLong),
+    (Delimited(max_length=3), b"a\r\nxxxxxxx\r\nb\r\nc\r\n", LineTooLong),
+    (
+        LengthPrefixed(length_field_length=1, max_frame_length=4),
+        b"\x01a\x07xxxxxxx\x01b\x01c",
+        FrameTooLong,
+    ),
+    (Netstring(max_length=3), b"1:a,7:xxxxxxx,1:b,1:c,", FrameTooLong),
+    (OctetCounted(max_length=3), b"1 a7 xxxxxxx1 b1 c", FrameTooLong),
+]
+
+
+@pytest.mark.parametrize(
+    ("codec", "data", "error"),
+    TOO_LONG,
+    ids=["lines", "delimited", "length", "netstring", "octet-counted"],
+)
+async def test_too_long_frame_in_the_middle_is_raised_once_and_the_rest_delivered(
+    codec: Any, data: bytes, error: type[Exception]
+) -> None:
+    frames = root(data).frames(codec)
+    assert await frames.read() == b"a"
+    with pytest.raises(error):
+        await frames.read()
+    assert await frames.read() == b"b"
+    assert await frames.read() == b"c"
+    assert await frames.read() is None
+
+
+async def test_error_offsets_count_a_prefix_read_before_framing() -> None:
+    source = root(b"HEADER" + b"a\n" + b"x" * 10 + b"\n")
+    assert await source.readexactly(6) == b"HEADER"
+    frames = source.frames(Lines(max_length=3))
+    assert await frames.read() == b"a"
+    with pytest.raises(LineTooLong) as info:
+        await frames.read()
+    assert info.value.offset == 8
+
+
+async def test_a_sticky_error_keeps_its_offset_on_every_read() -> None:
+    source = root(b"HEADER" + b"1:a,x:bad")
+    await source.readexactly(6)
+    frames = source.frames(Netstring())
+    assert await frames.read() == b"a"
+    offsets = []
+    for _ in range(3):
+        with pytest.raises(MalformedError) as info:
+            await frames.read()
+        offsets.append(info.value.offset)
+    assert offsets == [10, 10, 10]
+
+
+async def test_error_offsets_count_bytes_read_around_the_frame_reader() -> None:
+    source = root(b"a\n" + b"RAW!" + b"x" * 10 + b"\nb\n")
+    frames = source.frames(Lines(max_length=3))
+    assert await frames.read() == b"a"
+    assert await source.readexactly(4) == b"RAW!"
+    with pytest.raises(LineTooLong) as info:
+        await frames.read()
+    assert info.value.offset == 6
+    assert await frames.read() == b"b"
+
+
+async def test_source_exception_is_raised_after_the_frames_before_it() -> None:
+    source = root(b"a\nb\n", eof=False)
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    source.set_exception(ConnectionResetError())
+    assert await frames.read() == b"b"
+    with pytest.raises(ConnectionResetError):
+        await frames.read()
+
+
+# -- cancellation ------------------------------------------------------------------------------
+
+
+async def test_cancelled_waiting_read_loses_nothing() -> None:
+    source = root(b"a\npart", eof=False)
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    task = asyncio.ensure_future(frames.read())
+    await asyncio.sleep(0)
+    assert not task.done()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert source.buffered == 4
+    source.feed_data(b"ial\nnext\n")
+    assert await frames.read() == b"partial"
+    assert await frames.read() == b"next"
+
+
+async def test_cancelled_waiting_read_batch_loses_nothing() -> None:
+    source = root(b"\x00\x00\x00\x03a", eof=False)
+    frames = source.frames(LengthPrefixed())
+    task = asyncio.ensure_future(frames.read_batch())
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    source.feed_data(b"bc")
+    assert await frames.read_batch() == [b"abc"]
+
+
+# -- over a layer ------------------------------------------------------------------------------
+
+
+def hexchunks(data: bytes) -> bytes:
+    encoder = Hexchunks().encoder()
+    return encoder.feed(data) + encoder.finish()
+
+
+async def test_frame_reader_over_a_layer() -> None:
+    source = root(hexchunks(b"a\nbb\nccc\n") + b"NEXT MESSAGE")
+    frames = source.layer(Hexchunks()).frames(Lines())
+    assert [frame async for frame in frames] == [b"a", b"bb", b"ccc"]
+    assert await source.read() == b"NEXT MESSAGE"
+
+
+async def test_frame_reader_over_a_layer_stops_mid_batch_and_reads_the_layer() -> None:
+    source = root(hexchunks(b"a\nbb\nccc\n"))
+    body = source.layer(Hexchunks())
+    frames = body.frames(Lines())
+    assert await frames.read() == b"a"
+    assert await body.readexactly(3) == b"bb\n"
+    assert await frames.read() == b"ccc"
+    assert await frames.read() is None
+
+
+async def test_frame_reader_over_a_layer_fed_in_pieces() -> None:
+    source = StreamReader()
+    frames = source.layer(Hexchunks()).frames(Lines())
+    data = hexchunks(b"one\ntwo\nthree\n")
+
+    async def feed() -> None:
+        for i in range(0, len(data), 3):
+            source.feed_data(data[i : i + 3])
+            await asyncio.sleep(0)
+        source.feed_eof()
+
+    feeder = asyncio.ensure_future(feed())
+    assert [frame async for frame in frames] == [b"one", b"two", b"three"]
+    await feeder
