@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: Modules that define workload groups, imported by :func:`load_groups`.
-GROUP_MODULES: list[str] = ["benchmarks.streams"]
+GROUP_MODULES: list[str] = ["benchmarks.streams", "benchmarks.http", "benchmarks.frames"]
 
 #: An implementation: takes the input pieces, returns the output to check.
 Implementation: TypeAlias = Callable[[Sequence[bytes]], Awaitable[Any]]
@@ -102,11 +102,13 @@ class Target:
 
     For a throughput workload the ratio is subject MB/s over baseline MB/s and must be at
     least ``ratio``; for a time workload it is subject time over baseline time and must be at
-    most ``ratio``.
+    most ``ratio``. ``subject`` (default: the workload's ``subject``) is the implementation
+    the goal is for, when a workload has goals for several of its implementations.
     """
 
     baseline: str
     ratio: float
+    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,8 @@ class Workload:
         names = set(self.implementations)
         missing = [b for b in self.baselines if b not in names]
         missing += [t.baseline for t in self.targets if t.baseline not in names]
-        if self.targets and self.subject not in names:
+        missing += [t.subject for t in self.targets if t.subject and t.subject not in names]
+        if any(t.subject is None for t in self.targets) and self.subject not in names:
             missing.append(self.subject)
         if missing:
             raise ValueError(f"workload {self.name!r}: unknown implementations {missing}")
@@ -290,8 +293,9 @@ class Report:
 
     def target_results(self, workload: Workload) -> list[TargetResult]:
         results = []
-        subject = self.measurements[workload.name].get(workload.subject)
+        measured = self.measurements[workload.name]
         for target in workload.targets:
+            subject = measured.get(target.subject or workload.subject)
             ratio = subject.ratio(target.baseline) if subject is not None else None
             if ratio is None:
                 met = False
@@ -375,10 +379,10 @@ def _fmt_ratio(r: float | None) -> str:
 
 
 def _target_cell(report: Report, w: Workload, impl: str) -> str:
-    if impl != w.subject or not w.targets:
-        return ""
     cells = []
     for res in report.target_results(w):
+        if (res.target.subject or w.subject) != impl:
+            continue
         sign = ">=" if w.metric == "throughput" else "<="
         verdict = "ok" if res.met else "MISSED"
         cells.append(f"{verdict} ({sign}{res.target.ratio:g}x {res.target.baseline})")

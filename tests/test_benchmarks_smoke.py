@@ -55,6 +55,24 @@ def test_stream_group_is_complete() -> None:
         assert list(w.baselines) == ["asyncio", "aiohttp"]
 
 
+def test_http_group_is_complete() -> None:
+    names = {w.name for w in select(["http"])}
+    assert names == {"chunked-16k", "chunked-64b", "gzip", "chunked-gzip"}
+    for w in select(["http"]):
+        assert {"framekit", "aiohttp-c", "aiohttp-py"} <= set(w.implementations)
+        assert w.targets
+
+
+def test_frames_group_is_complete() -> None:
+    names = {w.name for w in select(["frames"])}
+    for kind in ("frames-lf", "frames-crlf", "frames-length"):
+        assert {f"{kind}/64k", f"{kind}/1460"} <= names
+    assert "long-frame-1byte" in names
+    for w in select(["frames"]):
+        # One frame at a time ("framekit") runs once the codecs take ``ends``.
+        assert {"framekit-batch", "asyncio"} <= set(w.implementations)
+
+
 def test_a_wrong_result_aborts_the_run() -> None:
     async def right(pieces: Sequence[bytes]) -> list[bytes]:
         return list(pieces)
