@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
-from functools import cache, lru_cache, partial
+from functools import lru_cache, partial
 from typing import Any
 
 from benchmarks.harness import (
@@ -54,7 +54,7 @@ from benchmarks.streams import PIECE_SIZES, _frames, _lines, _pool
 from framekit.codecs.length import LengthPrefixed
 from framekit.codecs.lines import Lines
 
-__all__ = ["LIMIT", "LONG_FRAME_LIMIT", "supports_ends"]
+__all__ = ["LIMIT", "LONG_FRAME_LIMIT"]
 
 MiB = 2**20
 LIMIT = 2**16
@@ -100,57 +100,6 @@ def long_frame_input(scale: float) -> Input:
 # -- framekit ----------------------------------------------------------------------------------
 
 
-@cache
-def supports_ends(codec: Any) -> bool:
-    """Whether ``codec``'s decoders take the ``ends`` argument ``FrameReader.read()`` needs.
-
-    Tried once per codec, on an empty buffer, not per frame.
-    """
-    try:
-        codec.decoder().decode(memoryview(b""), [], [])
-    except TypeError:
-        return False
-    return True
-
-
-class _EndsShim:
-    """A decoder that accepts ``ends=None`` for a codec that does not take ``ends`` yet.
-
-    Only for ``read_batch()``, which passes ``ends=None``: one extra Python call per decode
-    call (per batch, not per frame). Unused once the codec takes ``ends``.
-    """
-
-    __slots__ = ("_inner",)
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def decode(self, data: memoryview, frames: list[Any], ends: None = None) -> int:
-        assert ends is None
-        return self._inner.decode(data, frames)
-
-    def decode_eof(self, data: memoryview, frames: list[Any], ends: None = None) -> int:
-        assert ends is None
-        return self._inner.decode_eof(data, frames)
-
-    def reset_search(self) -> None:
-        self._inner.reset_search()
-
-
-class _ShimCodec:
-    __slots__ = ("_codec",)
-
-    def __init__(self, codec: Any) -> None:
-        self._codec = codec
-
-    def decoder(self) -> _EndsShim:
-        return _EndsShim(self._codec.decoder())
-
-
-def _batch_codec(codec: Any) -> Any:
-    return codec if supports_ends(codec) else _ShimCodec(codec)
-
-
 def read_one_at_a_time(codec: Any) -> Consume:
     async def consume(root: Any) -> list[bytes]:
         out: list[bytes] = []
@@ -169,7 +118,7 @@ def read_batches(codec: Any) -> Consume:
     async def consume(root: Any) -> list[bytes]:
         out: list[bytes] = []
         extend = out.extend
-        read_batch = root.frames(_batch_codec(codec)).read_batch
+        read_batch = root.frames(codec).read_batch
         while True:
             batch = await read_batch()
             if not batch:
@@ -314,11 +263,6 @@ def split_fed_impl(make: Callable[[], Any]) -> Implementation:
 
 # -- registration ------------------------------------------------------------------------------
 
-_SKIP_NOTE = (
-    "skipped: FrameReader.read() needs the codec's decode(data, frames, ends); this "
-    "{codec} does not take ends yet (read_batch() runs through a shim that drops ends=None)"
-)
-
 
 def _register(
     name: str,
@@ -332,12 +276,8 @@ def _register(
 ) -> None:
     impls: dict[str, Implementation] = {}
     targets = list(batch_targets)
-    notes: dict[str, str] = {}
-    if supports_ends(codec):
-        impls["framekit"] = framekit_impl(read_one_at_a_time(codec))
-        targets += one_targets
-    else:
-        notes["framekit"] = _SKIP_NOTE.format(codec=type(codec).__name__)
+    impls["framekit"] = framekit_impl(read_one_at_a_time(codec))
+    targets += one_targets
     impls["framekit-batch"] = framekit_impl(read_batches(codec))
     impls["asyncio"] = asyncio_impl(asyncio_consume)
     impls["split"] = split_impl(ceiling)
@@ -351,7 +291,6 @@ def _register(
             implementations=impls,
             baselines=["asyncio", "split"],
             targets=targets,
-            notes=notes,
         )
     )
 
@@ -400,11 +339,7 @@ for _label, _size in PIECE_SIZES.items():
 
 _long_codec = Lines(max_length=2**21)
 _long_impls: dict[str, Implementation] = {}
-_long_notes: dict[str, str] = {}
-if supports_ends(_long_codec):
-    _long_impls["framekit"] = framekit_impl(read_one_at_a_time(_long_codec), LONG_FRAME_LIMIT)
-else:
-    _long_notes["framekit"] = _SKIP_NOTE.format(codec="Lines")
+_long_impls["framekit"] = framekit_impl(read_one_at_a_time(_long_codec), LONG_FRAME_LIMIT)
 _long_impls["framekit-batch"] = framekit_impl(read_batches(_long_codec), LONG_FRAME_LIMIT)
 _long_impls["asyncio"] = asyncio_impl(asyncio_lf, LONG_FRAME_LIMIT)
 register(
@@ -417,6 +352,5 @@ register(
         baselines=["asyncio"],
         metric="time",
         subject="framekit-batch",
-        notes=_long_notes,
     )
 )
