@@ -1,5 +1,23 @@
-"""framekit: asyncio protocol framing with aiohttp's StreamReader API and stackable decoders."""
+"""framekit: asyncio protocol framing with aiohttp's StreamReader API and stackable decoders.
 
+- :class:`StreamReader`: the core reader (aiohttp's API, cancel-safe, linear-time search,
+  over-long lines skipped whole, flow control).
+- ``reader.layer(codec)`` / :func:`layer`: a reader of decoded bytes (HTTP chunked, a
+  Content-Length body, gzip, deflate, brotli, zstd) with the same API.
+- ``reader.frames(codec)`` / :class:`FrameReader`, :class:`FrameWriter`: messages (lines,
+  delimited, length-prefixed, netstrings) read and written with a frame codec.
+- :func:`open_connection`, :func:`start_server`, :func:`wrap`: asyncio glue.
+- :mod:`framekit.codecs`: the codecs; :mod:`framekit.errors`: the exceptions.
+"""
+
+from framekit.connection import (
+    StreamWriter,
+    open_connection,
+    open_unix_connection,
+    start_server,
+    start_unix_server,
+    wrap,
+)
 from framekit.errors import (
     FrameTooLong,
     FramingError,
@@ -9,13 +27,28 @@ from framekit.errors import (
     TruncatedError,
     UnsupportedEncodingError,
 )
+from framekit.frames import FrameReader, FrameWriter
+from framekit.layers import LayerReader, layer
+from framekit.reader import DEFAULT_LIMIT, StreamReader
 
 __all__ = [
+    "DEFAULT_LIMIT",
+    "FrameReader",
     "FrameTooLong",
+    "FrameWriter",
     "FramingError",
+    "LayerReader",
     "LimitExceededError",
     "LineTooLong",
     "MalformedError",
+    "StreamReader",
+    "StreamWriter",
     "TruncatedError",
     "UnsupportedEncodingError",
+    "layer",
+    "open_connection",
+    "open_unix_connection",
+    "start_server",
+    "start_unix_server",
+    "wrap",
 ]

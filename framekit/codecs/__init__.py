@@ -1,4 +1,11 @@
-"""Sans-IO codecs: one module per wire format. See :mod:`framekit.codecs._base` for the contract."""
+"""Sans-IO codecs, one module per wire format; see :mod:`framekit.codecs._base` for the contract.
+
+Byte codecs (stacked as layers with ``reader.layer(codec)``): :class:`Chunked`,
+:class:`Limited`, :class:`Gzip`, :class:`Deflate`, :class:`RawDeflate`, :class:`Brotli`,
+:class:`Zstd`, and :func:`content_decoding` for a ``Content-Encoding`` header. Frame codecs
+(read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextLines`, :class:`Delimited`,
+:class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`.
+"""
 
 from framekit.codecs._base import (
     ByteCodec,
@@ -9,13 +16,41 @@ from framekit.codecs._base import (
     FrameEncoder,
     OutputSink,
 )
+from framekit.codecs.chunked import Chunked
+from framekit.codecs.compression import (
+    Brotli,
+    Deflate,
+    Gzip,
+    RawDeflate,
+    Zstd,
+    content_decoding,
+)
+from framekit.codecs.delimited import Delimited
+from framekit.codecs.length import LengthPrefixed
+from framekit.codecs.limited import Limited
+from framekit.codecs.lines import Lines, TextLines
+from framekit.codecs.netstring import Netstring, OctetCounted
 
 __all__ = [
+    "Brotli",
     "ByteCodec",
     "ByteDecoder",
     "ByteEncoder",
+    "Chunked",
+    "Deflate",
+    "Delimited",
     "FrameCodec",
     "FrameDecoder",
     "FrameEncoder",
+    "Gzip",
+    "LengthPrefixed",
+    "Limited",
+    "Lines",
+    "Netstring",
+    "OctetCounted",
     "OutputSink",
+    "RawDeflate",
+    "TextLines",
+    "Zstd",
+    "content_decoding",
 ]
