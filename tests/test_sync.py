@@ -6,6 +6,8 @@ import gzip
 import io
 import itertools
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -586,3 +588,18 @@ def test_bytes_after_the_end_of_an_encoding_are_malformed() -> None:
     with pytest.raises(MalformedError) as info:
         b"".join(iter_decoded([wire_bytes, b"GET /"], Chunked()))
     assert info.value.offset == len(wire_bytes)
+
+
+# -- the example -----------------------------------------------------------------------------
+
+
+def test_sync_frames_example_runs_and_exits_zero() -> None:
+    script = Path(__file__).resolve().parent.parent / "examples" / "sync_frames.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--frames", "500"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"500 frames" in result.stdout and b"all right" in result.stdout
