@@ -1,0 +1,592 @@
+"""The codecs without an event loop: frames and decoded bytes from files, sockets and iterables.
+
+A *source* is where the bytes come from, read in pieces as they are needed:
+
+- a binary file object (``readinto`` is used when it has one, else ``read``): an open file,
+  ``io.BytesIO``, ``sys.stdin.buffer``, a pipe; an empty read is its end;
+- a socket (``recv_into``): an empty read is the peer's end (its ``shutdown`` or ``close``);
+- an iterable of bytes-like pieces (a list, a generator, a ``requests`` body iterator): its
+  end is the end of the iteration; empty pieces are skipped;
+- a bytes-like object: one piece.
+
+Sources must be blocking: a read waits until bytes arrive. Whatever a read raises (a socket
+timeout, an interrupted pipe) reaches the caller unchanged, and the reader lost nothing: the
+same call can be made again.
+
+Frames: :func:`decode` decodes a bytes object in one call; :func:`iter_frames` iterates over the
+frames of a source; :class:`SyncReader` reads a source with the core reader's read calls and
+hands out :class:`SyncFrameReader` objects over it, so a protocol can read some frames, take
+raw bytes (a payload, the rest of the stream), and frame again with the same codec or another.
+Bytes: :func:`decode_bytes` and :func:`iter_decoded` run byte codecs (chunked, gzip, ...),
+stacked in order, over a bytes object or a source.
+
+Everything keeps the async readers' semantics. A decoder is called once per piece read (not
+once per frame), on the bytes it has not consumed with the new piece appended, so it resumes
+its search where it stopped. Frames handed out one at a time are consumed one at a time.
+Errors are the codec's (see :mod:`framekit.errors`), with offsets counted from the first byte
+of the source; a frame over its maximum is raised once and skipped, and iterating goes on
+with the next frame.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
+
+from framekit.codecs._base import (
+    DEFAULT_BUDGET,
+    ByteCodec,
+    ByteDecoder,
+    FrameCodec,
+    FrameDecoder,
+    decode_byte_pieces,
+    iter_frame_pieces,
+)
+from framekit.errors import FramingError, MalformedError, TruncatedError
+
+__all__ = [
+    "DEFAULT_READ_SIZE",
+    "Source",
+    "SyncFrameReader",
+    "SyncReader",
+    "decode",
+    "decode_bytes",
+    "iter_decoded",
+    "iter_frames",
+]
+
+T = TypeVar("T")
+
+Bytes: TypeAlias = bytes | bytearray | memoryview
+
+#: How many bytes a read from a file or a socket asks for at most.
+DEFAULT_READ_SIZE = 64 * 1024
+
+
+class _ReadsInto(Protocol):
+    def readinto(self, buffer: Any, /) -> int | None: ...
+
+
+class _Reads(Protocol):
+    def read(self, size: int, /) -> bytes | None: ...
+
+
+class _ReceivesInto(Protocol):
+    def recv_into(self, buffer: Any, nbytes: int = ..., /) -> int: ...
+
+
+#: What the readers accept as a source of bytes (see the module docstring).
+Source: TypeAlias = "_ReadsInto | _Reads | _ReceivesInto | Iterable[Bytes] | Bytes"
+
+
+# -- one call ---------------------------------------------------------------------------------
+
+
+def decode(data: Bytes, codec: FrameCodec[T]) -> list[T]:
+    """Return the frames ``codec`` decodes from ``data``, which is the whole input.
+
+    The end of ``data`` is the end of the input: a final frame without its ending is a frame or
+    a TruncatedError as the codec says (``at_eof`` for lines). Raises the first error the codec
+    meets (offsets count from ``data[0]``).
+    """
+    return list(iter_frame_pieces(codec.decoder(), (data,)))
+
+
+def decode_bytes(data: Bytes, *codecs: ByteCodec, budget: int = DEFAULT_BUDGET) -> bytes:
+    """Return ``data`` decoded by ``codecs`` in order: ``decode_bytes(body, Chunked(), Gzip())``.
+
+    ``data`` is the whole input, and each encoding must end exactly at the end of its input.
+    Raises the codec's errors (TruncatedError if an encoding is cut short), and MalformedError
+    for bytes after the end of an encoding (for a codec that stops there, as chunked does).
+    Offsets count in the input of the codec that raised: ``data`` for the first, the first's
+    output for the second, and so on. ``budget`` bounds the output of each decoding step.
+    """
+    for codec in codecs:
+        output, leftover = decode_byte_pieces(codec.decoder(), (data,), budget=budget)
+        if leftover:
+            raise _trailing(codec, len(data) - len(leftover), len(leftover))
+        data = output.take_all()
+    return bytes(data)
+
+
+def _trailing(codec: ByteCodec, offset: int, count: int) -> MalformedError:
+    return MalformedError(
+        f"{count} bytes after the end of the {type(codec).__name__} encoding", offset=offset
+    )
+
+
+# -- sources ----------------------------------------------------------------------------------
+
+
+def _piece_reader(source: Source, read_size: int) -> Callable[[], Bytes]:
+    """A function returning the source's next piece, ``b""`` at its end (and after it).
+
+    Files are read with ``readinto1`` (or ``read1``) when they have it: one read of the
+    underlying file, so a pipe or a socket's file delivers what has arrived instead of
+    waiting for ``read_size`` bytes.
+    """
+    if read_size <= 0:
+        raise ValueError(f"read_size must be positive, got {read_size}")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _once(source)
+    scratch = memoryview(bytearray(read_size))
+    readinto = getattr(source, "readinto1", None) or getattr(source, "readinto", None)
+    if readinto is not None:
+
+        def read_file() -> Bytes:
+            n = readinto(scratch)
+            if n is None:
+                raise BlockingIOError("the source is non-blocking and has no bytes ready")
+            return scratch[:n]
+
+        return read_file
+    recv_into = getattr(source, "recv_into", None)
+    if recv_into is not None:
+        return lambda: scratch[: recv_into(scratch, read_size)]
+    read = getattr(source, "read1", None) or getattr(source, "read", None)
+    if read is not None:
+
+        def read_bytes() -> Bytes:
+            data = read(read_size)
+            if data is None:
+                raise BlockingIOError("the source is non-blocking and has no bytes ready")
+            return data  # type: ignore[no-any-return]
+
+        return read_bytes
+    if isinstance(source, Iterable):
+        pieces = iter(source)
+
+        def next_piece() -> Bytes:
+            for piece in pieces:
+                if piece:
+                    return piece
+            return b""
+
+        return next_piece
+    raise TypeError(
+        "a source is a binary file, a socket, an iterable of bytes or a bytes object, "
+        f"not {type(source).__name__}"
+    )
+
+
+def _once(data: Bytes) -> Callable[[], Bytes]:
+    pieces = [data]
+
+    def next_piece() -> Bytes:
+        return pieces.pop() if pieces else b""
+
+    return next_piece
+
+
+# -- frames -----------------------------------------------------------------------------------
+
+
+def iter_frames(
+    source: Source, codec: FrameCodec[T], *, read_size: int = DEFAULT_READ_SIZE
+) -> SyncFrameReader[T]:
+    """Return an iterator over the frames ``codec`` decodes from ``source``.
+
+    ``for frame in iter_frames(sock, LengthPrefixed()):`` reads the source in pieces of at
+    most ``read_size`` bytes as frames are needed, and stops at the source's end after the
+    codec's last frame. It is a :class:`SyncFrameReader`: iteration may go on after an error
+    (see there), and it can hand the bytes after the last frame to the caller.
+    """
+    return SyncReader(source, read_size=read_size).frames(codec)
+
+
+class SyncReader:
+    """Reads a blocking ``source`` (see the module docstring) in pieces, keeping what is left.
+
+    The read calls follow the core reader's: ``read(n)``, ``readexactly(n)``,
+    ``read_nowait(n)``; ``frames(codec)`` makes a :class:`SyncFrameReader` starting at the
+    first byte not yet read. Frame readers and read calls can take turns: a frame reader goes
+    on after bytes read around it, and a read call after frames gets the bytes after the last
+    frame handed out. Offsets in errors count from the source's first byte.
+    """
+
+    __slots__ = ("_data", "_eof", "_head", "_next_piece", "_origin")
+
+    def __init__(self, source: Source, *, read_size: int = DEFAULT_READ_SIZE) -> None:
+        self._next_piece = _piece_reader(source, read_size)
+        # The bytes read and not yet consumed are ``_data[_head - _origin:]``; ``_origin`` is
+        # the stream position of ``_data[0]``, ``_head`` that of the first unconsumed byte
+        # (frames handed out move it without touching ``_data``: see ``_compact``).
+        self._data = bytearray()
+        self._origin = 0
+        self._head = 0
+        self._eof = False
+
+    @property
+    def position(self) -> int:
+        """How many bytes of the source were consumed (by read calls and frames handed out)."""
+        return self._head
+
+    def at_eof(self) -> bool:
+        """True when the source has ended and every byte read from it was consumed."""
+        return self._eof and self._head == self._origin + len(self._data)
+
+    def frames(self, codec: FrameCodec[T]) -> SyncFrameReader[T]:
+        """A reader of the frames ``codec`` decodes from here on. See SyncFrameReader."""
+        return SyncFrameReader(self, codec)
+
+    def read(self, n: int = -1) -> bytes:
+        """Read up to ``n`` bytes; with ``n=-1`` (the default), every byte until the end.
+
+        Waits for one piece from the source when nothing is buffered. Returns fewer than ``n``
+        bytes if fewer are buffered, and ``b""`` at the end. Raises what the source raises.
+        """
+        if n == 0:
+            return b""
+        if n < 0:
+            while self._fill():
+                pass
+            return self._take(len(self._data))
+        if self._head == self._origin + len(self._data) and not self._fill():
+            return b""
+        return self._take(n)
+
+    def readexactly(self, n: int) -> bytes:
+        """Read exactly ``n`` bytes, waiting for as many pieces as that takes.
+
+        Raises TruncatedError (at the offset where the source ended) if it ends first; the
+        bytes that did arrive are left in place for the next read.
+        """
+        if n < 0:
+            raise ValueError("readexactly size can not be less than zero")
+        while self._origin + len(self._data) - self._head < n:
+            if not self._fill():
+                end = self._origin + len(self._data)
+                raise TruncatedError(
+                    f"input ended {n - (end - self._head)} bytes short of a {n}-byte read",
+                    offset=end,
+                )
+        return self._take(n)
+
+    def read_nowait(self, n: int = -1) -> bytes:
+        """Return up to ``n`` buffered bytes (all with ``n=-1``) without reading the source.
+
+        The bytes read from the source but not yet handed out: after frames, those after the
+        last frame, for a protocol that takes the source over (a TLS wrap of the socket).
+        """
+        if n < 0:
+            n = len(self._data)
+        return self._take(n)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _take(self, n: int) -> bytes:
+        start = self._head - self._origin
+        with memoryview(self._data) as view:
+            chunk = bytes(view[start : start + n])
+        self._head += len(chunk)
+        return chunk
+
+    def _compact(self) -> None:
+        """Drop the consumed bytes (O(1): CPython moves a bytearray's start)."""
+        consumed = self._head - self._origin
+        if consumed:
+            del self._data[:consumed]
+            self._origin = self._head
+
+    def _fill(self) -> bool:
+        """Append the source's next piece; False (and nothing read) at its end."""
+        if self._eof:
+            return False
+        piece = self._next_piece()
+        if not piece:
+            self._eof = True
+            return False
+        self._compact()
+        self._data += piece
+        return True
+
+
+class SyncFrameReader(Generic[T]):
+    """Reads the frames ``codec`` decodes from a :class:`SyncReader`.
+
+    Made by ``reader.frames(codec)`` or :func:`iter_frames`. ``read()`` returns the next frame,
+    or None at the end (the source's end, after the codec's last frame); ``for frame in
+    frames`` iterates until then, and ``read_batch()`` returns every frame the bytes read so far
+    hold. Each waits for pieces from the source until it has a frame.
+
+    Codec errors are raised by the read (or the ``next``) that meets them, with offsets from the
+    source's first byte. A frame over its maximum is raised once and skipped, and reading or
+    iterating goes on with the next frame; an error a codec cannot recover from (a malformed
+    length) is raised again by every later read. A frame cut short by the end is a
+    TruncatedError, after which the reader is at its end. Whatever the source raises passes
+    through, and the same read can be retried.
+
+    Frames are consumed as they are handed out: after any frame, the bytes that follow are
+    still in the SyncReader for its read calls or another frame reader. As with the async
+    FrameReader, when bytes are read around this reader it forgets what it had decoded past
+    the last frame handed out and starts again at the reader's position with a fresh decoder.
+    """
+
+    __slots__ = (
+        "_base",
+        "_batch",
+        "_batch_origin",
+        "_codec",
+        "_decoded_to",
+        "_decoder",
+        "_done",
+        "_ends",
+        "_head",
+        "_index",
+        "_input",
+    )
+
+    def __init__(self, reader: SyncReader, codec: FrameCodec[T]) -> None:
+        self._input = reader
+        self._codec = codec
+        self._decoder: FrameDecoder[T] = codec.decoder()
+        # The stream position of the decoder's first byte (to rebase error offsets).
+        self._base = reader._head
+        # Where this reader left the input's head, to notice reads made around it.
+        self._head = reader._head
+        # Where the decoder's next call starts: past the frames decoded and the bytes it
+        # skipped after them.
+        self._decoded_to = reader._head
+        # Frames decoded, not all handed out: ``_batch[_index:]``; frame ``i`` ends at stream
+        # position ``_batch_origin + _ends[i]``.
+        self._batch: list[T] = []
+        self._ends: list[int] = []
+        self._index = 0
+        self._batch_origin = 0
+        self._done = False
+
+    @property
+    def reader(self) -> SyncReader:
+        """The reader frames are decoded from (for raw reads between frames)."""
+        return self._input
+
+    @property
+    def decoder(self) -> FrameDecoder[T]:
+        """This stream's decoder (for codec-specific counters such as ``skipped_frames``).
+
+        A new one after the reader was read around this one.
+        """
+        return self._decoder
+
+    def at_eof(self) -> bool:
+        """True once the end of the stream was returned by a read."""
+        return self._done
+
+    def __iter__(self) -> SyncFrameReader[T]:
+        return self
+
+    def __next__(self) -> T:
+        index = self._index
+        if index < len(self._batch):
+            reader = self._input
+            if reader._head == self._head:
+                self._head = reader._head = self._batch_origin + self._ends[index]
+                self._index = index + 1
+                return self._batch[index]
+        frame = self._read_slow()
+        if frame is None:
+            raise StopIteration
+        return frame[0]
+
+    def read(self) -> T | None:
+        """Return the next frame; None at the end of the stream.
+
+        Reads pieces from the source until a whole frame is there. Raises the codec's errors
+        (a frame too long is raised once and skipped), TruncatedError if the stream ends inside
+        a frame the codec cannot deliver, and what the source raises.
+        """
+        index = self._index
+        if index < len(self._batch):
+            reader = self._input
+            if reader._head == self._head:
+                self._head = reader._head = self._batch_origin + self._ends[index]
+                self._index = index + 1
+                return self._batch[index]
+        frame = self._read_slow()
+        return None if frame is None else frame[0]
+
+    def read_batch(self) -> list[T]:
+        """Return every frame the bytes read so far hold, reading pieces until there is one.
+
+        Returns ``[]`` at the end. Raises as ``read()`` does; frames before an error are
+        returned first.
+        """
+        while True:
+            self._resync()
+            if self._index < len(self._batch):
+                rest = self._batch[self._index :]
+                self._head = self._input._head = self._decoded_to
+                self._clear_batch()
+                return rest
+            if self._done:
+                return []
+            batch: list[T] = []
+            if self._decode(batch):
+                if batch:
+                    return batch
+            else:
+                self._input._fill()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _read_slow(self) -> tuple[T] | None:
+        """The next frame (in a 1-tuple: a frame may be falsy), None at the end."""
+        while True:
+            self._resync()
+            index = self._index
+            if index < len(self._batch):
+                self._head = self._input._head = self._batch_origin + self._ends[index]
+                self._index = index + 1
+                return (self._batch[index],)
+            if self._done:
+                return None
+            if not self._decode(None):
+                self._input._fill()
+
+    def _clear_batch(self) -> None:
+        self._batch = []
+        self._ends = []
+        self._index = 0
+
+    def _resync(self) -> None:
+        """Start again at the input's head if someone read around this reader."""
+        head = self._input._head
+        if head != self._head:
+            self._clear_batch()
+            self._done = False
+            self._decoder = self._codec.decoder()
+            self._base = self._head = self._decoded_to = head
+
+    def _decode(self, batch: list[T] | None) -> bool:
+        """Run the decoder once over the unconsumed bytes. True if it made progress.
+
+        With ``batch`` None, frames become this reader's batch, consumed as handed out;
+        otherwise they go to ``batch`` and their bytes are consumed at once. Once the source
+        has ended this is ``decode_eof``, and a call that finds nothing ends the stream.
+        """
+        reader = self._input
+        # The batch is handed out: consume the bytes the decoder skipped after it.
+        self._head = reader._head = self._decoded_to
+        eof = reader._eof
+        if not eof and self._decoded_to == reader._origin + len(reader._data):
+            return False  # nothing to decode: a codec's errors are about bytes it was given
+        reader._compact()
+        frames: list[T] = [] if batch is None else batch
+        ends: list[int] | None = [] if batch is None else None
+        decoder = self._decoder
+        try:
+            with memoryview(reader._data).toreadonly() as view:
+                if eof:
+                    consumed = decoder.decode_eof(view, frames, ends)
+                else:
+                    consumed = decoder.decode(view, frames, ends)
+        except FramingError as error:
+            if eof and isinstance(error, TruncatedError):
+                self._done = True
+            raise self._rebased(error) from None
+        origin = reader._origin
+        if ends is not None and frames:
+            self._batch = frames
+            self._ends = ends
+            self._index = 0
+            self._batch_origin = origin
+            self._decoded_to = origin + consumed
+            return True
+        self._head = reader._head = self._decoded_to = origin + consumed
+        if frames or consumed:
+            return True
+        if eof:
+            self._done = True
+            return True
+        return False
+
+    def _rebased(self, error: FramingError) -> FramingError:
+        if error.offset is None or not self._base:
+            return error
+        # A copy: the decoder may raise the same error again (a malformed length is sticky),
+        # and its offset must not be rebased twice.
+        rebased = copy.copy(error)
+        rebased.offset = error.offset + self._base
+        return rebased.with_traceback(error.__traceback__)
+
+
+# -- bytes ------------------------------------------------------------------------------------
+
+
+class _Output:
+    """A byte decoder's output sink for one step (chunk ends are not kept here)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: Bytes) -> None:
+        self.data += data
+
+    def mark_chunk_end(self) -> None:
+        pass
+
+
+class _Stage:
+    """One byte decoder in a stack, with the input it has not consumed yet."""
+
+    __slots__ = ("codec", "decoder", "pending", "position")
+
+    def __init__(self, codec: ByteCodec) -> None:
+        self.codec = codec
+        self.decoder: ByteDecoder = codec.decoder()
+        self.pending = bytearray()
+        self.position = 0  # stream position of ``pending[0]`` in this stage's input
+
+
+def iter_decoded(
+    source: Source,
+    *codecs: ByteCodec,
+    read_size: int = DEFAULT_READ_SIZE,
+    budget: int = DEFAULT_BUDGET,
+) -> Iterator[bytes]:
+    """Yield ``source``'s bytes decoded by ``codecs`` in order, piece by piece.
+
+    ``for data in iter_decoded(open(path, "rb"), Chunked(), Gzip()):`` reads pieces of at
+    most ``read_size`` bytes and yields the output as it is decoded, in pieces of at most
+    ``budget`` bytes, so a small file that decompresses to gigabytes is never held whole.
+    Raises as :func:`decode_bytes` does, and what the source raises; either ends the
+    iteration (byte codecs do not recover from errors). Chunk boundaries are not kept.
+    """
+    stages = [_Stage(codec) for codec in codecs]
+    next_piece = _piece_reader(source, read_size)
+
+    def run(index: int, eof: bool) -> Iterator[bytes]:
+        """Decode what stage ``index`` holds, pushing its output down the stack."""
+        stage = stages[index]
+        decoder = stage.decoder
+        step = decoder.decode_eof if eof else decoder.decode
+        pending = stage.pending
+        while not decoder.done:
+            out = _Output()
+            with memoryview(pending).toreadonly() as view:
+                consumed = step(view, out, budget)
+            del pending[:consumed]
+            stage.position += consumed
+            if out.data:
+                yield from push(index + 1, out.data)
+            elif consumed == 0 and not decoder.done:
+                if eof:
+                    raise AssertionError(f"{decoder!r} made no progress at EOF and did not end")
+                break
+        if decoder.done and pending:
+            raise _trailing(stage.codec, stage.position, len(pending))
+
+    def push(index: int, data: Bytes) -> Iterator[bytes]:
+        if index == len(stages):
+            yield bytes(data)
+            return
+        stages[index].pending += data
+        yield from run(index, eof=False)
+
+    while piece := next_piece():
+        yield from push(0, piece)
+    for index in range(len(stages)):
+        yield from run(index, eof=True)
