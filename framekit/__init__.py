@@ -7,6 +7,7 @@
 - ``reader.frames(codec)`` / :class:`FrameReader`, :class:`FrameWriter`: messages (lines,
   delimited, length-prefixed, netstrings) read and written with a frame codec.
 - :func:`open_connection`, :func:`start_server`, :func:`wrap`: asyncio glue.
+- :mod:`framekit.sync`: the same codecs over blocking files, sockets and iterables.
 - :mod:`framekit.codecs`: the codecs; :mod:`framekit.errors`: the exceptions.
 """
 
