@@ -10,48 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framekit._buffer import Buffer
+from framekit.codecs._base import decode_frame_pieces
 from framekit.codecs.length import DEFAULT_MAX_FRAME_LENGTH, LengthPrefixed
-from framekit.errors import FrameTooLong, FramingError, MalformedError, TruncatedError
-from tests.codecs.ends import check_ends
+from framekit.errors import FrameTooLong, MalformedError, TruncatedError
+from tests.codecs.ends import check_ends, comparable
 
 
 def results(decoder: Any, pieces: list[bytes]) -> list[Any]:
-    """Like ``decode_frame_pieces``, with errors as (type, offset, message); an error the
-    decoder raises again (unrecoverable) ends the list instead of propagating."""
-    out: list[Any] = []
-    source = Buffer()
-    frames: list[Any] = []
-    last: Any = None
-
-    def run(eof: bool) -> bool:
-        nonlocal last
-        step = decoder.decode_eof if eof else decoder.decode
-        while True:
-            try:
-                with source.view() as view:
-                    consumed = step(view, frames)
-            except FramingError as error:
-                key = (type(error), error.offset, str(error))
-                if key == last or (eof and isinstance(error, TruncatedError)):
-                    out.append(key)
-                    return False
-                last = key
-                out.append(key)
-                continue
-            source.drop(consumed)
-            out.extend(frames)
-            if not frames and consumed == 0:
-                return True
-            frames.clear()
-            last = None
-
-    for piece in pieces:
-        source.write(piece)
-        if not run(eof=False):
-            return out
-    run(eof=True)
-    return out
+    """Frames and errors (as type, offset, message) for comparing splits; an error the decoder
+    raises again (unrecoverable) ends the list."""
+    return comparable(decode_frame_pieces(decoder, pieces))
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
