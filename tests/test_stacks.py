@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import random
+import subprocess
+import sys
+import textwrap
 import zlib
 from collections.abc import Sequence
 
@@ -22,6 +26,7 @@ from framekit.codecs._base import ByteCodec
 from framekit.codecs.chunked import Chunked, ChunkedDecoder
 from framekit.codecs.compression import Deflate, Gzip
 from framekit.codecs.limited import Limited
+from framekit.errors import LimitExceededError
 from framekit.layers import LayerReader, layer
 from framekit.reader import StreamReader
 
@@ -392,3 +397,138 @@ async def test_readchunk_through_gzip_when_a_chunk_decodes_to_more_than_a_step(
     zeros = bytes(2_000_000)  # every 97-byte chunk of its gzip stream decodes to ~100 KB
     cuts = range(20, len(gzipped(zeros)), 97)
     await chunk_ends_through_gzip(zeros, cuts, backend, limit=1000)
+
+
+# -- a decompression bomb through a stack -----------------------------------------------------
+
+BOMB_SIZE = 1 << 30
+
+# Read a chunked+gzip bomb (the wire in the file argv[1]) through a stack 64 KiB at a time,
+# fed 1460 bytes per loop iteration; print the peak RSS growth (KiB) during the read and the
+# bytes read. argv[2] bytes of output are kept, and reading stops after them if non-zero (the
+# control case, which must see them).
+BOMB_CHILD = textwrap.dedent(
+    """
+    import asyncio, sys
+    from framekit.codecs.chunked import Chunked
+    from framekit.codecs.compression import Gzip
+    from framekit.layers import layer
+    from framekit.reader import StreamReader
+
+    wire = open(sys.argv[1], "rb").read()
+    keep = int(sys.argv[2])
+
+    def status(field):
+        for line in open("/proc/self/status"):
+            if line.startswith(field):
+                return int(line.split()[1])
+
+    async def feed(root):
+        for i in range(0, len(wire), 1460):
+            root.feed_data(wire[i : i + 1460])
+            await asyncio.sleep(0)
+        root.feed_eof()
+
+    async def main():
+        root = StreamReader()
+        body = layer(root, Chunked(), Gzip())
+        feeding = asyncio.ensure_future(feed(root))
+        kept = []
+        total = 0
+        while piece := await body.read(65536):
+            total += len(piece)
+            if keep:
+                kept.append(piece)
+                if total >= keep:
+                    feeding.cancel()
+                    break
+        return total
+
+    # Reset the peak (VmHWM) to the current RSS, so that the peak after is the read's own.
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    before = status("VmRSS:")
+    total = asyncio.run(main())
+    print(status("VmHWM:") - before, total)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int]:
+    """A chunked body holding 1 GiB of zeros gzipped, written to a file a piece at a time:
+    (its path, the length of the gzip stream inside)."""
+    path = tmp_path_factory.mktemp("stack-bomb") / "bomb.chunked-gzip"
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1 << 20)
+    compressed = 0
+    with path.open("wb") as file:
+        for index in range((BOMB_SIZE >> 20) + 1):
+            piece = compressor.compress(zeros) if index < BOMB_SIZE >> 20 else compressor.flush()
+            if piece:
+                compressed += len(piece)
+                file.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        file.write(b"0\r\n\r\n")
+    return str(path), compressed
+
+
+def read_bomb_in_a_child(path: str, keep: int = 0) -> tuple[int, int]:
+    """(peak RSS growth in KiB, bytes read) of BOMB_CHILD reading the bomb at ``path``."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run(
+        [sys.executable, "-c", BOMB_CHILD, path, str(keep)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": root},
+        timeout=300,
+    )
+    growth, total = map(int, result.stdout.split())
+    return growth, total
+
+
+NEEDS_PROC = pytest.mark.skipif(
+    not os.path.exists("/proc/self/clear_refs"), reason="measures peak RSS through Linux /proc"
+)
+
+
+@NEEDS_PROC
+def test_a_one_gib_bomb_through_chunked_and_gzip_reads_in_bounded_memory(
+    bomb: tuple[str, int],
+) -> None:
+    growth_kib, total = read_bomb_in_a_child(bomb[0])
+    assert total == BOMB_SIZE
+    assert growth_kib < 64 * 1024
+
+
+@NEEDS_PROC
+def test_the_bomb_memory_measurement_sees_output_kept(bomb: tuple[str, int]) -> None:
+    # Control: the same child keeping the first 96 MiB it reads must show them.
+    growth_kib, total = read_bomb_in_a_child(bomb[0], keep=96 << 20)
+    assert total >= 96 << 20
+    assert growth_kib > 90 * 1024
+
+
+async def test_a_bomb_through_a_stack_stops_at_max_output_size(bomb: tuple[str, int]) -> None:
+    path, compressed = bomb
+    cap = 10 << 20
+    root = StreamReader()
+    with open(path, "rb") as file:
+        root.feed_data(file.read())
+    root.feed_eof()
+    body = stack(root, Chunked(), Gzip(max_output_size=cap))
+    total = 0
+    with pytest.raises(LimitExceededError) as info:
+        while piece := await body.read(65536):
+            assert piece == bytes(len(piece))
+            total += len(piece)
+    assert total == cap  # every byte up to the cap, none past it
+    assert info.value.limit == cap
+    # The offset counts in the gzip layer's source: the compressed stream.
+    assert info.value.offset is not None and 0 < info.value.offset <= compressed
+    assert info.value.offset <= body.total_raw_bytes + body.source.buffered
+    assert body.exception() is info.value
+    # The chunked layer under it is intact: the rest of the gzip stream is still there.
+    rest = await body.source.read()
+    assert body.total_raw_bytes + len(rest) == compressed
+    assert root.at_eof()
