@@ -26,7 +26,7 @@ from framekit.codecs._base import ByteCodec
 from framekit.codecs.chunked import Chunked, ChunkedDecoder
 from framekit.codecs.compression import Deflate, Gzip
 from framekit.codecs.limited import Limited
-from framekit.errors import LimitExceededError
+from framekit.errors import LimitExceededError, MalformedError, TruncatedError
 from framekit.layers import LayerReader, layer
 from framekit.reader import StreamReader
 
@@ -532,3 +532,90 @@ async def test_a_bomb_through_a_stack_stops_at_max_output_size(bomb: tuple[str, 
     rest = await body.source.read()
     assert body.total_raw_bytes + len(rest) == compressed
     assert root.at_eof()
+
+
+# -- truncated and corrupt bodies -------------------------------------------------------------
+
+
+def cut_points(wire: bytes) -> dict[str, int]:
+    """Places to cut RESPONSE_ONE's wire: inside chunk data, a size line, between chunks."""
+    first_line = wire.index(b"\r\n") + 2
+    return {
+        "inside-the-gzip-header": first_line + 5,
+        "inside-chunk-data": len(wire) // 2,
+        "inside-a-size-line": wire.index(b"\r\n", first_line + 3000) + 3,
+        "after-a-chunk": wire.index(b"\r\n", first_line + 3000) + 2,
+        "before-the-last-chunk": len(wire) - len(b"0\r\n\r\n"),
+        "before-the-final-crlf": len(wire) - 2,
+    }
+
+
+@pytest.mark.parametrize("where", list(cut_points(RESPONSE_ONE)))
+async def test_root_eof_inside_a_chunked_gzip_body_is_truncation_on_the_outer_layer(
+    where: str,
+) -> None:
+    cut = cut_points(RESPONSE_ONE)[where]
+    root = StreamReader()
+    body = stack(root, Chunked(), Gzip())
+    feeding = asyncio.ensure_future(transport(root, pieces_of(RESPONSE_ONE[:cut])))
+    received = []
+    with pytest.raises(TruncatedError) as info:
+        while part := await body.read(5000):
+            received.append(part)
+    await feeding
+    assert ONE.startswith(b"".join(received))  # what was decoded before the end is good
+    assert info.value.offset == cut  # where the root's stream ended
+    assert isinstance(body.exception(), TruncatedError)
+    with pytest.raises(TruncatedError):
+        await body.read()
+
+
+async def test_gzip_cut_short_inside_a_whole_chunked_body_is_truncation_on_the_gzip_layer() -> None:
+    compressed = gzipped(ONE)
+    short = compressed[: len(compressed) // 2]
+    wire = chunked(short, sizes=(3000,)) + RESPONSE_TWO
+    root = StreamReader()
+    root.feed_data(wire)
+    root.feed_eof()
+    body = stack(root, Chunked(), Gzip())
+    with pytest.raises(TruncatedError) as info:
+        await body.read()
+    assert info.value.offset == len(short)  # in the gzip layer's source: the chunked body
+    assert body.source.at_eof() and body.source.exception() is None
+    # The chunked body ended where it should: the next message reads.
+    assert await stack(root, Chunked(), Gzip()).read() == TWO
+
+
+@pytest.mark.parametrize("damage", ["crc", "deflate-data"])
+async def test_corrupt_gzip_inside_a_valid_chunked_body_leaves_the_layers_under_it_usable(
+    damage: str,
+) -> None:
+    compressed = bytearray(gzipped(ONE))
+    if damage == "crc":
+        compressed[-8] ^= 0xFF
+    else:
+        middle = len(compressed) // 2
+        compressed[middle : middle + 40] = bytes(40)
+    root = StreamReader()
+    feeding = asyncio.ensure_future(
+        transport(root, pieces_of(chunked(bytes(compressed), sizes=(3000,)) + RESPONSE_TWO))
+    )
+    body = stack(root, Chunked(), Gzip(backend="zlib"))
+    received = []
+    with pytest.raises(MalformedError):
+        while part := await body.read(5000):
+            received.append(part)
+    if damage == "crc":
+        # Good data up to the check. (Not all of it: zlib drops the output of the call that
+        # meets the bad CRC, so the last budget step's bytes are not delivered.)
+        assert ONE.startswith(b"".join(received))
+    assert isinstance(body.exception(), MalformedError)
+    # The chunked layer is fine: it drains to its end, giving the compressed bytes the gzip
+    # layer did not take, and the next message on the root reads whole.
+    chunks = body.source
+    rest = await chunks.read()
+    assert chunks.exception() is None and chunks.at_eof()
+    assert body.total_raw_bytes + len(rest) == len(compressed)
+    assert rest == bytes(compressed[body.total_raw_bytes :])
+    assert await stack(root, Chunked(), Gzip()).read() == TWO
+    await feeding
