@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from framekit.codecs._base import ByteCodec
 from framekit.codecs.chunked import Chunked, ChunkedDecoder
-from framekit.codecs.compression import Deflate, Gzip
+from framekit.codecs.compression import Deflate, Gzip, content_decoding
 from framekit.codecs.limited import Limited
 from framekit.errors import LimitExceededError, MalformedError, TruncatedError
 from framekit.layers import LayerReader, layer
@@ -356,6 +356,7 @@ async def chunk_ends_through_gzip(
     output there, so the ends are where the decompressor has decoded each chunk's last byte:
     exactly what the same library gives when fed the chunks one by one.
     """
+    pytest.importorskip(INFLATERS[backend])
     compressed = gzipped(data)
     root = StreamReader(limit=limit)
     body = stack(root, Chunked(), Gzip(backend=backend))  # type: ignore[arg-type]
@@ -619,3 +620,127 @@ async def test_corrupt_gzip_inside_a_valid_chunked_body_leaves_the_layers_under_
     assert rest == bytes(compressed[body.total_raw_bytes :])
     assert await stack(root, Chunked(), Gzip()).read() == TWO
     await feeding
+
+
+# -- unread_data and backpressure through a stack ---------------------------------------------
+
+
+async def test_unread_data_on_the_outer_layer_of_a_stack_is_read_again_first() -> None:
+    root = StreamReader(limit=4096)
+    body = stack(root, Chunked(), Gzip())
+    feeding = asyncio.ensure_future(transport(root, pieces_of(RESPONSE_ONE + TAIL)))
+    head = await body.readexactly(10_000)
+    body.unread_data(head[-3000:])
+    counts = (body.total_bytes, body.total_raw_bytes, body.source.total_raw_bytes)
+    body.unread_data(b"")  # nothing
+    assert (body.total_bytes, body.total_raw_bytes, body.source.total_raw_bytes) == counts
+    again = await body.readexactly(3000)
+    assert again == head[7000:]
+    assert head[:7000] + again + await body.read() == ONE
+    await feeding
+    assert await root.read() == TAIL
+
+
+async def test_sniffing_the_next_message_on_the_root_with_unread_data() -> None:
+    # After a body's end the root is free: read the next message's first bytes, put them
+    # back, and a stack built after that reads the whole message.
+    root = StreamReader()
+    root.feed_data(RESPONSE_ONE + RESPONSE_TWO)
+    root.feed_eof()
+    assert await stack(root, Chunked(), Gzip()).read() == ONE
+    sniffed = await root.readexactly(5)
+    assert sniffed == RESPONSE_TWO[:5]
+    root.unread_data(sniffed)
+    assert await stack(root, Chunked(), Gzip()).read() == TWO
+
+
+class Transport:
+    """Records pause_reading/resume_reading, and lets its feeder wait while paused."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.resumed = asyncio.Event()
+        self.resumed.set()
+
+    def pause_reading(self) -> None:
+        self.calls.append("pause")
+        self.resumed.clear()
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume")
+        self.resumed.set()
+
+    async def deliver(self, reader: StreamReader, wire: bytes, buffered: list[int]) -> None:
+        """Feed ``wire`` in segments, none while paused; record the root's buffer size."""
+        for piece in pieces_of(wire):
+            await self.resumed.wait()
+            reader.feed_data(piece)
+            buffered.append(reader.buffered)
+            await asyncio.sleep(0)
+        reader.feed_eof()
+
+
+async def test_a_slow_reader_of_a_stack_pauses_the_root_and_bounds_every_buffer() -> None:
+    limit = 16 * 1024
+    flow = Transport()
+    root = StreamReader(limit=limit, flow=flow)
+    body = stack(root, Chunked(), Gzip())
+    chunks = body.source
+    root_sizes: list[int] = []
+    layer_sizes: list[int] = []
+    feeding = asyncio.ensure_future(flow.deliver(root, WIRE, root_sizes))
+    received = []
+    while part := await body.read(1024):
+        received.append(part)
+        layer_sizes.append(max(chunks.buffered, body.buffered))
+        for _ in range(3):  # a slow consumer: the transport gets several turns per read
+            await asyncio.sleep(0)
+    await feeding
+    assert b"".join(received) == BODY
+    assert "pause" in flow.calls
+    assert flow.calls[::2] == ["pause"] * len(flow.calls[::2])  # pause, resume, pause, ...
+    assert flow.calls[1::2] == ["resume"] * len(flow.calls[1::2])
+    assert max(root_sizes) <= 2 * limit + MSS
+    assert max(layer_sizes) <= 2 * limit
+
+
+# -- Content-Encoding stacks ------------------------------------------------------------------
+
+
+def content_encoded(data: bytes, header: str) -> bytes:
+    """``data`` with the codings of a Content-Encoding header applied in its order."""
+    for name in (item.strip() for item in header.split(",")):
+        if name == "gzip":
+            data = gzipped(data)
+        elif name == "deflate":
+            data = zlibbed(data)
+        elif name == "br":
+            data = pytest.importorskip("brotli").compress(data, quality=4)
+        elif name == "zstd":
+            data = pytest.importorskip("zstandard").ZstdCompressor(level=3).compress(data)
+    return data
+
+
+@pytest.mark.parametrize("header", ["gzip, br", "br", "deflate, zstd", "zstd, gzip, deflate"])
+async def test_content_decoding_stack_over_chunked_reads_the_body(header: str) -> None:
+    wire = chunked(content_encoded(ONE, header), sizes=(1000, 3)) + TAIL
+    root = StreamReader()
+    body = layer(root, Chunked(), *content_decoding(header))
+    feeding = asyncio.ensure_future(transport(root, pieces_of(wire)))
+    assert await body.read() == ONE
+    await feeding
+    assert await root.read() == TAIL
+
+
+async def test_content_decoding_cap_stops_the_final_output_of_a_stack() -> None:
+    wire = chunked(content_encoded(ONE, "gzip, br"))
+    root = StreamReader()
+    root.feed_data(wire)
+    root.feed_eof()
+    body = layer(root, Chunked(), *content_decoding("gzip, br", max_output_size=50_000))
+    received = []
+    with pytest.raises(LimitExceededError) as info:
+        while part := await body.read(4096):
+            received.append(part)
+    assert b"".join(received) == ONE[:50_000]
+    assert info.value.limit == 50_000
