@@ -25,17 +25,42 @@ whatever is left, until ``done``: each call either makes progress, finishes, or 
     consumed = decoder.decode(data, frames, ends)
 
 They append every complete frame in ``data`` to the list ``frames`` (a batch per call) and
-return how many bytes they consumed; bytes of an incomplete frame stay in the source. When
-``ends`` is a list (it may be None, the fast batch path), the decoder also appends, for each
-frame, the offset in ``data`` just past that frame's bytes (bytes skipped before a frame count
-as its own), so a driver that hands out frames one at a time can consume them one at a time:
-a protocol that stops framing after any frame finds every later byte still in the source. A decoder
-that found no complete frame may remember how far it searched, so a long frame fed one byte at
-a time costs O(n): the driver always passes the bytes of the previous call, less what was
-consumed, plus new bytes at the end. When it cannot promise that (someone else read from or
-pushed back into the source), it calls ``reset_search()`` first. At EOF the driver calls
-``decode_eof(data, frames)``: it delivers the remaining frames, a final unterminated frame where
-the codec allows it, or raises ``TruncatedError``.
+return how many bytes they consumed; bytes of an incomplete frame stay in the source.
+
+``ends`` is None (the fast batch path) or a list. When it is a list, the decoder appends one
+offset per frame it appends, in the same order: the offset in ``data`` just past that frame's
+bytes (its delimiter, header or line ending included). Within one call the ends strictly
+increase and the last is at most ``consumed``. Bytes a decoder skipped before a frame (an
+over-long frame it dropped, after raising or silently) count as that frame's own, so frame ``i``
+spans ``data[ends[i - 1]:ends[i]]`` (from 0 for the first); bytes consumed after the last end
+(an over-long frame being skipped, not yet over) belong to whatever frame comes next. Passing
+``ends`` changes nothing else: the same frames and the same errors in the same order. With
+the ends, a driver that hands out frames one at a time consumes them one at a time, so a
+protocol that stops framing after any frame finds every later byte still in the source.
+``decode_eof(data, frames, ends)`` takes ``ends`` the same way.
+
+A decoder that found no complete frame may remember how far it searched, so a long frame fed
+one byte at a time costs O(n). That memory is only right while the driver passes the bytes of
+the previous call, less what was consumed, plus new bytes at the end. When a driver cannot
+promise that (someone else read from or unread into the source between two calls), it either
+calls ``reset_search()`` first, or throws the decoder away and starts over at the source's
+head with a fresh one from the codec. :class:`~framekit.frames.FrameReader` does the latter,
+which also drops what the old decoder knew about bytes it had consumed (an over-long frame
+being skipped, an error found after the last frame handed out, its offset count): a decoder
+must not count on living as long as the stream. At EOF the driver calls ``decode_eof``: it
+delivers the remaining frames, a final unterminated frame where the codec allows it, or raises
+``TruncatedError``.
+
+**Byte decoders have no** ``reset_search``: they keep no promise about bytes they have not
+consumed except one, that the next call starts with them. A chunked decoder remembers how far
+it searched for the end of a size or trailer line, and every byte decoder counts its offsets
+from the bytes it consumed. So a source must not be read from, or have bytes unread into it,
+by anyone but its layer from the layer's first decode until its decoder is done: the layer
+does not notice (unlike a FrameReader), its decoder takes unread bytes as the next bytes of the
+encoding and never sees bytes taken around it, and ``total_raw_bytes`` and error offsets then
+no longer match the source's stream. Once the decoder is done (or failed) the layer never
+touches its source again, and the source is free for the next message. ``unread_data`` on the layer
+itself is always fine: it puts back decoded bytes, which no decoder sees again.
 
 **Errors and what they consume.** When a decoder raises, the driver treats the call as having
 consumed nothing. A decoder that meets bad input after it already produced frames or output in
@@ -99,10 +124,13 @@ class ByteDecoder(Protocol):
         """True once the encoding has ended; nothing after its end is consumed."""
 
     def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
-        """Decode from ``data``, writing at most ``budget`` bytes; return bytes consumed."""
+        """Decode from ``data``, writing at most ``budget`` bytes to ``out``; return bytes
+        consumed (0 with no output: more input is needed). Raises MalformedError or
+        LimitExceededError on bad input."""
 
     def decode_eof(self, data: memoryview, out: OutputSink, budget: int) -> int:
-        """Like ``decode``, knowing no input follows ``data``: finish or raise TruncatedError."""
+        """Like ``decode``, knowing no input follows ``data``: each call makes progress or
+        finishes (``done``), or raises TruncatedError."""
 
 
 class ByteEncoder(Protocol):
@@ -129,14 +157,23 @@ class FrameDecoder(Protocol[T]):
     """A stateful bytes-to-frames decoder (one per stream). See the module docstring."""
 
     def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
-        """Append every complete frame in ``data`` to ``frames`` (and its end offset to
-        ``ends``, when given); return bytes consumed."""
+        """Append every complete frame in ``data`` to ``frames`` and return bytes consumed.
+
+        With ``ends`` (a list), also append for each frame the offset in ``data`` just past
+        its bytes (see the module docstring). Raises the codec's errors (MalformedError,
+        LimitExceededError); frames found before the bad spot are returned first.
+        """
 
     def decode_eof(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
-        """Decode what remains at EOF: frames, a final partial frame, or TruncatedError."""
+        """Decode what remains at EOF: the remaining frames and a final unterminated frame
+        where the codec allows it (their ends to ``ends``, as ``decode``), or raise
+        TruncatedError."""
 
     def reset_search(self) -> None:
-        """Forget how far the last search got: ``data`` may have changed at its head."""
+        """Forget how far the last search got: ``data`` may have changed at its head.
+
+        A driver may instead replace the decoder with a fresh one (FrameReader does).
+        """
 
 
 class FrameEncoder(Protocol[T_contra]):

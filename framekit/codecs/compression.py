@@ -5,8 +5,9 @@ Each codec is an immutable configuration making decoders that keep the byte-deco
 write at most ``budget`` decoded bytes per call, and leave every byte after the end of the
 compressed stream in the source. Memory per step is bounded by the budget plus the library's
 own state (the deflate window, brotli's ring buffer, one zstd block of at most 128 KiB), so a
-1 GiB bomb read 64 KiB at a time never holds more than that; ``max_output_size`` stops it with
-:class:`~framekit.errors.LimitExceededError` before a byte past the cap is written.
+1 GiB bomb read 64 KiB at a time never holds more than that. ``max_output_size`` stops it: every
+byte up to the cap is written, whatever the budget, and the next call raises
+:class:`~framekit.errors.LimitExceededError` (at once if nothing was left to write under it).
 
 What the decoders decide, the same way for every format:
 
@@ -187,6 +188,26 @@ def _over_cap(coding: str, cap: int, offset: int) -> LimitExceededError:
     )
 
 
+class _Capped(Protocol):
+    _decoded: int
+    _max_output_size: int | None
+    _failure: FramingError | None
+
+
+def _count_output(decoder: _Capped, size: int, coding: str, offset: int) -> int:
+    """Count ``size`` more decoded bytes; return how many fit under ``max_output_size``.
+
+    Past the cap the decoder fails (``_failure``) with LimitExceededError at ``offset``: the
+    caller writes the bytes that fit and raises on the next call, or at once if none fit.
+    """
+    cap = decoder._max_output_size
+    decoder._decoded += size
+    if cap is None or decoder._decoded <= cap:
+        return size
+    decoder._failure = _over_cap(coding, cap, offset)
+    return size - (decoder._decoded - cap)
+
+
 def _trailing(coding: str, offset: int) -> MalformedError:
     return MalformedError(
         f"data after the end of the {coding} stream (trailing_data='error')", offset=offset
@@ -297,9 +318,14 @@ class _InflateDecoder:
             consumed = len(data) - len(inflater.unconsumed_tail)
         self._offset += consumed
         if chunk:
-            self._decoded += len(chunk)
-            if cap is not None and self._decoded > cap:
-                raise self._fail(_over_cap(self._coding, cap, self._offset))
+            room = _count_output(self, len(chunk), self._coding, self._offset)
+            if room < len(chunk):
+                # Past max_output_size: the bytes up to it now, the error on the next call.
+                failure = self._fail(cast(FramingError, self._failure))
+                if room <= 0:
+                    raise failure
+                out.write(memoryview(chunk)[:room])
+                return consumed
             out.write(chunk)
         if inflater.eof:
             self._inflater = None
@@ -520,16 +546,17 @@ class _BrotliDecoder:
         return self._decode(data, out, budget, True)
 
     def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
-        if self._failure is not None:
-            raise self._failure
-        if self._done:
-            return 0
         if budget <= 0:
             raise ValueError(f"budget must be > 0, got {budget}")
         pending = self._pending
         if pending:
+            # Output beyond the last budget (or up to the cap) comes before anything else.
             out.write(pending[:budget])
             self._pending = pending[budget:]
+            return 0
+        if self._failure is not None:
+            raise self._failure
+        if self._done:
             return 0
         decompressor = self._decompressor
         if decompressor.is_finished():
@@ -563,9 +590,12 @@ class _BrotliDecoder:
                 return 0
         self._offset += consumed
         if chunk:
-            self._decoded += len(chunk)
-            if cap is not None and self._decoded > cap:
-                raise self._fail(_over_cap("brotli", cap, self._offset))
+            room = _count_output(self, len(chunk), "brotli", self._offset)
+            if room < len(chunk):
+                # Past max_output_size: the bytes up to it first, then the error.
+                if room <= 0:
+                    raise cast(FramingError, self._failure)
+                chunk = chunk[:room]
             # The library may return more than its limit: the rest waits for the next call.
             if len(chunk) > budget:
                 self._pending = memoryview(chunk)[budget:]
@@ -724,7 +754,7 @@ class _ZstdDecoder:
         return self._decode(data, out, budget, True)
 
     def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
-        if self._failure is not None:
+        if self._failure is not None and not self._pending:
             raise self._failure
         if budget <= 0:
             raise ValueError(f"budget must be > 0, got {budget}")
@@ -741,6 +771,8 @@ class _ZstdDecoder:
                 if not room:
                     return start  # the budget is spent, not the input
                 continue
+            if self._failure is not None:
+                return start  # the bytes up to the cap are out: the error comes next call
             state = self._state
             available = size - start
             if state in (_BLOCK, _CHECKSUM):
@@ -867,11 +899,11 @@ class _ZstdDecoder:
                 MalformedError(f"corrupt zstd frame ({exc})", offset=self._frame_start)
             ) from None
         if chunk:
-            self._decoded += len(chunk)
-            cap = self._max_output_size
-            if cap is not None and self._decoded > cap:
-                raise self._fail(_over_cap("zstd", cap, self._offset + len(piece)))
-            self._pending = memoryview(chunk)
+            room = _count_output(self, len(chunk), "zstd", self._offset + len(piece))
+            if room <= 0:
+                raise cast(FramingError, self._failure)
+            # Past max_output_size, the bytes up to it are written first, then the error.
+            self._pending = memoryview(chunk)[:room]
 
     def _check_eof(self, eof: bool, left: int) -> None:
         if eof and not self._done and not self._pending and self._failure is None:

@@ -208,6 +208,23 @@ def test_max_output_size_stops_decoding_past_the_cap(codec: ByteCodec) -> None:
 
 
 @codecs
+@pytest.mark.parametrize("budget", [1000, 4096, 65536])
+def test_max_output_size_delivers_every_byte_up_to_the_cap_then_fails(
+    codec: ByteCodec, budget: int
+) -> None:
+    # Whatever the budget steps, the output is exactly the first max_output_size bytes.
+    cap = len(TEXT) - 1234
+    decoder = attrs_evolve(codec, max_output_size=cap).decoder()
+    out = Buffer()
+    with pytest.raises(LimitExceededError) as info:
+        decode_byte_pieces(decoder, [encode(codec, TEXT)], out=out, budget=budget)
+    assert out.take_all() == TEXT[:cap]
+    assert info.value.limit == cap
+    with pytest.raises(LimitExceededError):  # and the error is sticky
+        decoder.decode(memoryview(b""), Buffer(), budget)
+
+
+@codecs
 def test_max_output_size_allows_exactly_the_cap(codec: ByteCodec) -> None:
     capped = attrs_evolve(codec, max_output_size=len(TEXT))
     assert decode(capped, encode(codec, TEXT), budget=4096) == (TEXT, b"")
