@@ -145,7 +145,9 @@ class StreamReader:
     def feed_data(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the buffer and wake the waiting read.
 
-        Raises RuntimeError after ``feed_eof``. Pauses ``flow`` above the high-water mark.
+        Raises RuntimeError after ``feed_eof``. Pauses ``flow`` above the high-water mark,
+        except while a read waits for more than that or ``wait_eof()`` waits (the input must
+        keep coming for either to finish).
         """
         if self._eof:
             raise RuntimeError("feed_data() after feed_eof()")
@@ -165,6 +167,7 @@ class StreamReader:
             and not self._paused
             and len(buffer) > self._high
             and len(buffer) >= self._wanted
+            and self._eof_waiter is None
         ):
             self._paused = True
             self._flow.pause_reading()
@@ -194,7 +197,11 @@ class StreamReader:
             self._call_eof_callback(callback)
 
     def set_exception(self, exc: BaseException) -> None:
-        """Store ``exc``: the waiting read and every later read raise it."""
+        """Store ``exc``: the waiting read, ``wait_eof()`` and every later read raise it.
+
+        As in aiohttp, the exception wins over buffered bytes, even after ``feed_eof``: bytes
+        fed before it are no longer readable (``read_nowait`` raises too).
+        """
         self._exception = exc
         self._eof_callbacks.clear()
         waiters = (self._waiter, self._eof_waiter)
@@ -541,13 +548,23 @@ class StreamReader:
         self._wake_waiter()
 
     async def wait_eof(self) -> None:
-        """Wait until EOF is fed (buffered bytes may remain to be read)."""
+        """Wait until EOF is fed (buffered bytes may remain to be read).
+
+        Returns at once if EOF was already fed. While it waits, input paused above the
+        high-water mark is resumed and not paused again: the bytes before EOF may be more
+        than the mark. Raises the stored exception (also one set while it waits), and
+        RuntimeError if another coroutine is already waiting for EOF.
+        """
         if self._eof:
             return
         if self._exception is not None:
             raise self._exception
         if self._eof_waiter is not None:
             raise RuntimeError("wait_eof() called while another coroutine is waiting for EOF")
+        if self._paused:
+            self._paused = False
+            assert self._flow is not None
+            self._flow.resume_reading()
         waiter = self._eof_waiter = asyncio.get_running_loop().create_future()
         try:
             await waiter

@@ -602,6 +602,64 @@ async def test_waiting_read_resumes_paused_input() -> None:
     assert await task == b"abcdef|"
 
 
+async def test_wait_eof_resumes_paused_input() -> None:
+    flow = Flow()
+    reader = StreamReader(limit=2, flow=flow)
+    reader.feed_data(b"abcdef")
+    assert flow.paused
+    task = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    assert not flow.paused, "the owner waits for EOF: input paused now would never end"
+    reader.feed_eof()
+    await task
+    assert await reader.read() == b"abcdef"
+
+
+async def test_feeding_does_not_pause_while_wait_eof_waits() -> None:
+    flow = Flow()
+    reader = StreamReader(limit=2, flow=flow)
+    task = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    reader.feed_data(b"abcdef")
+    reader.feed_data(b"ghij")
+    assert not flow.paused
+    reader.feed_eof()
+    await task
+    assert flow.calls == []
+    assert await reader.read() == b"abcdefghij"
+
+
+async def test_feeding_pauses_again_after_wait_eof_is_cancelled() -> None:
+    flow = Flow()
+    reader = StreamReader(limit=2, flow=flow)
+    task = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    reader.feed_data(b"abcdef")
+    assert flow.paused
+
+
+async def test_set_exception_wakes_wait_eof() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    reader.set_exception(ConnectionResetError("gone"))
+    with pytest.raises(ConnectionResetError):
+        await task
+
+
+async def test_exception_after_eof_hides_the_buffered_bytes() -> None:
+    """As aiohttp: the exception wins, even over bytes fed before EOF."""
+    reader = fed(b"line\n")
+    reader.set_exception(ValueError("boom"))
+    with pytest.raises(ValueError):
+        await reader.readline()
+    with pytest.raises(ValueError):
+        reader.read_nowait()
+
+
 def test_reader_is_collectable() -> None:
     reader = fed(b"x")
     del reader
