@@ -80,6 +80,22 @@ class LayerReader(StreamReader):
         """True once the codec's end was decoded and every decoded byte was read."""
         return self.is_eof() and not self._buffer
 
+    async def wait_eof(self) -> None:
+        """Decode the rest of the source until the codec's end; the output stays buffered.
+
+        Returns at once if the end was already decoded. Waits for the source's input as
+        needed; the layer's buffer grows past its high-water mark to hold everything decoded
+        before the end. Raises the decoder's error (bytes decoded before it stay readable),
+        the source's exception, TruncatedError if the source ends first, and RuntimeError if
+        another coroutine is waiting on this layer.
+        """
+        while not self.is_eof():
+            if self._exception is not None:
+                raise self._exception
+            if self._deferred is not None:
+                raise self._deferred
+            await self._fill("wait_eof")
+
     def _pull_nowait(self) -> None:
         self._pump(force=False)
         if self._deferred is not None and not self._buffer:

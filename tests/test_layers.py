@@ -213,3 +213,47 @@ async def test_backpressure_passes_through_a_layer() -> None:
     while total < 300:
         total += len(await body.read(1000))
     assert not flow.paused
+
+
+async def test_layer_wait_eof_decodes_to_the_codec_end() -> None:
+    source = root(BODY + b"rest")
+    body = source.layer(Hexchunks())
+    await body.wait_eof()
+    assert body.is_eof()
+    assert await body.read() == b"abcdefghij"
+    assert await source.read() == b"rest"
+
+
+async def test_layer_wait_eof_waits_for_bytes_fed_later() -> None:
+    source = StreamReader()
+    body = source.layer(Hexchunks())
+    task = asyncio.ensure_future(body.wait_eof())
+    for piece in (b"3a", b"bc", b"5de", b"fgh"):
+        await asyncio.sleep(0)
+        assert not task.done()
+        source.feed_data(piece)
+    source.feed_data(b"0")
+    await task
+    assert await body.read() == b"abcdefgh"
+
+
+async def test_layer_wait_eof_holds_more_than_the_limit() -> None:
+    source = root(b"f" + b"x" * 15 + b"f" + b"y" * 15 + b"0", limit=4)
+    body = source.layer(Hexchunks(), limit=4)
+    await body.wait_eof()
+    assert await body.read() == b"x" * 15 + b"y" * 15
+
+
+async def test_layer_wait_eof_raises_truncation() -> None:
+    body = root(b"3abc").layer(Hexchunks())
+    with pytest.raises(TruncatedError):
+        await body.wait_eof()
+
+
+async def test_layer_wait_eof_raises_a_codec_error_after_the_bytes_before_it() -> None:
+    body = root(b"2abZ").layer(Hexchunks())
+    with pytest.raises(MalformedError):
+        await body.wait_eof()
+    assert await body.read(2) == b"ab"
+    with pytest.raises(MalformedError):
+        await body.read()
