@@ -116,9 +116,13 @@ class FrameReader(Generic[T]):
             # check that nobody read around this reader, then ``consume(size)``.
             buffer = self._buffer
             data = buffer._data
-            if buffer.produced - len(data) == self._head and buffer.unreads == self._unreads:
+            if (
+                type(data) is bytes
+                and buffer.produced - len(data) + buffer._pos == self._head
+                and buffer.unreads == self._unreads
+            ):
                 size = self._sizes.popleft()
-                del data[:size]
+                buffer._pos += size
                 self._head += size
                 source = self._source
                 source._scanned = 0

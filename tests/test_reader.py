@@ -196,6 +196,26 @@ async def test_readuntil_tuple_with_overlapping_separators() -> None:
     assert await reader.readuntil((b"\r\n", b"\n")) == b"xx\r\n"
 
 
+async def test_readuntil_sees_a_bytearray_separator_changed_between_calls() -> None:
+    reader = fed(b"a|b;c")
+    separator = bytearray(b"|")
+    assert await reader.readuntil(separator) == b"a|"
+    separator[:] = b";"
+    assert await reader.readuntil(separator) == b"b;"
+
+
+async def test_readuntil_alternating_separators_between_feeds() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"one\r")
+    task = asyncio.ensure_future(reader.readuntil(b"\r\n"))
+    await asyncio.sleep(0)
+    reader.feed_data(b"\ntwo|three")
+    assert await task == b"one\r\n"
+    assert await reader.readuntil(b"|") == b"two|"
+    reader.feed_data(b"\r\n")
+    assert await reader.readuntil(b"\r\n") == b"three\r\n"
+
+
 async def test_readuntil_returns_partial_at_eof() -> None:
     reader = fed(b"no separator")
     assert await reader.readuntil(b"|") == b"no separator"
