@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -257,3 +258,48 @@ async def test_layer_wait_eof_raises_a_codec_error_after_the_bytes_before_it() -
     assert await body.read(2) == b"ab"
     with pytest.raises(MalformedError):
         await body.read()
+
+
+class _ScratchDecoder:
+    """Writes each input byte through one reused bytearray (a sink must copy it at once)."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self._scratch = bytearray(1)
+
+    def decode(self, data: memoryview, out: Any, budget: int) -> int:
+        n = min(len(data), budget)
+        for i in range(n):
+            self._scratch[0] = data[i]
+            out.write(self._scratch)
+        return n
+
+    def decode_eof(self, data: memoryview, out: Any, budget: int) -> int:
+        n = self.decode(data, out, budget)
+        if n == len(data):
+            self.done = True
+        return n
+
+
+class _Scratch:
+    def decoder(self) -> _ScratchDecoder:
+        return _ScratchDecoder()
+
+    def encoder(self) -> Any:
+        raise NotImplementedError
+
+
+async def test_layer_output_written_from_a_reused_buffer_is_kept_as_written() -> None:
+    body = root(b"abcdef").layer(_Scratch())
+    assert await body.read() == b"abcdef"
+
+
+async def test_layer_decodes_from_a_source_fed_in_small_pieces() -> None:
+    source = StreamReader()
+    source.feed_data(b"f" + b"x" * 15)
+    for byte in b"3abc0":
+        source.feed_data(bytes([byte]))  # behind a longer remainder: a bytearray buffer
+    source.feed_eof()
+    body = source.layer(Hexchunks())
+    assert await body.read() == b"x" * 15 + b"abc"
+    assert source.at_eof()
