@@ -35,6 +35,7 @@ unreads and compaction without being adjusted.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from typing import TypeAlias
 
 Bytes: TypeAlias = bytes | bytearray | memoryview
@@ -93,12 +94,14 @@ class Buffer:
         if not marks or marks[-1] != position:
             marks.append(position)
 
-    def mark_chunk_end_at(self, position: int) -> None:
-        """Record that an HTTP chunk ends at stream ``position`` (at or before the tail, and
-        at or after the last mark)."""
+    def mark_chunk_ends(self, positions: Iterable[int]) -> None:
+        """Record that HTTP chunks end at stream ``positions`` (in order, none before the last
+        mark, none past the tail)."""
         marks = self._marks
-        if not marks or marks[-1] != position:
-            marks.append(position)
+        new = dict.fromkeys(positions)  # in order, each position once
+        if marks:
+            new.pop(marks[-1], None)
+        marks.extend(new)
 
     # -- looking ----------------------------------------------------------------------------
 
