@@ -45,6 +45,8 @@ class FrameReader(Generic[T]):
     """
 
     __slots__ = (
+        "_anchor",
+        "_at",
         "_base",
         "_buffer",
         "_codec",
@@ -52,6 +54,7 @@ class FrameReader(Generic[T]):
         "_done",
         "_frames",
         "_head",
+        "_produced",
         "_sizes",
         "_source",
         "_tail",
@@ -72,9 +75,15 @@ class FrameReader(Generic[T]):
         # Bytes the decoder consumed after the last pending frame (skipped bytes, which count
         # as the next frame's): consumed before the next decode.
         self._tail = 0
-        # Where this reader left the source's head, to notice reads made around it.
+        # Where this reader left the source's head, to notice reads made around it (while
+        # ``_anchor`` is set, ``_mark``'s fields say it instead).
         self._head = buffer.head
         self._unreads = buffer.unreads
+        # The buffer's state when this reader last touched it (see ``_mark``): while it is
+        # unchanged, ``read()`` hands out the next frame without the full check.
+        self._anchor: bytes | None = None
+        self._at = 0
+        self._produced = 0
         self._done = False
 
     @property
@@ -113,13 +122,18 @@ class FrameReader(Generic[T]):
         frames = self._frames
         if frames:
             # The fast path, one frame of a decoded batch, inlined (it runs once per frame):
-            # check that nobody read around this reader, then ``consume(size)``.
+            # the buffer is as this reader left it (the same bytes object, offset and bytes
+            # written: nobody read, unread or fed around it), so ``consume(size)`` is moving
+            # the offset. Comparing the head position and unread count instead costs ~45 ns
+            # a frame more, a fifth of a frame's time (LF lines in 64 KiB pieces).
             buffer = self._buffer
-            data = buffer._data
-            if buffer.produced - len(data) == self._head and buffer.unreads == self._unreads:
-                size = self._sizes.popleft()
-                del data[:size]
-                self._head += size
+            at = self._at
+            if (
+                buffer._pos == at
+                and buffer._data is self._anchor
+                and buffer.produced == self._produced
+            ):
+                self._at = buffer._pos = at + self._sizes.popleft()
                 source = self._source
                 source._scanned = 0
                 if source._paused:
@@ -162,7 +176,10 @@ class FrameReader(Generic[T]):
     def _resync(self) -> None:
         """Start again at the source's head if someone read around this reader."""
         buffer = self._buffer
-        if buffer.head != self._head or buffer.unreads != self._unreads:
+        anchor = self._anchor
+        # Where this reader left the head: with an anchor, the fast path moved it since.
+        head = self._head if anchor is None else self._produced - len(anchor) + self._at
+        if buffer.head != head or buffer.unreads != self._unreads:
             self._frames.clear()
             self._sizes.clear()
             self._tail = 0
@@ -170,6 +187,7 @@ class FrameReader(Generic[T]):
             self._decoder = self._codec.decoder()
             self._base = self._head = buffer.head
             self._unreads = buffer.unreads
+            self._mark()
 
     def _hand_out(self) -> T:
         self._consume(self._sizes.popleft())
@@ -179,7 +197,17 @@ class FrameReader(Generic[T]):
         if n:
             self._buffer.drop(n)
             self._source._after_consume()
-        self._head = self._buffer.head
+        self._mark()
+
+    def _mark(self) -> None:
+        """Remember where this reader left the source's buffer."""
+        buffer = self._buffer
+        self._head = buffer.head
+        data = buffer._data
+        # Only an immutable bytes object tells by its identity that it was not changed.
+        self._anchor = data if type(data) is bytes else None
+        self._at = buffer._pos
+        self._produced = buffer.produced
 
     def _decode(self, *, with_ends: bool, batch: list[T] | None = None) -> bool:
         """Run the decoder once over the source's buffer. True if it made progress.
@@ -218,6 +246,7 @@ class FrameReader(Generic[T]):
             self._sizes.extend(map(sub, ends, chain((0,), ends)))
             self._frames.extend(frames)
             self._tail = consumed - ends[-1]
+            self._mark()
             return True
         self._consume(consumed)
         if frames or consumed:

@@ -99,6 +99,8 @@ class StreamReader:
         "_paused",
         "_scan_key",
         "_scanned",
+        "_separator",
+        "_separators",
         "_skip",
         "_waiter",
         "_wanted",
@@ -125,6 +127,10 @@ class StreamReader:
         self._scanned = 0
         # Separators of an over-long line being skipped, or None.
         self._skip: tuple[bytes, ...] | None = None
+        # The last ``readuntil`` separator and its tuple: the same tuple object on every call
+        # with the same separator object, so that ``_scan_key is seps`` holds between calls.
+        self._separator: object = b"\n"
+        self._separators: tuple[bytes, ...] = _LF
 
     def __repr__(self) -> str:
         info = [f"{len(self._buffer)} bytes"]
@@ -145,14 +151,25 @@ class StreamReader:
     def feed_data(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the buffer and wake the waiting read.
 
-        Raises RuntimeError after ``feed_eof``. Pauses ``flow`` above the high-water mark.
+        Raises RuntimeError after ``feed_eof``. Pauses ``flow`` above the high-water mark,
+        except while a read waits for more than that or ``wait_eof()`` waits (the input must
+        keep coming for either to finish).
         """
         if self._eof:
             raise RuntimeError("feed_data() after feed_eof()")
         if not data:
             return
         buffer = self._buffer
-        buffer.write(data)
+        old = buffer._data
+        pos = buffer._pos
+        if type(data) is bytes and type(old) is bytes and len(old) - pos <= len(data):
+            # ``Buffer.write``'s common case, inlined (it runs once per piece): the piece is
+            # kept as it is (``b"" + data`` is ``data``), or the short remainder is joined to it.
+            buffer._data = old[pos:] + data
+            buffer._pos = 0
+            buffer.produced += len(data)
+        else:
+            buffer.write(data)
         if self._skip is not None:
             self._discard_skipped()
         waiter = self._waiter
@@ -160,14 +177,11 @@ class StreamReader:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
-        if (
-            self._flow is not None
-            and not self._paused
-            and len(buffer) > self._high
-            and len(buffer) >= self._wanted
-        ):
-            self._paused = True
-            self._flow.pause_reading()
+        if self._flow is not None and not self._paused:
+            size = len(buffer._data) - buffer._pos
+            if size > self._high and size >= self._wanted and self._eof_waiter is None:
+                self._paused = True
+                self._flow.pause_reading()
 
     def mark_chunk_end(self) -> None:
         """Record that an HTTP chunk's data ends at the end of the bytes fed so far.
@@ -194,7 +208,11 @@ class StreamReader:
             self._call_eof_callback(callback)
 
     def set_exception(self, exc: BaseException) -> None:
-        """Store ``exc``: the waiting read and every later read raise it."""
+        """Store ``exc``: the waiting read, ``wait_eof()`` and every later read raise it.
+
+        As in aiohttp, the exception wins over buffered bytes, even after ``feed_eof``: bytes
+        fed before it are no longer readable (``read_nowait`` raises too).
+        """
         self._exception = exc
         self._eof_callbacks.clear()
         waiters = (self._waiter, self._eof_waiter)
@@ -342,6 +360,24 @@ class StreamReader:
         if n < 0:
             raise ValueError("readexactly size can not be less than zero")
         buffer = self._buffer
+        # The fast path, taking from a ``bytes`` buffer (``_take`` inlined: it runs once per
+        # frame or header, and a method call is a fifth of its time); the loop below does the
+        # rest (a bytearray buffer, an exception, a line being skipped, EOF).
+        while True:
+            data = buffer._data
+            if type(data) is not bytes or self._exception is not None or self._skip is not None:
+                break
+            pos = buffer._pos
+            end = pos + n
+            if end <= len(data):
+                buffer._pos = end
+                self._scanned = 0
+                if self._paused and len(data) - end <= self._limit:
+                    self._resume()
+                return data[pos:end]
+            if self._eof:
+                break
+            await self._fill("readexactly", wanted=n)
         while True:
             if self._exception is not None:
                 raise self._exception
@@ -380,16 +416,31 @@ class StreamReader:
         without a ``\\n``; the whole line is then skipped, through its ``\\n`` even if that
         arrives later, and the next read starts at the next line.
         """
-        # Fast path: a whole line is buffered and nothing special is going on.
-        if self._exception is None and self._skip is None:
-            limit = self._high if max_line_length is None else max_line_length
-            data = self._buffer._data
-            if self._scan_key is _LF:
-                i = data.find(b"\n", self._scanned, limit)
-            else:
-                i = data.find(b"\n", 0, limit)
-            if i >= 0:
-                return self._take(i + 1)
+        # The fast path: search a ``bytes`` buffer, take the line (``_take`` inlined: it runs
+        # once per line, and a method call is a fifth of its time) or wait for more.
+        # ``_readuntil`` does the rest (a bytearray buffer, an exception, a line too long or
+        # being skipped, EOF).
+        buffer = self._buffer
+        limit = self._high if max_line_length is None else max_line_length
+        while True:
+            data = buffer._data
+            if type(data) is not bytes or self._exception is not None or self._skip is not None:
+                break
+            pos = buffer._pos
+            start = pos + self._scanned if self._scan_key is _LF else pos
+            end = data.find(b"\n", start, pos + limit) + 1
+            if end:
+                buffer._pos = end
+                self._scanned = 0
+                if self._paused and len(data) - end <= self._limit:
+                    self._resume()
+                return data[pos:end]
+            size = len(data) - pos
+            if size >= limit or self._eof:
+                break
+            self._scan_key = _LF
+            self._scanned = size
+            await self._fill("readline", wanted=limit)
         return await self._readuntil(_LF, max_line_length, "readline", "max_line_length")
 
     async def readuntil(
@@ -404,7 +455,42 @@ class StreamReader:
         a separator raises :class:`~framekit.errors.LineTooLong` and skips the whole
         over-long piece through its separator, as ``readline`` does.
         """
-        seps = _LF if separator == b"\n" else _separators(separator)
+        if separator is self._separator:
+            seps = self._separators
+        else:
+            seps = _LF if separator == b"\n" else _separators(separator)
+            if type(separator) is bytes or (
+                type(separator) is tuple and all(type(s) is bytes for s in separator)
+            ):
+                # Immutable: safe to recognise by identity next time.
+                self._separator = separator
+                self._separators = seps
+        if len(seps) == 1:
+            # The fast path for one separator, as readline's.
+            buffer = self._buffer
+            sep = seps[0]
+            width = len(sep)
+            limit = self._high if max_size is None else max_size
+            while True:
+                data = buffer._data
+                if type(data) is not bytes or self._exception is not None or self._skip is not None:
+                    break
+                pos = buffer._pos
+                start = pos + self._scanned if self._scan_key is seps else pos
+                i = data.find(sep, start, pos + limit)
+                if i >= 0:
+                    end = i + width
+                    buffer._pos = end
+                    self._scanned = 0
+                    if self._paused and len(data) - end <= self._limit:
+                        self._resume()
+                    return data[pos:end]
+                size = len(data) - pos
+                if size >= limit or self._eof:
+                    break
+                self._scan_key = seps
+                self._scanned = max(0, size - width + 1)
+                await self._fill("readuntil", wanted=limit)
         return await self._readuntil(seps, max_size, "readuntil", "max_size")
 
     async def _readuntil(
@@ -424,7 +510,7 @@ class StreamReader:
             end = self._search(seps, max_size)
             if end >= 0:
                 return self._take(end)
-            if len(buffer) >= max_size:
+            if len(buffer._data) - buffer._pos >= max_size:
                 self._line_too_long(seps, max_size, option)
             if self._eof:
                 return self._take(len(buffer))
@@ -432,19 +518,22 @@ class StreamReader:
 
     def _search(self, seps: tuple[bytes, ...], max_size: int) -> int:
         """End (exclusive) of the earliest separator ending within ``max_size``, or -1."""
-        data = self._buffer._data
-        start = self._scanned if self._scan_key is seps else 0
+        buffer = self._buffer
+        data = buffer._data
+        pos = buffer._pos
+        start = pos + self._scanned if self._scan_key is seps else pos
+        stop = pos + max_size
         best = -1
         for sep in seps:
-            i = data.find(sep, start, max_size)
+            i = data.find(sep, start, stop)
             if i >= 0:
-                end = i + len(sep)
+                end = i + len(sep) - pos
                 if best < 0 or end < best:
                     best = end
         if best < 0:
             longest = max(len(s) for s in seps)
             self._scan_key = seps
-            self._scanned = max(0, min(len(data), max_size) - longest + 1)
+            self._scanned = max(0, min(len(data) - pos, max_size) - longest + 1)
         return best
 
     def _line_too_long(self, seps: tuple[bytes, ...], max_size: int, option: str) -> None:
@@ -462,10 +551,9 @@ class StreamReader:
         seps = self._skip
         assert seps is not None
         buffer = self._buffer
-        data = buffer._data
         best = -1
         for sep in seps:
-            i = data.find(sep)
+            i = buffer.find(sep)
             if i >= 0 and (best < 0 or i + len(sep) < best):
                 best = i + len(sep)
         if best >= 0:
@@ -473,9 +561,9 @@ class StreamReader:
             buffer.drop(best)
         elif self._eof:
             self._skip = None
-            buffer.drop(len(data))
+            buffer.drop(len(buffer))
         else:
-            buffer.drop(max(0, len(data) - max(len(s) for s in seps) + 1))
+            buffer.drop(max(0, len(buffer) - max(len(s) for s in seps) + 1))
         self._after_consume()
 
     async def _finish_skip(self, func: str) -> None:
@@ -541,13 +629,23 @@ class StreamReader:
         self._wake_waiter()
 
     async def wait_eof(self) -> None:
-        """Wait until EOF is fed (buffered bytes may remain to be read)."""
+        """Wait until EOF is fed (buffered bytes may remain to be read).
+
+        Returns at once if EOF was already fed. While it waits, input paused above the
+        high-water mark is resumed and not paused again: the bytes before EOF may be more
+        than the mark. Raises the stored exception (also one set while it waits), and
+        RuntimeError if another coroutine is already waiting for EOF.
+        """
         if self._eof:
             return
         if self._exception is not None:
             raise self._exception
         if self._eof_waiter is not None:
             raise RuntimeError("wait_eof() called while another coroutine is waiting for EOF")
+        if self._paused:
+            self._paused = False
+            assert self._flow is not None
+            self._flow.resume_reading()
         waiter = self._eof_waiter = asyncio.get_running_loop().create_future()
         try:
             await waiter
@@ -599,21 +697,25 @@ class StreamReader:
     # -- internals ---------------------------------------------------------------------------
 
     def _take(self, n: int) -> bytes:
-        """Remove and return ``n`` bytes from the head; the one place reads consume."""
+        """Remove and return ``n`` bytes from the head: what every read does to consume.
+
+        The fast paths of ``readline``, ``readuntil`` and ``readexactly`` inline it.
+        """
         chunk = self._buffer.take(n)
         self._scanned = 0
         if self._paused and len(self._buffer) <= self._limit:
-            self._paused = False
-            assert self._flow is not None
-            self._flow.resume_reading()
+            self._resume()
         return chunk
 
     def _after_consume(self) -> None:
         self._scanned = 0
         if self._paused and len(self._buffer) <= self._limit:
-            self._paused = False
-            assert self._flow is not None
-            self._flow.resume_reading()
+            self._resume()
+
+    def _resume(self) -> None:
+        self._paused = False
+        assert self._flow is not None
+        self._flow.resume_reading()
 
     def _wake_waiter(self) -> None:
         waiter = self._waiter

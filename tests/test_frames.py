@@ -136,6 +136,36 @@ async def test_frames_fed_while_a_batch_is_handed_out_follow_it() -> None:
     assert [frame async for frame in frames] == [b"b", b"c"]
 
 
+async def test_emptying_the_source_around_frames_is_noticed_when_the_same_bytes_follow() -> None:
+    piece = b"a\nb\n"
+    source = root(piece, eof=False)
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    assert await source.read(100) == b"b\n"  # the protocol takes the rest itself
+    source.feed_data(piece)  # the very same bytes object again
+    source.feed_eof()
+    assert [frame async for frame in frames] == [b"a", b"b"]
+
+
+async def test_a_read_around_that_takes_exactly_one_frame_is_noticed() -> None:
+    source = root(b"a\nb\nc\n")
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    assert await source.readline() == b"b\n"
+    assert [frame async for frame in frames] == [b"c"]
+
+
+async def test_frames_are_handed_out_from_a_bytearray_buffer() -> None:
+    source = StreamReader()
+    source.feed_data(b"x" * 10)
+    for byte in b"\nabc\ndef\n":
+        source.feed_data(bytes([byte]))  # behind a longer remainder: a bytearray buffer
+    source.feed_eof()
+    frames = source.frames(Lines())
+    assert [frame async for frame in frames] == [b"x" * 10, b"abc", b"def"]
+    assert source.at_eof()
+
+
 # -- batches, iteration, end of stream -------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -213,3 +214,92 @@ async def test_backpressure_passes_through_a_layer() -> None:
     while total < 300:
         total += len(await body.read(1000))
     assert not flow.paused
+
+
+async def test_layer_wait_eof_decodes_to_the_codec_end() -> None:
+    source = root(BODY + b"rest")
+    body = source.layer(Hexchunks())
+    await body.wait_eof()
+    assert body.is_eof()
+    assert await body.read() == b"abcdefghij"
+    assert await source.read() == b"rest"
+
+
+async def test_layer_wait_eof_waits_for_bytes_fed_later() -> None:
+    source = StreamReader()
+    body = source.layer(Hexchunks())
+    task = asyncio.ensure_future(body.wait_eof())
+    for piece in (b"3a", b"bc", b"5de", b"fgh"):
+        await asyncio.sleep(0)
+        assert not task.done()
+        source.feed_data(piece)
+    source.feed_data(b"0")
+    await task
+    assert await body.read() == b"abcdefgh"
+
+
+async def test_layer_wait_eof_holds_more_than_the_limit() -> None:
+    source = root(b"f" + b"x" * 15 + b"f" + b"y" * 15 + b"0", limit=4)
+    body = source.layer(Hexchunks(), limit=4)
+    await body.wait_eof()
+    assert await body.read() == b"x" * 15 + b"y" * 15
+
+
+async def test_layer_wait_eof_raises_truncation() -> None:
+    body = root(b"3abc").layer(Hexchunks())
+    with pytest.raises(TruncatedError):
+        await body.wait_eof()
+
+
+async def test_layer_wait_eof_raises_a_codec_error_after_the_bytes_before_it() -> None:
+    body = root(b"2abZ").layer(Hexchunks())
+    with pytest.raises(MalformedError):
+        await body.wait_eof()
+    assert await body.read(2) == b"ab"
+    with pytest.raises(MalformedError):
+        await body.read()
+
+
+class _ScratchDecoder:
+    """Writes each input byte through one reused bytearray (a sink must copy it at once)."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self._scratch = bytearray(1)
+
+    def decode(self, data: memoryview, out: Any, budget: int) -> int:
+        n = min(len(data), budget)
+        for i in range(n):
+            self._scratch[0] = data[i]
+            out.write(self._scratch)
+        return n
+
+    def decode_eof(self, data: memoryview, out: Any, budget: int) -> int:
+        n = self.decode(data, out, budget)
+        if n == len(data):
+            self.done = True
+        return n
+
+
+class _Scratch:
+    def decoder(self) -> _ScratchDecoder:
+        return _ScratchDecoder()
+
+    def encoder(self) -> Any:
+        raise NotImplementedError
+
+
+async def test_layer_output_written_from_a_reused_buffer_is_kept_as_written() -> None:
+    body = root(b"abcdef").layer(_Scratch())
+    assert await body.read() == b"abcdef"
+
+
+async def test_layer_decodes_from_a_source_fed_in_small_pieces() -> None:
+    source = StreamReader()
+    source.feed_data(b"f" + b"x" * 15)
+    for byte in b"3abc0":
+        source.feed_data(bytes([byte]))  # behind a longer remainder: a bytearray buffer
+    source.feed_eof()
+    body = source.layer(Hexchunks())
+    assert await body.read() == b"x" * 15 + b"abc"
+    assert source.at_eof()

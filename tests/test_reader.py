@@ -196,6 +196,26 @@ async def test_readuntil_tuple_with_overlapping_separators() -> None:
     assert await reader.readuntil((b"\r\n", b"\n")) == b"xx\r\n"
 
 
+async def test_readuntil_sees_a_bytearray_separator_changed_between_calls() -> None:
+    reader = fed(b"a|b;c")
+    separator = bytearray(b"|")
+    assert await reader.readuntil(separator) == b"a|"
+    separator[:] = b";"
+    assert await reader.readuntil(separator) == b"b;"
+
+
+async def test_readuntil_alternating_separators_between_feeds() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"one\r")
+    task = asyncio.ensure_future(reader.readuntil(b"\r\n"))
+    await asyncio.sleep(0)
+    reader.feed_data(b"\ntwo|three")
+    assert await task == b"one\r\n"
+    assert await reader.readuntil(b"|") == b"two|"
+    reader.feed_data(b"\r\n")
+    assert await reader.readuntil(b"\r\n") == b"three\r\n"
+
+
 async def test_readuntil_returns_partial_at_eof() -> None:
     reader = fed(b"no separator")
     assert await reader.readuntil(b"|") == b"no separator"
@@ -600,6 +620,64 @@ async def test_waiting_read_resumes_paused_input() -> None:
     assert not flow.paused
     reader.feed_data(b"|")
     assert await task == b"abcdef|"
+
+
+async def test_wait_eof_resumes_paused_input() -> None:
+    flow = Flow()
+    reader = StreamReader(limit=2, flow=flow)
+    reader.feed_data(b"abcdef")
+    assert flow.paused
+    task = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    assert not flow.paused, "the owner waits for EOF: input paused now would never end"
+    reader.feed_eof()
+    await task
+    assert await reader.read() == b"abcdef"
+
+
+async def test_feeding_does_not_pause_while_wait_eof_waits() -> None:
+    flow = Flow()
+    reader = StreamReader(limit=2, flow=flow)
+    task = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    reader.feed_data(b"abcdef")
+    reader.feed_data(b"ghij")
+    assert not flow.paused
+    reader.feed_eof()
+    await task
+    assert flow.calls == []
+    assert await reader.read() == b"abcdefghij"
+
+
+async def test_feeding_pauses_again_after_wait_eof_is_cancelled() -> None:
+    flow = Flow()
+    reader = StreamReader(limit=2, flow=flow)
+    task = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    reader.feed_data(b"abcdef")
+    assert flow.paused
+
+
+async def test_set_exception_wakes_wait_eof() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    reader.set_exception(ConnectionResetError("gone"))
+    with pytest.raises(ConnectionResetError):
+        await task
+
+
+async def test_exception_after_eof_hides_the_buffered_bytes() -> None:
+    """As aiohttp: the exception wins, even over bytes fed before EOF."""
+    reader = fed(b"line\n")
+    reader.set_exception(ValueError("boom"))
+    with pytest.raises(ValueError):
+        await reader.readline()
+    with pytest.raises(ValueError):
+        reader.read_nowait()
 
 
 def test_reader_is_collectable() -> None:

@@ -157,6 +157,19 @@ class LengthPrefixed:
         return LengthPrefixedEncoder(self)
 
 
+def _whole_bytes(data: memoryview) -> bytes:
+    """``data``'s bytes as a ``bytes`` object: the object it views, when it views one whole.
+
+    Slicing ``bytes`` makes one object where a view's slice and ``tobytes()`` make two: ~35 ns
+    of ~220 ns per 16-512 byte frame in a 64 KiB batch. A reader's buffer view is the whole
+    fed piece in the common case, so no copy is made then.
+    """
+    obj = data.obj
+    if type(obj) is bytes and data.c_contiguous and data.nbytes == len(obj):
+        return obj
+    return data.tobytes()
+
+
 def _fixed_reader(width: int, byte_order: str) -> Callable[[memoryview, int], int]:
     """A function reading a ``width``-byte unsigned integer at an index of a view."""
     code = _STRUCT_CODES.get(width)
@@ -197,6 +210,7 @@ class LengthPrefixedDecoder:
         "_read_length",
         "_skip",
         "_strip",
+        "_unpack",
         "_varint",
         "skipped_frames",
     )
@@ -207,6 +221,13 @@ class LengthPrefixedDecoder:
         width = 0 if codec.length_field_length == "varint" else codec.length_field_length
         self._header = codec.length_field_offset + width
         self._read_length = _fixed_reader(width, codec.byte_order) if width else None
+        # The batch path's length reader, when a struct code fits the width.
+        code = _STRUCT_CODES.get(width)
+        self._unpack = (
+            struct.Struct((">" if codec.byte_order == "big" else "<") + code).unpack_from
+            if code is not None
+            else None
+        )
         # Bytes after the length field = value + _adjust.
         self._adjust = codec.length_adjustment - (
             self._header if codec.length_includes_header else 0
@@ -323,20 +344,33 @@ class LengthPrefixedDecoder:
         Stops before anything unusual (an incomplete, too long or malformed frame), which the
         general loop then handles.
         """
-        read_length = self._read_length
-        assert read_length is not None
         n = len(data)
         header = self._header
+        if n - pos < header:
+            return pos
+        buf = _whole_bytes(data)
         field_offset = self._field_offset
         adjust = self._adjust
         limit = self._max - header
         append = frames.append
+        unpack = self._unpack
+        if unpack is None:
+            read_length = self._read_length
+            assert read_length is not None
+            while n - pos >= header:
+                body = read_length(data, pos + field_offset) + adjust
+                end = pos + header + body
+                if body < 0 or body > limit or end > n:
+                    break
+                append(buf[pos + header : end])
+                pos = end
+            return pos
         while n - pos >= header:
-            body = read_length(data, pos + field_offset) + adjust
+            body = unpack(buf, pos + field_offset)[0] + adjust
             end = pos + header + body
             if body < 0 or body > limit or end > n:
                 break
-            append(data[pos + header : end].tobytes())
+            append(buf[pos + header : end])
             pos = end
         return pos
 

@@ -277,7 +277,14 @@ class LineDecoder(Generic[T]):
             scan = base = pos
         else:
             base = scan - 1  # one byte of overlap, to see a CR before an LF
-        buf = bytes(data[base:])
+        obj = data.obj
+        if not base and type(obj) is bytes and data.c_contiguous and data.nbytes == len(obj):
+            # The view is a whole bytes object (a reader's buffer holding one fed piece, the
+            # common case): search and slice it without copying it first (the copy is ~10%
+            # of a batch of 10-120 byte lines in 64 KiB pieces).
+            buf = obj
+        else:
+            buf = bytes(data[base:])
         start = pos - base  # line start in ``buf``; below 0 when the line began before base
         i = scan - base  # where the search resumes
         end = len(buf)
