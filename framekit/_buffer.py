@@ -44,7 +44,7 @@ Bytes: TypeAlias = bytes | bytearray | memoryview
 class Buffer:
     """A FIFO byte buffer with O(1) head removal, zero-copy views and chunk marks."""
 
-    __slots__ = ("_data", "_marks", "_pos", "produced", "unreads")
+    __slots__ = ("_data", "_last_mark", "_marks", "_pos", "produced", "unreads")
 
     def __init__(self) -> None:
         #: The buffered bytes are ``_data[_pos:]``; ``_pos`` is 0 when ``_data`` is a bytearray.
@@ -52,6 +52,9 @@ class Buffer:
         self._pos = 0
         #: Stream positions (in ``produced`` coordinates) where an HTTP chunk ended.
         self._marks: deque[int] = deque()
+        #: The last position marked (0: none yet): an end with no bytes since the last one,
+        #: or before the first byte, is not recorded (aiohttp's rule: no empty chunks).
+        self._last_mark = 0
         #: Total bytes ever written to this buffer (``unread`` does not count).
         self.produced = 0
         #: How many times bytes were put back at the head.
@@ -88,20 +91,23 @@ class Buffer:
         self.produced += size
 
     def mark_chunk_end(self) -> None:
-        """Record that an HTTP chunk ends at the current tail."""
+        """Record that an HTTP chunk ends at the current tail (unless no byte came since the
+        last end)."""
         position = self.produced
-        marks = self._marks
-        if not marks or marks[-1] != position:
-            marks.append(position)
+        if position != self._last_mark:
+            self._marks.append(position)
+            self._last_mark = position
 
     def mark_chunk_ends(self, positions: Iterable[int]) -> None:
         """Record that HTTP chunks end at stream ``positions`` (in order, none before the last
-        mark, none past the tail)."""
+        mark, none past the tail), skipping repeats of the last one."""
         marks = self._marks
-        new = dict.fromkeys(positions)  # in order, each position once
-        if marks:
-            new.pop(marks[-1], None)
-        marks.extend(new)
+        last = self._last_mark
+        for position in positions:
+            if position != last:
+                marks.append(position)
+                last = position
+        self._last_mark = last
 
     # -- looking ----------------------------------------------------------------------------
 
@@ -150,6 +156,21 @@ class Buffer:
         while marks:
             distance = marks[0] - head
             if distance > 0:
+                return distance
+            marks.popleft()
+        return None
+
+    def chunk_end_at_or_after_head(self) -> int | None:
+        """Bytes from the head to the next chunk mark, 0 for a mark at the head (reached by an
+        earlier read, or recorded after its bytes were read), None if no mark is pending.
+
+        Marks behind the head are forgotten. The caller pops the mark it reports.
+        """
+        marks = self._marks
+        head = self.produced - len(self._data) + self._pos
+        while marks:
+            distance = marks[0] - head
+            if distance >= 0:
                 return distance
             marks.popleft()
         return None

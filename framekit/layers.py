@@ -35,6 +35,9 @@ from framekit.reader import DEFAULT_LIMIT, StreamReader
 __all__ = ["LayerReader", "layer"]
 
 
+_EMPTY = memoryview(b"")
+
+
 class _StepOutput:
     """The sink a byte decoder writes to in one decoding step: its pieces, joined once.
 
@@ -110,6 +113,7 @@ class LayerReader(StreamReader):
         "_base",
         "_decoder",
         "_deferred",
+        "_mark_pending",
         "_raw",
         "_source",
         "_starved_at",
@@ -134,6 +138,10 @@ class LayerReader(StreamReader):
         # changes. Saves a decode call per read that waits (a tenth of chunked-16k's time).
         self._starved_at = -1
         self._starved_size = -1
+        # The decoder consumed an HTTP chunk's last byte but may still hold output decoded
+        # from it (a decompressor's pending match, isal's whole-input steps): the chunk end is
+        # marked once the decoder, asked with no new input, writes nothing more.
+        self._mark_pending = False
 
     @property
     def source(self) -> StreamReader:
@@ -256,6 +264,16 @@ class LayerReader(StreamReader):
             before = out.produced
             step = self._step
             try:
+                if self._mark_pending:
+                    try:
+                        decoder.decode(_EMPTY, step, budget)
+                    finally:
+                        step.flush(out)
+                    if out.produced != before:
+                        progressed = True
+                        continue
+                    out.mark_chunk_end()
+                    self._mark_pending = False
                 with src.view() as whole:
                     try:
                         if view_size == available:
@@ -280,8 +298,11 @@ class LayerReader(StreamReader):
                     source._after_consume()
                 self._raw += consumed
                 if bound is not None and consumed == bound:
-                    out.mark_chunk_end()
+                    self._mark_pending = True
             if decoder.done:
+                if self._mark_pending:
+                    out.mark_chunk_end()
+                    self._mark_pending = False
                 self.feed_eof()
                 return True
             if consumed or out.produced != before:

@@ -582,6 +582,9 @@ class StreamReader:
         On a reader fed HTTP chunk marks (a chunked layer, or ``mark_chunk_end``), the data
         stops at the end of each HTTP chunk and ``end_of_chunk`` is True there; otherwise
         ``data`` is everything buffered and ``end_of_chunk`` False. At EOF: ``(b"", False)``.
+        A chunk end reached with no data before it here (an earlier read stopped exactly
+        there, or a decompressing layer knew the end only after handing out the chunk's
+        output) is ``(b"", True)``, as in aiohttp; a chunk that carried no data has no end.
         """
         buffer = self._buffer
         while True:
@@ -589,9 +592,10 @@ class StreamReader:
                 raise self._exception
             if self._skip is not None:
                 await self._finish_skip("readchunk")
-            distance = buffer.next_chunk_end()
+            distance = buffer.chunk_end_at_or_after_head()
             if distance is not None and distance <= len(buffer):
-                return self._take(distance), True
+                buffer._marks.popleft()
+                return (self._take(distance) if distance else b""), True
             if buffer:
                 return self._take(len(buffer)), False
             if self._eof:

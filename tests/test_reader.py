@@ -352,6 +352,38 @@ async def test_readchunk_reports_chunk_end_after_partial_read() -> None:
     assert await reader.readchunk() == (b"cdef", True)
 
 
+async def test_readchunk_reports_an_end_reached_by_another_read_as_empty() -> None:
+    # aiohttp's readchunk: a chunk end at the read position is (b"", True), once.
+    reader = StreamReader()
+    reader.feed_data(b"abc")
+    reader.mark_chunk_end()
+    reader.feed_data(b"de")
+    assert await reader.read(3) == b"abc"
+    assert await reader.readchunk() == (b"", True)
+    assert await reader.readchunk() == (b"de", False)
+
+
+async def test_readchunk_end_marked_after_its_data_was_read() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"abc")
+    assert await reader.readchunk() == (b"abc", False)
+    reader.mark_chunk_end()
+    reader.feed_eof()
+    assert await reader.readchunk() == (b"", True)
+    assert await reader.readchunk() == (b"", False)
+
+
+async def test_readchunk_a_chunk_without_data_has_no_end() -> None:
+    reader = StreamReader()
+    reader.mark_chunk_end()  # nothing before it
+    reader.feed_data(b"ab")
+    reader.mark_chunk_end()
+    reader.mark_chunk_end()  # no data since the last end
+    reader.feed_eof()
+    assert await reader.readchunk() == (b"ab", True)
+    assert await reader.readchunk() == (b"", False)
+
+
 # -- iteration ------------------------------------------------------------------------------
 
 
