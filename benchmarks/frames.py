@@ -50,7 +50,7 @@ from benchmarks.harness import (
     split_pieces,
 )
 from benchmarks.peers import asyncio_reader, framekit_reader
-from benchmarks.streams import PIECE_SIZES, _frames, _lines, _pool
+from benchmarks.streams import PIECE_SIZES, _frames, _lines, _pool, read_frames
 from framekit.codecs.length import LengthPrefixed
 from framekit.codecs.lines import Lines
 
@@ -164,20 +164,8 @@ async def asyncio_crlf(reader: Any) -> list[bytes]:
         return out
 
 
-async def asyncio_len4(reader: Any) -> list[bytes]:
-    """``readexactly(4)`` (a big-endian length n) then ``readexactly(n)``, until EOF."""
-    out: list[bytes] = []
-    append = out.append
-    readexactly = reader.readexactly
-    from_bytes = int.from_bytes
-    while True:
-        try:
-            header = await readexactly(4)
-        except asyncio.IncompleteReadError as e:
-            if e.partial:
-                raise
-            return out
-        append(await readexactly(from_bytes(header, "big")))
+#: ``readexactly(4)`` (a big-endian length n) then ``readexactly(n)``: the stream group's loop.
+asyncio_len4 = read_frames
 
 
 def asyncio_impl(consume: Consume, limit: int = LIMIT) -> Implementation:
