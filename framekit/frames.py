@@ -57,6 +57,7 @@ class FrameReader(Generic[T]):
         "_produced",
         "_sizes",
         "_source",
+        "_starved",
         "_tail",
         "_unreads",
     )
@@ -85,6 +86,10 @@ class FrameReader(Generic[T]):
         self._at = 0
         self._produced = 0
         self._done = False
+        # The source's ``produced`` when the decoder last said it needs more input (its
+        # ``needs_input`` hint), or -1: until more bytes come, decoding again finds nothing.
+        # Saves a decode call per wait: the one over the partial frame left after a batch.
+        self._starved = -1
 
     @property
     def source(self) -> StreamReader:
@@ -120,32 +125,35 @@ class FrameReader(Generic[T]):
         cannot deliver, and the source's exception.
         """
         frames = self._frames
-        if frames:
-            # The fast path, one frame of a decoded batch, inlined (it runs once per frame):
-            # the buffer is as this reader left it (the same bytes object, offset and bytes
-            # written: nobody read, unread or fed around it), so ``consume(size)`` is moving
-            # the offset. Comparing the head position and unread count instead costs ~45 ns
-            # a frame more, a fifth of a frame's time (LF lines in 64 KiB pieces).
-            buffer = self._buffer
-            at = self._at
-            if (
-                buffer._pos == at
-                and buffer._data is self._anchor
-                and buffer.produced == self._produced
-            ):
-                self._at = buffer._pos = at + self._sizes.popleft()
-                source = self._source
-                source._scanned = 0
-                if source._paused:
-                    source._after_consume()
-                return frames.popleft()
         while True:
+            if frames:
+                # The fast path, one frame of a decoded batch, inlined (it runs once per
+                # frame): the buffer is as this reader left it (the same bytes object, offset
+                # and bytes written: nobody read, unread or fed around it), so
+                # ``consume(size)`` is moving the offset. Comparing the head position and
+                # unread count instead costs ~45 ns a frame more, a fifth of a frame's time
+                # (LF lines in 64 KiB pieces). A decode below comes back here.
+                buffer = self._buffer
+                at = self._at
+                if (
+                    buffer._pos == at
+                    and buffer._data is self._anchor
+                    and buffer.produced == self._produced
+                ):
+                    self._at = buffer._pos = at + self._sizes.popleft()
+                    source = self._source
+                    source._scanned = 0
+                    if source._paused:
+                        source._after_consume()
+                    return frames.popleft()
             self._resync()
-            if self._frames:
+            if frames:
                 return self._hand_out()
             if self._done:
                 return None
-            if not self._decode(with_ends=True):
+            # No decode while the decoder needs more than the bytes it already saw.
+            starved = self._starved == self._buffer.produced and self._can_wait()
+            if starved or not self._decode(with_ends=True):
                 await self._wait()
 
     async def read_batch(self) -> list[T]:
@@ -164,6 +172,9 @@ class FrameReader(Generic[T]):
                 return batch
             if self._done:
                 return []
+            if self._starved == self._buffer.produced and self._can_wait():
+                await self._wait()
+                continue
             batch = []
             if self._decode(with_ends=False, batch=batch):
                 if batch:
@@ -184,6 +195,7 @@ class FrameReader(Generic[T]):
             self._sizes.clear()
             self._tail = 0
             self._done = False
+            self._starved = -1
             self._decoder = self._codec.decoder()
             self._base = self._head = buffer.head
             self._unreads = buffer.unreads
@@ -241,6 +253,9 @@ class FrameReader(Generic[T]):
             rebased = copy.copy(error)
             rebased.offset = error.offset + self._base
             raise rebased.with_traceback(error.__traceback__) from None
+        self._starved = (
+            self._buffer.produced if not eof and getattr(decoder, "needs_input", False) else -1
+        )
         if ends is not None and frames:
             # Sizes from the ends, in C: ends[i] - ends[i - 1], the first from 0.
             self._sizes.extend(map(sub, ends, chain((0,), ends)))
@@ -255,6 +270,11 @@ class FrameReader(Generic[T]):
             self._done = True
             return True
         return False
+
+    def _can_wait(self) -> bool:
+        """True if the source may still bring bytes (no EOF, no exception): a wait ends."""
+        source = self._source
+        return not source._eof and source._exception is None
 
     async def _wait(self) -> None:
         source = self._source

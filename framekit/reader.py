@@ -348,7 +348,18 @@ class StreamReader:
 
     async def readany(self) -> bytes:
         """Read whatever is buffered, waiting for bytes if none are; ``b""`` at EOF."""
-        return await self.read(sys.maxsize)
+        # ``read(sys.maxsize)``, without the coroutine in between (one call per piece read).
+        if self._exception is not None:
+            raise self._exception
+        buffer = self._buffer
+        while True:
+            if self._skip is not None:
+                await self._finish_skip("readany")
+            if buffer:
+                return self._take(sys.maxsize)
+            if self._eof:
+                return b""
+            await self._fill("readany")
 
     async def readexactly(self, n: int) -> bytes:
         """Read exactly ``n`` bytes.

@@ -62,6 +62,16 @@ no longer match the source's stream. Once the decoder is done (or failed) the la
 touches its source again, and the source is free for the next message. ``unread_data`` on the layer
 itself is always fine: it puts back decoded bytes, which no decoder sees again.
 
+**The** ``needs_input`` **hint** (optional, for speed). A decoder may have a boolean
+``needs_input``, read by drivers after a ``decode`` call that returned normally: True means
+the call stopped only because its input ran out, so a second call with the bytes it left (and
+nothing new) would consume nothing, produce nothing, raise nothing and not finish. A driver
+may then skip decoding until new input arrives or the source ends (a frame reader after
+handing out the last frame of a batch; a layer after a step that took everything). False, or
+no such attribute, promises nothing: the driver calls again. A decoder that stopped at its
+budget, still holds output (a decompressor), or has an error to raise on the next call (see
+below) says False.
+
 **Errors and what they consume.** When a decoder raises, the driver treats the call as having
 consumed nothing. A decoder that meets bad input after it already produced frames or output in
 the same call returns those first (consuming up to the bad spot) and raises on the next call.

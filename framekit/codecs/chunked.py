@@ -146,6 +146,7 @@ class ChunkedDecoder:
         "_state",
         "_trailer_bytes",
         "extensions",
+        "needs_input",
         "trailers",
     )
 
@@ -166,6 +167,9 @@ class ChunkedDecoder:
         self._error: FramingError | None = None
         self.trailers: list[tuple[bytes, bytes]] = []
         self.extensions: list[tuple[Extension, ...]] = []
+        #: True after a ``decode`` that stopped because its input ran out (not at its budget,
+        #: nor before an error it raises next time): without new bytes it would do nothing.
+        self.needs_input = False
 
     def __repr__(self) -> str:
         state = ("size", "data", "data-end", "trailer", "done")[self._state]
@@ -186,6 +190,7 @@ class ChunkedDecoder:
         state = self._state
         if state == _DONE:
             return 0
+        self.needs_input = False
         pos = 0
         end = len(data)
         produced = 0
@@ -306,6 +311,9 @@ class ChunkedDecoder:
                 self._error = error
                 raise
             # Hand over what came before the bad spot; the next call meets it again and raises.
+        else:
+            # Stopped short of the budget: every byte left is part of an incomplete line.
+            self.needs_input = produced < budget and state != _DONE
         self._state = state
         self._remaining = remaining
         self._excess = excess

@@ -181,6 +181,12 @@ class DelimitedDecoder:
         self._discarding = False
         self._pending: FramingError | None = None
 
+    @property
+    def needs_input(self) -> bool:
+        """True after a ``decode`` that stopped because its input ran out (no error waits for
+        the next call): called again without new bytes, it would find nothing."""
+        return self._pending is None
+
     def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
         """Append every complete frame in ``data`` to ``frames`` (and where each ends in
         ``data`` to ``ends``, when given); return bytes consumed."""

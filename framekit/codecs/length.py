@@ -242,6 +242,12 @@ class LengthPrefixedDecoder:
         self._pending: FramingError | None = None
         self._fatal: MalformedError | None = None
 
+    @property
+    def needs_input(self) -> bool:
+        """True after a ``decode`` that stopped because its input ran out (no error waits for
+        the next call): called again without new bytes, it would find nothing."""
+        return self._pending is None and self._fatal is None
+
     def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
         """Append every complete frame in ``data`` to ``frames`` (and where each ends in
         ``data`` to ``ends``, when given); return bytes consumed."""

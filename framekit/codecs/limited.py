@@ -38,11 +38,13 @@ class Limited:
 class LimitedDecoder:
     """Passes ``length`` bytes through, then is done. See :class:`Limited`."""
 
-    __slots__ = ("_consumed", "_remaining")
+    __slots__ = ("_consumed", "_remaining", "needs_input")
 
     def __init__(self, length: int) -> None:
         self._remaining = length
         self._consumed = 0
+        #: True after a ``decode`` that took all its input short of the budget.
+        self.needs_input = False
 
     def __repr__(self) -> str:
         return f"<LimitedDecoder remaining={self._remaining} consumed={self._consumed}>"
@@ -59,6 +61,7 @@ class LimitedDecoder:
             out.write(data[:n])
             self._remaining -= n
             self._consumed += n
+        self.needs_input = n == len(data) and n < budget and self._remaining > 0
         return n
 
     def decode_eof(self, data: memoryview, out: OutputSink, budget: int) -> int:

@@ -187,6 +187,12 @@ class LineDecoder(Generic[T]):
         self._discard_end: int | None = None
         self._pending: FramingError | None = None
 
+    @property
+    def needs_input(self) -> bool:
+        """True after a ``decode`` that stopped because its input ran out (no error waits for
+        the next call): called again without new bytes, it would find nothing."""
+        return self._pending is None
+
     def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
         """Append every complete line in ``data`` to ``frames`` (and where each ends in
         ``data`` to ``ends``, when given); return bytes consumed."""
