@@ -119,6 +119,9 @@ class Workload:
     ``--quick`` and the smoke test. ``summarize(output)`` turns an implementation's output into
     a :class:`Checked`. ``once`` names implementations run in the first round only (for
     peers whose cost on this workload is pathological), with ``notes`` saying why.
+    ``repeat`` runs each implementation that many times in a row within a round and keeps
+    the fastest (for workloads of a few tens of milliseconds, where one busy moment on a
+    shared machine would otherwise decide a round; every run is checked).
     """
 
     name: str
@@ -133,8 +136,11 @@ class Workload:
     targets: Sequence[Target] = ()
     once: frozenset[str] = frozenset()
     notes: Mapping[str, str] = field(default_factory=dict)
+    repeat: int = 1
 
     def __post_init__(self) -> None:
+        if self.repeat < 1:
+            raise ValueError(f"workload {self.name!r}: repeat must be at least 1")
         names = set(self.implementations)
         missing = [b for b in self.baselines if b not in names]
         missing += [t.baseline for t in self.targets if t.baseline not in names]
@@ -346,7 +352,9 @@ async def _run(
             order = names[shift:] + names[:shift]
             times: dict[str, float] = {}
             for name in order:
-                times[name] = await _time_one(w, name, inputs[w.name])
+                times[name] = min(
+                    [await _time_one(w, name, inputs[w.name]) for _ in range(w.repeat)]
+                )
                 measurements[w.name][name].times.append(times[name])
             for name, t in times.items():
                 for base in w.baselines:

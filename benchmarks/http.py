@@ -331,6 +331,7 @@ register(
         baselines=["aiohttp-c", "aiohttp-py", "h11"],
         summarize=bytes_digest,
         targets=[Target("aiohttp-c", 1.0)],
+        repeat=5,
     )
 )
 register(

@@ -6,6 +6,7 @@ Correctness only: no timing is asserted (the machine is shared and noisy).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -89,6 +90,42 @@ def test_a_wrong_result_aborts_the_run() -> None:
     bad = Workload("t-bad", "t", "", make_input, {"a": right, "b": wrong}, ["a"])
     with pytest.raises(CheckFailed):
         run([bad], rounds=1)
+
+
+def test_repeat_keeps_the_fastest_run_and_checks_every_run() -> None:
+    calls = {"a": 0, "b": 0}
+
+    def make_input(scale: float) -> Input:
+        pieces = [b"a", b"bc"]
+        return Input(pieces, items_digest(pieces), 3)
+
+    def counting(name: str, fail_on: int = 0) -> Any:
+        async def impl(pieces: Sequence[bytes]) -> list[bytes]:
+            calls[name] += 1
+            return list(pieces)[: -1 if calls[name] == fail_on else None]
+
+        return impl
+
+    w = Workload(
+        "t-rep", "t", "", make_input, {"a": counting("a"), "b": counting("b")}, ["a"], repeat=3
+    )
+    report = run([w], rounds=2)
+    assert calls == {"a": 6, "b": 6}
+    assert len(report.measurements["t-rep"]["a"].times) == 2  # one (the fastest) per round
+    calls.update(a=0, b=0)
+    bad = Workload(
+        "t-rep-bad",
+        "t",
+        "",
+        make_input,
+        {"a": counting("a"), "b": counting("b", 3)},
+        ["a"],
+        repeat=3,
+    )
+    with pytest.raises(CheckFailed):
+        run([bad], rounds=1)
+    with pytest.raises(ValueError):
+        Workload("t-rep-0", "t", "", make_input, {"a": counting("a")}, ["a"], repeat=0)
 
 
 def test_command_line_quick_run(capsys: pytest.CaptureFixture[str]) -> None:
