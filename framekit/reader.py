@@ -157,17 +157,18 @@ class StreamReader:
         """
         if self._eof:
             raise RuntimeError("feed_data() after feed_eof()")
-        if not data:
+        size = len(data)
+        if not size:
             return
         buffer = self._buffer
         old = buffer._data
         pos = buffer._pos
-        if type(data) is bytes and type(old) is bytes and len(old) - pos <= len(data):
+        if type(data) is bytes and type(old) is bytes and len(old) - pos <= size:
             # ``Buffer.write``'s common case, inlined (it runs once per piece): the piece is
             # kept as it is (``b"" + data`` is ``data``), or the short remainder is joined to it.
-            buffer._data = old[pos:] + data
+            buffer._data = old[pos:] + data if pos < len(old) else data
             buffer._pos = 0
-            buffer.produced += len(data)
+            buffer.produced += size
         else:
             buffer.write(data)
         if self._skip is not None:
@@ -175,13 +176,16 @@ class StreamReader:
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
-            if not waiter.done():
+            try:
                 waiter.set_result(None)
-        if self._flow is not None and not self._paused:
+            except asyncio.InvalidStateError:
+                pass  # cancelled: the read is being cancelled and will look again
+        flow = self._flow
+        if flow is not None and not self._paused:
             size = len(buffer._data) - buffer._pos
             if size > self._high and size >= self._wanted and self._eof_waiter is None:
                 self._paused = True
-                self._flow.pause_reading()
+                flow.pause_reading()
 
     def mark_chunk_end(self) -> None:
         """Record that an HTTP chunk's data ends at the end of the bytes fed so far.
