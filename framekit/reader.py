@@ -176,7 +176,9 @@ class StreamReader:
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
-            try:
+            # Not contextlib.suppress: this runs once per piece fed, and a with block costs
+            # more than the done() check this replaces.
+            try:  # noqa: SIM105
                 waiter.set_result(None)
             except asyncio.InvalidStateError:
                 pass  # cancelled: the read is being cancelled and will look again
