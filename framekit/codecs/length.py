@@ -84,8 +84,9 @@ from typing import Any, Literal
 
 import attrs
 
+from framekit.codecs._counted import CountedDecoder
 from framekit.codecs._options import ON_TOO_LONG, int_in, is_bool, one_of
-from framekit.errors import FrameTooLong, FramingError, MalformedError, TruncatedError
+from framekit.errors import FrameTooLong, MalformedError, TruncatedError
 
 __all__ = [
     "DEFAULT_MAX_FRAME_LENGTH",
@@ -189,33 +190,28 @@ def _fixed_reader(width: int, byte_order: str) -> Callable[[memoryview, int], in
     return read_bytes
 
 
-class LengthPrefixedDecoder:
+class LengthPrefixedDecoder(CountedDecoder):
     """Splits a stream into length-prefixed frames. ``skipped_frames`` counts skipped ones.
 
-    State between calls: ``_offset`` is the stream position of ``data[0]``; ``_skip`` the
-    bytes of a rejected frame still to drop; ``_pending`` an error found after frames were
-    produced in the same call (raised by the next call); ``_fatal`` a malformed length, raised
-    by every later call.
+    State between calls, beyond :class:`~framekit.codecs._counted.CountedDecoder`'s: ``_skip``
+    the bytes of a rejected frame still to drop.
     """
 
     __slots__ = (
         "_adjust",
-        "_fatal",
         "_field_offset",
         "_header",
         "_max",
-        "_offset",
-        "_pending",
         "_raise",
         "_read_length",
         "_skip",
         "_strip",
         "_unpack",
         "_varint",
-        "skipped_frames",
     )
 
     def __init__(self, codec: LengthPrefixed) -> None:
+        super().__init__()
         self._field_offset = codec.length_field_offset
         self._varint = codec.length_field_length == "varint"
         width = 0 if codec.length_field_length == "varint" else codec.length_field_length
@@ -235,42 +231,12 @@ class LengthPrefixedDecoder:
         self._strip = codec.initial_bytes_to_strip
         self._max = codec.max_frame_length
         self._raise = codec.on_too_long == "raise"
-        #: Frames skipped (not raised) because they were longer than ``max_frame_length``.
-        self.skipped_frames = 0
-        self._offset = 0
         self._skip = 0
-        self._pending: FramingError | None = None
-        self._fatal: MalformedError | None = None
-
-    @property
-    def needs_input(self) -> bool:
-        """True after a ``decode`` that stopped because its input ran out (no error waits for
-        the next call): called again without new bytes, it would find nothing."""
-        return self._pending is None and self._fatal is None
-
-    def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
-        """Append every complete frame in ``data`` to ``frames`` (and where each ends in
-        ``data`` to ``ends``, when given); return bytes consumed."""
-        return self._decode(data, frames, ends, eof=False)
-
-    def decode_eof(
-        self, data: memoryview, frames: list[bytes], ends: list[int] | None = None
-    ) -> int:
-        """Like ``decode``; bytes of an incomplete frame at EOF raise ``TruncatedError``."""
-        return self._decode(data, frames, ends, eof=True)
-
-    def reset_search(self) -> None:
-        """Nothing to forget: a frame's header is read again from its first byte."""
 
     def _decode(
         self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
     ) -> int:
-        if self._fatal is not None:
-            raise self._fatal
-        pending = self._pending
-        if pending is not None:
-            self._pending = None
-            raise pending
+        self._raise_waiting()
         n = len(data)
         pos = 0
         if self._skip:
@@ -405,18 +371,6 @@ class LengthPrefixedDecoder:
         error = MalformedError(reason, offset=self._offset + pos)
         self._fatal = error
         return error
-
-    def _fail(self, pos: int, error: FramingError) -> int:
-        """Raise ``error`` now if nothing was consumed in this call, else on the next call."""
-        if pos == 0:
-            raise error
-        if error is not self._fatal:
-            self._pending = error
-        return self._consumed(pos)
-
-    def _consumed(self, count: int) -> int:
-        self._offset += count
-        return count
 
 
 class LengthPrefixedEncoder:

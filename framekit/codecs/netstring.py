@@ -34,8 +34,9 @@ from typing import Literal
 
 import attrs
 
+from framekit.codecs._counted import CountedDecoder
 from framekit.codecs._options import ON_TOO_LONG, int_in, one_of
-from framekit.errors import FrameTooLong, FramingError, MalformedError, TruncatedError
+from framekit.errors import FrameTooLong, MalformedError, TruncatedError
 
 __all__ = [
     "DEFAULT_MAX_NETSTRING_LENGTH",
@@ -91,70 +92,29 @@ class OctetCounted:
         return AsciiLengthEncoder(b" ", b"", self.max_length)
 
 
-class AsciiLengthDecoder:
+class AsciiLengthDecoder(CountedDecoder):
     """Decodes ``LENGTH <separator> BYTES <trailer>`` frames. ``skipped_frames`` counts skips.
 
-    State between calls: ``_offset`` is the stream position of ``data[0]``; ``_skip`` the
-    bytes of a rejected frame still to drop, then its trailer to check when
-    ``_trailer_due``; ``_pending`` an error found after frames in the same call; ``_fatal`` a
-    malformed frame, raised by every later call.
+    State between calls, beyond :class:`~framekit.codecs._counted.CountedDecoder`'s: ``_skip``
+    the bytes of a rejected frame still to drop, then its trailer to check when
+    ``_trailer_due``.
     """
 
-    __slots__ = (
-        "_fatal",
-        "_max",
-        "_offset",
-        "_pending",
-        "_raise",
-        "_separator",
-        "_skip",
-        "_trailer",
-        "_trailer_due",
-        "skipped_frames",
-    )
+    __slots__ = ("_max", "_raise", "_separator", "_skip", "_trailer", "_trailer_due")
 
     def __init__(self, separator: bytes, trailer: bytes, max_length: int, on_too_long: str) -> None:
+        super().__init__()
         self._separator = separator
         self._trailer = trailer
         self._max = max_length
         self._raise = on_too_long == "raise"
-        #: Frames skipped (not raised) because they were longer than ``max_length``.
-        self.skipped_frames = 0
-        self._offset = 0
         self._skip = 0
         self._trailer_due = False
-        self._pending: FramingError | None = None
-        self._fatal: MalformedError | None = None
-
-    @property
-    def needs_input(self) -> bool:
-        """True after a ``decode`` that stopped because its input ran out (no error waits for
-        the next call): called again without new bytes, it would find nothing."""
-        return self._pending is None and self._fatal is None
-
-    def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
-        """Append every complete frame in ``data`` to ``frames`` (and where each ends in
-        ``data`` to ``ends``, when given); return bytes consumed."""
-        return self._decode(data, frames, ends, eof=False)
-
-    def decode_eof(
-        self, data: memoryview, frames: list[bytes], ends: list[int] | None = None
-    ) -> int:
-        """Like ``decode``; an incomplete frame at EOF raises ``TruncatedError``."""
-        return self._decode(data, frames, ends, eof=True)
-
-    def reset_search(self) -> None:
-        """Nothing to forget: a frame's length is read again from its first byte."""
 
     def _decode(
         self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
     ) -> int:
-        if self._fatal is not None:
-            raise self._fatal
-        pending = self._pending
-        if pending is not None:
-            self._pending = None
-            raise pending
+        self._raise_waiting()
         n = len(data)
         pos = 0
         separator = self._separator
@@ -243,18 +203,6 @@ class AsciiLengthDecoder:
         error = MalformedError(f"frame not closed by {self._trailer!r}", offset=self._offset + at)
         self._fatal = error
         return error
-
-    def _fail(self, pos: int, error: FramingError) -> int:
-        """Raise ``error`` now if nothing was consumed in this call, else on the next call."""
-        if pos == 0:
-            raise error
-        if error is not self._fatal:
-            self._pending = error
-        return self._consumed(pos)
-
-    def _consumed(self, count: int) -> int:
-        self._offset += count
-        return count
 
 
 class AsciiLengthEncoder:
