@@ -499,7 +499,7 @@ class _PullReader(StreamReader):
             )
         # A placeholder waiter: it keeps the one-reader rule (and read_nowait's check) as in
         # the base class. Nobody awaits it; it is dropped before the reader is fed.
-        self._waiter = asyncio.get_running_loop().create_future()
+        placeholder = self._waiter = asyncio.get_running_loop().create_future()
         try:
             data = await self._source.read(self._read_size)
         except Exception as exc:
@@ -507,7 +507,10 @@ class _PullReader(StreamReader):
             self.set_exception(exc)
             raise
         finally:
-            self._waiter = None
+            if self._waiter is placeholder:
+                self._waiter = None
+            if placeholder.done() and not placeholder.cancelled():
+                placeholder.exception()  # set_exception() while reading: the read raises it
         if self._eof:  # fed EOF by hand meanwhile: nothing can follow it
             return
         if data:

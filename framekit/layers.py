@@ -243,11 +243,11 @@ class LayerReader(StreamReader):
             raise RuntimeError(
                 f"{func}() called while another coroutine is already waiting for incoming data"
             )
-        if source._paused:
-            source._resume()
         waiter = self._waiter = source._waiter = asyncio.get_running_loop().create_future()
         # At least one byte more, without letting the source pause while it waits.
         source._wanted = len(source._buffer) + 1
+        if source._paused:
+            source._resume()  # after the waiter is set: resume_reading() may feed bytes
         try:
             await waiter
         except FramingError as error:
@@ -255,9 +255,10 @@ class LayerReader(StreamReader):
             self._fail(error)
         finally:
             self._waiter = None
-            if source._waiter is waiter:
+            current = source._waiter
+            if current is None or current is waiter:
                 source._waiter = None
-            source._wanted = 0
+                source._wanted = 0
 
     def _pump(self, force: bool = True) -> bool:
         """Decode what the source has buffered, up to ``limit`` bytes of output.

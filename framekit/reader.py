@@ -60,6 +60,9 @@ def _separators(separator: Separator) -> tuple[bytes, ...]:
     if isinstance(separator, tuple):
         if not separator:
             raise ValueError("readuntil() needs at least one separator")
+        for item in separator:
+            if not isinstance(item, (bytes, bytearray)):
+                raise TypeError(f"separators must be bytes, not {type(item).__name__} ({item!r})")
         seps = tuple(bytes(s) for s in separator)
     elif isinstance(separator, (bytes, bytearray)):
         seps = (bytes(separator),)
@@ -83,8 +86,10 @@ class StreamReader:
     than the mark (``readexactly(n)`` with a large ``n``) still completes.
 
     The reader can be made and fed outside a running event loop; only waiting needs one. One
-    coroutine may wait at a time: a second read while one waits raises ``RuntimeError``. Once an
-    exception is set, every read raises it.
+    coroutine may read at a time. As in asyncio and aiohttp, this is checked where a read
+    waits: a read that must wait while another waits raises ``RuntimeError`` (a read the
+    buffer can serve at once is not checked, to keep it fast). Once an exception is set,
+    every read raises it.
     """
 
     __slots__ = (
@@ -527,7 +532,10 @@ class StreamReader:
             end = self._search(seps, max_size)
             if end >= 0:
                 return self._take(end)
-            if len(buffer._data) - buffer._pos >= max_size:
+            size = len(buffer._data) - buffer._pos
+            # ``max_size`` bytes without a separator: the line, with its separator, will be
+            # longer. At EOF there is no separator to come, and ``max_size`` bytes are fine.
+            if size > max_size or (size == max_size and not self._eof):
                 self._line_too_long(seps, max_size, option)
             if self._eof:
                 return self._take(len(buffer))
@@ -539,19 +547,39 @@ class StreamReader:
         data = buffer._data
         pos = buffer._pos
         start = pos + self._scanned if self._scan_key is seps else pos
-        stop = pos + max_size
-        best = -1
-        for sep in seps:
+        stop = min(pos + max_size, len(data))
+        if len(seps) == 1:
+            sep = seps[0]
             i = data.find(sep, start, stop)
             if i >= 0:
-                end = i + len(sep) - pos
-                if best < 0 or end < best:
-                    best = end
-        if best < 0:
-            longest = max(len(s) for s in seps)
-            self._scan_key = seps
-            self._scanned = max(0, min(len(data) - pos, max_size) - longest + 1)
-        return best
+                return i + len(sep) - pos
+        else:
+            # Look in a window that doubles until a separator is in it: the cost is then
+            # proportional to the distance to the earliest one, not to ``max_size``. (A
+            # separator of the tuple that never comes was otherwise searched for up to
+            # ``max_size`` bytes ahead on every call: quadratic over many short lines.) A
+            # separator wholly inside the window ends before any that crosses its end, so the
+            # earliest end in the window is the earliest end; each round searches only where
+            # a separator crossing the previous window's end may start.
+            hi = start
+            size = _FIRST_WINDOW
+            while hi < stop:
+                lo = hi
+                hi = min(stop, hi + size)
+                size *= 2
+                best = -1
+                for sep in seps:
+                    i = data.find(sep, max(start, lo - len(sep) + 1), hi)
+                    if i >= 0:
+                        end = i + len(sep)
+                        if best < 0 or end < best:
+                            best = end
+                if best >= 0:
+                    return best - pos
+        longest = max(len(s) for s in seps)
+        self._scan_key = seps
+        self._scanned = max(0, min(len(data) - pos, max_size) - longest + 1)
+        return -1
 
     def _line_too_long(self, seps: tuple[bytes, ...], max_size: int, option: str) -> None:
         offset = self._buffer.head
@@ -642,9 +670,16 @@ class StreamReader:
         """Put ``data`` back at the head of the buffer, to be read again first.
 
         Supported (not deprecated). ``total_bytes`` and ``total_raw_bytes`` are unchanged.
+        Raises RuntimeError while an over-long line is being skipped (after ``LineTooLong``,
+        until its separator arrives): the bytes would be taken for the rest of that line.
         """
         if not data:
             return
+        if self._skip is not None:
+            raise RuntimeError(
+                "unread_data() while an over-long line is being skipped (its separator has not "
+                "arrived): the bytes would be dropped as part of that line"
+            )
         self._buffer.unread(data)
         self._scanned = 0
         self._wake_waiter()
@@ -663,11 +698,13 @@ class StreamReader:
             raise self._exception
         if self._eof_waiter is not None:
             raise RuntimeError("wait_eof() called while another coroutine is waiting for EOF")
+        waiter = self._eof_waiter = asyncio.get_running_loop().create_future()
         if self._paused:
+            # After the waiter is set: a flow object may feed bytes (and EOF) from
+            # resume_reading().
             self._paused = False
             assert self._flow is not None
             self._flow.resume_reading()
-        waiter = self._eof_waiter = asyncio.get_running_loop().create_future()
         try:
             await waiter
         finally:
@@ -758,20 +795,27 @@ class StreamReader:
             raise RuntimeError(
                 f"{func}() called while another coroutine is already waiting for incoming data"
             )
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        self._wanted = wanted
         if self._paused:
+            # After the waiter is set: a flow object may feed bytes from resume_reading().
             self._paused = False
             assert self._flow is not None
             self._flow.resume_reading()
-        waiter = self._waiter = asyncio.get_running_loop().create_future()
-        self._wanted = wanted
         try:
             await waiter
         finally:
-            self._waiter = None
-            self._wanted = 0
+            # Only this read's own: after a wake-up (which clears ``_waiter``), another
+            # coroutine may have started waiting before this one resumed.
+            current = self._waiter
+            if current is None or current is waiter:
+                self._waiter = None
+                self._wanted = 0
 
 
 _LF = (b"\n",)
+#: The first window a search for several separators looks in (see ``_search``).
+_FIRST_WINDOW = 256
 
 
 class _Iterator(Generic[T]):

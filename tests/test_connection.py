@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 import socket
@@ -559,3 +560,19 @@ async def test_line_echo_example_runs_and_exits_zero() -> None:
     stdout, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0
     assert b"500 lines" in stdout and b"all intact" in stdout
+
+
+async def test_wrap_set_exception_while_pulling_leaves_no_unretrieved_future(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source = asyncio_reader(eof=False)
+    reader = wrap(source)
+    pending = asyncio.ensure_future(reader.readline())
+    await asyncio.sleep(0)
+    reader.set_exception(ValueError("stop"))
+    source.feed_data(b"line\n")
+    with pytest.raises(ValueError, match="stop"):
+        await pending
+    gc.collect()
+    await asyncio.sleep(0)
+    assert "never retrieved" not in caplog.text

@@ -716,3 +716,135 @@ def test_reader_is_collectable() -> None:
     reader = fed(b"x")
     del reader
     gc.collect()
+
+
+# -- edge cases found in review ---------------------------------------------------------------
+
+
+async def test_readuntil_with_a_tuple_is_linear_when_one_separator_never_comes() -> None:
+    """An absent separator must not be searched for up to max_size on every call."""
+    reader = fed(b"a\n" * 128_000)
+    start = time.perf_counter()
+    count = 0
+    while await reader.readuntil((b"\r\n", b"\n")):
+        count += 1
+    assert count == 128_000
+    assert time.perf_counter() - start < 5  # quadratic: about 17 s here, linear: 0.1 s
+
+
+@pytest.mark.parametrize(
+    ("pieces", "seps", "expected"),
+    [
+        ([b"x" * 300 + b"ab" + b"\n"], (b"\n", b"ab"), b"x" * 300 + b"ab"),
+        ([b"x" * 255 + b"ab" + b"\n"], (b"\n", b"ab"), b"x" * 255 + b"ab"),  # across a window
+        ([b"x" * 254, b"abc" + b"y" * 2000 + b"\n"], (b"abc", b"\n"), b"x" * 254 + b"abc"),
+        ([b"x" * 1000 + b"\r\n"], (b"\n", b"\r\n"), b"x" * 1000 + b"\r\n"),
+        ([b"y" * 5000 + b"bc"], (b"abc", b"bc", b"c"), b"y" * 5000 + b"bc"),
+    ],
+)
+async def test_readuntil_with_a_tuple_finds_the_earliest_end_past_the_first_window(
+    pieces: list[bytes], seps: tuple[bytes, ...], expected: bytes
+) -> None:
+    reader = fed(*pieces)
+    assert await reader.readuntil(seps) == expected
+
+
+def test_readuntil_refuses_a_tuple_holding_a_non_bytes_item() -> None:
+    reader = fed(b"ab\x00\x00\x00")
+    with pytest.raises(TypeError, match="separators must be bytes"):
+        reader.readuntil((3,)).send(None)  # type: ignore[arg-type]
+
+
+async def test_a_final_line_of_exactly_the_maximum_at_eof_is_returned() -> None:
+    reader = fed(b"ok\nabcd")
+    assert await reader.readline(max_line_length=4) == b"ok\n"
+    assert await reader.readline(max_line_length=4) == b"abcd"
+    assert await reader.readline(max_line_length=4) == b""
+    reader = fed(b"abcd")
+    assert await reader.readuntil(b"\r\n", max_size=4) == b"abcd"
+
+
+async def test_a_final_line_over_the_maximum_at_eof_is_too_long() -> None:
+    reader = fed(b"ok\nabcde")
+    assert await reader.readline(max_line_length=4) == b"ok\n"
+    with pytest.raises(LineTooLong):
+        await reader.readline(max_line_length=4)
+    assert await reader.readline(max_line_length=4) == b""
+
+
+async def test_a_read_waking_late_does_not_clear_the_waiter_of_the_next_read() -> None:
+    """A's wake-up clears the waiter; B waits before A resumes: A must not drop B's waiter
+    (B would never wake). A, needing more, is then refused."""
+    reader = StreamReader()
+    a = asyncio.ensure_future(reader.readexactly(4))
+    await asyncio.sleep(0)
+    b = asyncio.ensure_future(reader.readexactly(10))
+    reader.feed_data(b"ab")
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError, match="already waiting"):
+        await asyncio.wait_for(a, 5)
+    reader.feed_data(b"cd01234567")
+    assert await asyncio.wait_for(b, 5) == b"abcd012345"
+
+
+class FeedingFlow:
+    """A flow that holds what arrives while paused and feeds it from resume_reading()."""
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.backlog: list[bytes] = []
+        self.reader: StreamReader | None = None
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+        assert self.reader is not None
+        while self.backlog and not self.paused:
+            self.reader.feed_data(self.backlog.pop(0))
+
+    def deliver(self, data: bytes) -> None:
+        if self.paused:
+            self.backlog.append(data)
+        else:
+            assert self.reader is not None
+            self.reader.feed_data(data)
+
+
+async def test_bytes_fed_from_resume_reading_wake_the_read() -> None:
+    flow = FeedingFlow()
+    reader = flow.reader = StreamReader(limit=2, flow=flow)
+    flow.deliver(b"12345")
+    flow.deliver(b"67\n")
+    assert flow.paused
+    line = await asyncio.wait_for(reader.readline(max_line_length=100), 5)
+    assert line == b"1234567\n"
+
+
+async def test_eof_fed_from_resume_reading_wakes_wait_eof() -> None:
+    class EofFlow(FeedingFlow):
+        def resume_reading(self) -> None:
+            super().resume_reading()
+            assert self.reader is not None
+            self.reader.feed_eof()
+
+    flow = EofFlow()
+    reader = flow.reader = StreamReader(limit=2, flow=flow)
+    flow.deliver(b"12345")
+    assert flow.paused
+    await asyncio.wait_for(reader.wait_eof(), 5)
+    assert reader.read_nowait() == b"12345"
+
+
+async def test_unread_data_while_a_long_line_is_skipped_is_refused() -> None:
+    reader = StreamReader(limit=4)
+    reader.feed_data(b"0123456789")
+    with pytest.raises(LineTooLong):
+        await reader.readline()
+    with pytest.raises(RuntimeError, match="being skipped"):
+        reader.unread_data(b"hdr\n")
+    reader.feed_data(b"tail\nnext\n")
+    assert await reader.readline() == b"next\n"
+    reader.unread_data(b"again\n")  # the skip is over
+    assert await reader.readline() == b"again\n"
