@@ -320,15 +320,20 @@ class LengthPrefixedDecoder(CountedDecoder):
         header = self._header
         if n - pos < header:
             return pos
-        buf = _whole_bytes(data)
         field_offset = self._field_offset
         adjust = self._adjust
         limit = self._max - header
-        append = frames.append
         unpack = self._unpack
+        read_length = self._read_length
+        assert read_length is not None
+        # Nothing to take unless the first frame is complete: ``_whole_bytes`` copies a buffer
+        # that is not one whole ``bytes`` object (a long frame arriving in small pieces grows
+        # a bytearray), and a copy per piece fed is quadratic in the frame's size.
+        if n - pos - header < read_length(data, pos + field_offset) + adjust:
+            return pos
+        buf = _whole_bytes(data)
+        append = frames.append
         if unpack is None:
-            read_length = self._read_length
-            assert read_length is not None
             while n - pos >= header:
                 body = read_length(data, pos + field_offset) + adjust
                 end = pos + header + body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from typing import Any
@@ -10,9 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from framekit import StreamReader
 from framekit.codecs._base import decode_frame_pieces
 from framekit.codecs.length import DEFAULT_MAX_FRAME_LENGTH, LengthPrefixed
 from framekit.errors import FrameTooLong, MalformedError, TruncatedError
+from framekit.sync import iter_frames
 from tests.codecs.ends import check_ends, comparable
 
 
@@ -300,6 +303,36 @@ def test_one_megabyte_frame_fed_a_byte_at_a_time_is_linear() -> None:
     assert decoder.decode(memoryview(buffer), frames) == len(wire)
     assert frames == [b"x" * size]
     assert time.perf_counter() - started < 30  # quadratic would take hours
+
+
+BIG = 16 << 20
+
+
+@pytest.mark.parametrize("codec", [LengthPrefixed(max_frame_length=BIG + 4)], ids=["default"])
+async def test_a_big_frame_arriving_in_small_pieces_is_not_copied_per_piece(
+    codec: LengthPrefixed,
+) -> None:
+    """Through a FrameReader and framekit.sync: a 16 MiB frame in 1 KiB pieces. Copying the
+    buffered part of the frame at each piece (the fast path once did) copies 128 GiB."""
+    wire = codec.encoder().encode(b"x" * BIG)
+    pieces = [wire[i : i + 1024] for i in range(0, len(wire), 1024)]
+    started = time.perf_counter()
+    reader = StreamReader(limit=BIG)
+    read = asyncio.ensure_future(reader.frames(codec).read())
+    for piece in pieces:
+        reader.feed_data(piece)
+        await asyncio.sleep(0)  # the read decodes what it has
+    reader.feed_eof()
+    assert await read == b"x" * BIG
+    assert list(iter_frames(pieces, codec)) == [b"x" * BIG]
+    decoder = codec.decoder()
+    buffer = bytearray()
+    out: list[bytes] = []
+    for piece in pieces:
+        buffer += piece
+        del buffer[: decoder.decode(memoryview(buffer), out)]
+    assert out == [b"x" * BIG]
+    assert time.perf_counter() - started < 5  # copying per piece: a minute or more
 
 
 # -- ends -------------------------------------------------------------------------------
