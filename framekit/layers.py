@@ -161,6 +161,7 @@ class LayerReader(StreamReader):
     def is_eof(self) -> bool:
         """True once the codec's end was decoded (decoded bytes may still be buffered)."""
         if not self._eof:
+            self._source._pull_nowait()
             self._pump(force=False)
         return self._eof
 
@@ -185,6 +186,7 @@ class LayerReader(StreamReader):
             await self._fill("wait_eof")
 
     def _pull_nowait(self) -> None:
+        self._source._pull_nowait()  # a layer source decodes what its own source holds
         self._pump(force=False)
         if self._deferred is not None and not self._buffer:
             self._raise_deferred()
@@ -193,6 +195,30 @@ class LayerReader(StreamReader):
         error, self._deferred = self._deferred, None
         assert error is not None
         self.set_exception(error)
+
+    def set_exception(self, exc: BaseException) -> None:
+        """Store ``exc``: the waiting read, ``wait_eof()`` and every later read raise it.
+
+        A read waiting for input through a stack of layers is woken at once.
+        """
+        waiting = self._waiter is not None
+        super().set_exception(exc)
+        if waiting:
+            self._wake_source()
+
+    def _wake_waiter(self) -> None:
+        waiting = self._waiter is not None
+        super()._wake_waiter()
+        if waiting:
+            self._wake_source()
+
+    def _wake_source(self) -> None:
+        """Wake a read of this layer that waits for its source's input (``unread_data`` or
+        ``set_exception`` here): over a root, its waiter is the root's and is already woken;
+        over another layer, the wait is that layer's, woken in turn down to the root."""
+        source = self._source
+        if type(source) is not StreamReader:
+            source._wake_waiter()
 
     def _fail(self, error: BaseException) -> None:
         if self._buffer:
@@ -292,6 +318,10 @@ class LayerReader(StreamReader):
                 and not at_eof
             ):
                 break
+            if not self._raw:
+                # Nothing consumed yet: error offsets count from the source's head now (it may
+                # have been read since this layer was made).
+                self._base = src.head
             before = out.produced
             step = self._step
             try:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from typing import Any
 
 import pytest
 
 from framekit import MalformedError, TruncatedError
+from framekit.codecs import Chunked, Gzip
 from framekit.layers import layer
 from framekit.reader import StreamReader
 from tests.toy_codecs import Hexchunks
@@ -303,3 +305,56 @@ async def test_layer_decodes_from_a_source_fed_in_small_pieces() -> None:
     body = source.layer(Hexchunks())
     assert await body.read() == b"x" * 15 + b"abc"
     assert source.at_eof()
+
+
+# -- stacks: waking, reading without waiting, error offsets ------------------------------------
+
+
+def _gzip_in_chunks(body: bytes) -> bytes:
+    data = gzip.compress(body)
+    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+async def test_set_exception_on_the_top_of_a_stack_wakes_its_waiting_read(depth: int) -> None:
+    root = StreamReader()
+    top = layer(root, *[Chunked(), Gzip(), Gzip()][:depth])
+    task = asyncio.ensure_future(top.read(10))
+    await asyncio.sleep(0)
+    top.set_exception(ConnectionAbortedError("aborted"))
+    with pytest.raises(ConnectionAbortedError):
+        await asyncio.wait_for(task, 5)
+    root.feed_data(b"still usable")
+    assert root.read_nowait() == b"still usable"
+
+
+async def test_unread_data_on_the_top_of_a_stack_wakes_its_waiting_read() -> None:
+    root = StreamReader()
+    top = layer(root, Chunked(), Gzip())
+    task = asyncio.ensure_future(top.readexactly(3))
+    await asyncio.sleep(0)
+    top.unread_data(b"abc")
+    assert await asyncio.wait_for(task, 5) == b"abc"
+
+
+async def test_read_nowait_and_is_eof_decode_through_a_stack() -> None:
+    root = StreamReader()
+    root.feed_data(_gzip_in_chunks(b"hello") + b"NEXT")
+    top = layer(root, Chunked(), Gzip())
+    assert top.is_eof()
+    assert top.read_nowait() == b"hello"
+    assert top.at_eof()
+    assert root.read_nowait() == b"NEXT"
+
+
+async def test_error_offsets_count_from_where_decoding_started() -> None:
+    """The source may be read between making the layer and its first decode."""
+    root = StreamReader()
+    root.feed_data(b"PREFIX5\r\nhello\r\nZZ\r\n")
+    root.feed_eof()
+    body = root.layer(Chunked())
+    assert await root.readexactly(6) == b"PREFIX"
+    assert await body.readexactly(5) == b"hello"
+    with pytest.raises(MalformedError) as caught:
+        await body.read()
+    assert caught.value.offset == 16  # the first Z
