@@ -355,7 +355,7 @@ class _InflateDecoder:
             return None
         carry = self._carry
         if carry:
-            data = memoryview(carry + bytes(data[:2]))
+            data = memoryview(carry + bytes(data[:4]))
         size = len(data)
         offset = self._offset - len(carry)
         if self._members == 0:
@@ -372,6 +372,8 @@ class _InflateDecoder:
                 wbits = _ZLIB if _is_zlib_header(data[0], data[1]) else _RAW
             elif size == 0:
                 return None
+            if wbits == _GZIP and not self._gzip_header_ok(data, offset, eof):
+                return None
             return self._start(wbits)
         # After a stream (or member): another member, the end, or trailing data.
         if size == 0:
@@ -380,6 +382,8 @@ class _InflateDecoder:
             return None
         if self._multi_member and data[0] == 0x1F:
             if size >= 2 and data[1] == 0x8B:
+                if not self._gzip_header_ok(data, offset, eof):
+                    return None
                 return self._start(self._wbits)
             if size == 1 and not eof:
                 return None  # the next byte decides
@@ -387,6 +391,26 @@ class _InflateDecoder:
             raise self._fail(_trailing(self._coding, offset))
         self._done = True
         return None
+
+    def _gzip_header_ok(self, data: memoryview, offset: int, eof: bool) -> bool:
+        """Check a gzip member's method and flags (RFC 1952: a reserved flag bit set is an
+        error; not every backend checks). False: the first four bytes are not all here yet."""
+        size = len(data)
+        if size < 4 and not eof:
+            return False
+        if size >= 3 and data[2] != 8:
+            raise self._fail(
+                MalformedError(
+                    f"gzip compression method {data[2]} is not deflate (8)", offset=offset + 2
+                )
+            )
+        if size >= 4 and data[3] & 0xE0:
+            raise self._fail(
+                MalformedError(
+                    f"reserved gzip header flag bits set (FLG {data[3]:#04x})", offset=offset + 3
+                )
+            )
+        return True
 
     def _start(self, wbits: int) -> _Inflater:
         carry = self._carry

@@ -266,6 +266,35 @@ def test_gzip_single_member_mode_leaves_the_next_member(backend: str) -> None:
     assert decode(codec, gzip.compress(b"first") + second) == (b"first", second)
 
 
+@GZIP_BACKENDS
+@pytest.mark.parametrize(
+    ("index", "value", "message"),
+    [(3, 0x20, "reserved gzip header flag"), (3, 0x80, "reserved"), (2, 7, "method 7")],
+)
+@pytest.mark.parametrize("member", [0, 1])
+def test_gzip_header_method_and_reserved_flags_are_checked_on_every_backend(
+    backend: str, index: int, value: int, message: str, member: int
+) -> None:
+    """RFC 1952: a reserved FLG bit set is an error; isal alone would accept it."""
+    first = gzip.compress(b"first") if member else b""
+    bad = bytearray(gzip.compress(b"second"))
+    bad[index] = bad[index] | value if index == 3 else value
+    wire = first + bytes(bad)
+    codec = Gzip(backend=backend)  # type: ignore[arg-type]
+    for pieces in ([wire], [wire[i : i + 1] for i in range(len(wire))]):
+        error = error_of(codec, pieces)
+        assert isinstance(error, MalformedError)
+        assert message in str(error)
+        assert error.offset == len(first) + index
+
+
+@GZIP_BACKENDS
+@pytest.mark.parametrize("tail", [b"\x1f\x8b", b"\x1f\x8b\x08"])
+def test_gzip_cut_inside_a_next_members_header_is_truncated(backend: str, tail: bytes) -> None:
+    error = error_of(Gzip(backend=backend), gzip.compress(b"first") + tail)  # type: ignore[arg-type]
+    assert isinstance(error, TruncatedError)
+
+
 def test_isal_backend_is_refused_with_trailing_data_leave() -> None:
     # isal may read past a stream's end into its bit buffer; those bytes must stay in the source.
     with pytest.raises(ValueError, match="isal"):
