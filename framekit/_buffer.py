@@ -65,6 +65,8 @@ class Buffer:
     def write(self, data: Bytes) -> None:
         """Append ``data`` at the tail (a ``bytes`` object written to an empty buffer is kept,
         not copied)."""
+        if type(data) is memoryview and data.itemsize != 1:
+            data = data.tobytes()  # ``len`` counts items: bytes count here
         size = len(data)
         if not size:
             return
@@ -225,6 +227,8 @@ class Buffer:
 
     def unread(self, data: Bytes) -> None:
         """Put ``data`` back at the head. ``produced`` is unchanged."""
+        if type(data) is memoryview and data.itemsize != 1:
+            data = data.tobytes()
         if data:
             old = self._data
             if isinstance(old, bytes):

@@ -36,7 +36,9 @@ class FrameReader(Generic[T]):
     for at least one), ``[]`` at the end. Codec errors are raised by the read that meets them;
     a frame over its maximum is reported once and skipped, and the next read returns the next
     frame. Error offsets count in the source's stream, from its first byte. Reads are
-    cancel-safe: a cancelled read consumed nothing.
+    cancel-safe: a cancelled read consumed no frame. (Bytes of an over-long frame being
+    skipped are dropped as they arrive, so memory stays bounded, whether or not the read that
+    drops them is then cancelled: they belong to a frame already reported or skipped.)
 
     When the source is read from (or unread into) around this reader, frames decoded but not
     yet handed out are forgotten and decoding starts again at the source's head with a fresh
@@ -315,9 +317,16 @@ class FrameWriter(Generic[T]):
         self._writer.write(self._encoder.encode(frame))
 
     def write_many(self, frames: Iterable[T]) -> None:
-        """Encode ``frames`` and queue them in one write. Nothing is written if one fails."""
-        encode = self._encoder.encode
-        self._writer.write(b"".join([encode(frame) for frame in frames]))
+        """Encode ``frames`` and queue them in one write. Nothing is written if one fails
+        (and the encoder is left as it was: it may remember the last frame it encoded)."""
+        encoder = self._encoder
+        saved = copy.copy(encoder)
+        try:
+            data = b"".join([encoder.encode(frame) for frame in frames])
+        except BaseException:
+            self._encoder = saved
+            raise
+        self._writer.write(data)
 
     async def drain(self) -> None:
         """Wait until the writer's buffer is below its limit (the writer's own ``drain``)."""

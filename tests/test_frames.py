@@ -12,6 +12,7 @@ from framekit.codecs.length import LengthPrefixed
 from framekit.codecs.lines import Lines, TextLines
 from framekit.codecs.netstring import Netstring, OctetCounted
 from framekit.errors import FrameTooLong, LineTooLong, MalformedError, TruncatedError
+from framekit.frames import FrameWriter
 from framekit.reader import StreamReader
 from tests.toy_codecs import Hexchunks
 
@@ -376,3 +377,64 @@ async def test_frame_reader_over_a_layer_fed_in_pieces() -> None:
     feeder = asyncio.ensure_future(feed())
     assert [frame async for frame in frames] == [b"one", b"two", b"three"]
     await feeder
+
+
+# -- FrameWriter -------------------------------------------------------------------------------
+
+
+class ListWriter:
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    async def drain(self) -> None:
+        pass
+
+
+async def test_frame_writer_write_many_writes_nothing_when_a_frame_fails() -> None:
+    sink = ListWriter()
+    writer = FrameWriter(sink, Lines())
+    with pytest.raises(ValueError):
+        writer.write_many([b"one", b"t\nwo"])
+    assert sink.written == []
+    writer.write_many([b"one", b"two"])
+    await writer.drain()
+    assert sink.written == [b"one\ntwo\n"]
+
+
+async def test_frame_writer_keeps_lone_cr_lines_apart_from_a_following_lf_line() -> None:
+    """ending="any", keep_ending: b"a\\r" then b"\\n" would read back as one CRLF line."""
+    codec = Lines(ending="any", keep_ending=True)
+    sink = ListWriter()
+    writer = FrameWriter(sink, codec)
+    with pytest.raises(ValueError, match="one CRLF line"):
+        writer.write_many([b"a\r", b"\n"])
+    assert sink.written == []
+    writer.write(b"\n")  # the failed batch left no trace in the encoder
+    writer.write(b"a\r")
+    with pytest.raises(ValueError, match="one CRLF line"):
+        writer.write(b"\n")
+    writer.write(b"\r\n")
+    writer.write(b"b\n")
+    reader = StreamReader()
+    reader.feed_data(b"".join(sink.written))
+    reader.feed_eof()
+    assert [frame async for frame in reader.frames(codec)] == [b"\n", b"a\r", b"\r\n", b"b\n"]
+
+
+@pytest.mark.parametrize(
+    "codec", [Lines(), TextLines(), Delimited(delimiters=(b";",)), LengthPrefixed(), Netstring()]
+)
+def test_frame_encoders_refuse_what_is_not_bytes_like(codec: Any) -> None:
+    with pytest.raises(TypeError):
+        codec.encoder().encode(5)
+
+
+def test_frame_encoders_take_any_bytes_like_frame() -> None:
+    import array
+
+    frame = memoryview(array.array("H", [0x6261]))
+    assert LengthPrefixed().encoder().encode(frame) == b"\x00\x00\x00\x02ab"
+    assert Lines().encoder().encode(bytearray(b"ab")) == b"ab\n"

@@ -848,3 +848,15 @@ async def test_unread_data_while_a_long_line_is_skipped_is_refused() -> None:
     assert await reader.readline() == b"next\n"
     reader.unread_data(b"again\n")  # the skip is over
     assert await reader.readline() == b"again\n"
+
+
+async def test_a_memoryview_of_wide_items_counts_its_bytes() -> None:
+    import array
+
+    reader = StreamReader()
+    reader.feed_data(memoryview(array.array("I", [0x0A636261, 0x64636261])))  # b"abc\nabcd"
+    assert (reader.total_bytes, reader.buffered) == (8, 8)
+    reader.unread_data(memoryview(array.array("H", [0x7978])))  # b"xy"
+    assert reader.buffered == 10
+    reader.feed_eof()
+    assert await reader.read() == b"xyabc\nabcd"

@@ -63,7 +63,8 @@ class CountedDecoder:
     def _raise_waiting(self) -> None:
         """Raise the error an earlier call found (the fatal one every time, a pending once)."""
         if self._fatal is not None:
-            raise self._fatal
+            # The same object every time: its traceback must not grow with each raise.
+            raise self._fatal.with_traceback(None)
         pending = self._pending
         if pending is not None:
             self._pending = None

@@ -1,4 +1,5 @@
-"""Validators shared by the frame codecs' options: each names the option it rejects."""
+"""Validators shared by the frame codecs' options (each names the option it rejects), and
+the encoders' frame-to-bytes helper."""
 
 from __future__ import annotations
 
@@ -41,3 +42,14 @@ def is_bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """The option must be a bool."""
     if not isinstance(value, bool):
         raise TypeError(f"{attribute.name} must be a bool, got {value!r}")
+
+
+def as_bytes(frame: Any) -> bytes:
+    """The bytes of a frame to encode: a ``bytes`` object as it is, any other bytes-like
+    object copied. TypeError for anything else (``bytes(5)`` would be five NUL bytes)."""
+    if type(frame) is bytes:
+        return frame
+    try:
+        return memoryview(frame).tobytes()
+    except TypeError:
+        raise TypeError(f"a frame must be bytes-like, not {type(frame).__name__}") from None

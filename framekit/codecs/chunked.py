@@ -186,7 +186,8 @@ class ChunkedDecoder:
         Raises MalformedError or LimitExceededError on bad input (again on every later call).
         """
         if self._error is not None:
-            raise self._error
+            # The same object every time: its traceback must not grow with each raise.
+            raise self._error.with_traceback(None)
         state = self._state
         if state == _DONE:
             return 0

@@ -350,7 +350,8 @@ class _InflateDecoder:
     def _begin(self, data: memoryview, eof: bool) -> _Inflater | None:
         """Start the first stream or the next member, or finish; None when nothing to do."""
         if self._failure is not None:
-            raise self._failure
+            # The same object every time: its traceback must not grow with each raise.
+            raise self._failure.with_traceback(None)
         if self._done:
             return None
         carry = self._carry
@@ -579,7 +580,8 @@ class _BrotliDecoder:
             self._pending = pending[budget:]
             return 0
         if self._failure is not None:
-            raise self._failure
+            # The same object every time: its traceback must not grow with each raise.
+            raise self._failure.with_traceback(None)
         if self._done:
             return 0
         decompressor = self._decompressor
@@ -779,7 +781,8 @@ class _ZstdDecoder:
 
     def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
         if self._failure is not None and not self._pending:
-            raise self._failure
+            # The same object every time: its traceback must not grow with each raise.
+            raise self._failure.with_traceback(None)
         if budget <= 0:
             raise ValueError(f"budget must be > 0, got {budget}")
         start = 0  # bytes of data consumed in this call

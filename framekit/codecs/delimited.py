@@ -46,7 +46,7 @@ from typing import Any, Literal
 
 import attrs
 
-from framekit.codecs._options import ON_TOO_LONG, int_in, is_bool, one_of
+from framekit.codecs._options import ON_TOO_LONG, as_bytes, int_in, is_bool, one_of
 from framekit.errors import FramingError, LineTooLong, TruncatedError
 
 __all__ = ["DEFAULT_MAX_DELIMITED_LENGTH", "Delimited", "DelimitedDecoder", "DelimitedEncoder"]
@@ -362,7 +362,8 @@ class DelimitedEncoder:
 
     def encode(self, frame: bytes) -> bytes:
         """The frame's wire bytes; ValueError if they would not decode back to ``frame``."""
-        wire = bytes(frame) if self._keep else bytes(frame) + self._delimiter
+        frame = as_bytes(frame)
+        wire = frame if self._keep else frame + self._delimiter
         found = _Finder(wire, self._delimiters).find(0, 0)
         if found is None or found[1] != len(wire) or (not self._keep and found[0] != len(frame)):
             raise ValueError(

@@ -85,7 +85,7 @@ from typing import Any, Literal
 import attrs
 
 from framekit.codecs._counted import CountedDecoder
-from framekit.codecs._options import ON_TOO_LONG, int_in, is_bool, one_of
+from framekit.codecs._options import ON_TOO_LONG, as_bytes, int_in, is_bool, one_of
 from framekit.errors import FrameTooLong, MalformedError, TruncatedError
 
 __all__ = [
@@ -395,7 +395,7 @@ class LengthPrefixedEncoder:
     def encode(self, frame: bytes) -> bytes:
         """The frame's wire bytes: header (stripped parts as zeros) and length field."""
         codec = self._codec
-        frame = bytes(frame)
+        frame = as_bytes(frame)
         if not self._width:
             return self._encode_varint(frame)
         header = self._header

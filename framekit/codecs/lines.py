@@ -54,7 +54,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 
 import attrs
 
-from framekit.codecs._options import ON_TOO_LONG, int_in, is_bool, one_of
+from framekit.codecs._options import ON_TOO_LONG, as_bytes, int_in, is_bool, one_of
 from framekit.errors import FramingError, LineTooLong, MalformedError, TruncatedError
 
 __all__ = ["DEFAULT_MAX_LINE_LENGTH", "LineDecoder", "LineEncoder", "Lines", "TextLines"]
@@ -512,7 +512,16 @@ class LineDecoder(Generic[T]):
 class LineEncoder(Generic[T]):
     """Writes one frame as one line."""
 
-    __slots__ = ("_encoding", "_ending", "_errors", "_keep", "_max", "_strip_cr", "_written")
+    __slots__ = (
+        "_after_cr",
+        "_encoding",
+        "_ending",
+        "_errors",
+        "_keep",
+        "_max",
+        "_strip_cr",
+        "_written",
+    )
 
     def __init__(self, options: _LineOptions, encoding: str | None, errors: str) -> None:
         self._ending = options.ending
@@ -522,15 +531,23 @@ class LineEncoder(Generic[T]):
         self._max = options.max_length
         self._encoding = encoding
         self._errors = errors
+        # The last line written ended in a lone CR (``"any"``, ``keep_ending``): an LF next
+        # would make it one CRLF line.
+        self._after_cr = False
 
     def encode(self, frame: T) -> bytes:
-        """The line's wire bytes; ValueError if it would not decode back to ``frame``."""
+        """The line's wire bytes; ValueError if it would not decode back to ``frame``.
+
+        With ``ending="any"`` and ``keep_ending=True``, a line that is just an LF ending is
+        refused right after a line ending in a lone CR: written together they read as one
+        CRLF line. (This encoder is for one stream: it remembers the last line it encoded.)
+        """
         if isinstance(frame, str):
             if self._encoding is None:
                 raise TypeError("Lines frames are bytes; use TextLines for str frames")
             line = frame.encode(self._encoding, self._errors)
         else:
-            line = bytes(frame)
+            line = as_bytes(frame)
         if self._keep:
             content = self._without_ending(line)
             ending = line[len(content) :]
@@ -543,6 +560,12 @@ class LineEncoder(Generic[T]):
             raise ValueError(f"a line frame must not contain CR or LF (ending={self._ending!r})")
         if len(content) > self._max:
             raise ValueError(f"line longer than max_length={self._max}")
+        if self._after_cr and not content and ending == b"\n":
+            raise ValueError(
+                "an empty LF line right after a line ending in a lone CR would read as one "
+                "CRLF line (ending='any')"
+            )
+        self._after_cr = ending == b"\r"
         return content + ending
 
     def _without_ending(self, line: bytes) -> bytes:

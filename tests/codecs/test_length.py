@@ -401,3 +401,15 @@ def test_ends_of_the_kept_header_layout_count_the_header() -> None:
     ends: list[int] = []
     assert decoder.decode(memoryview(b"\x00\x01a\x00\x02bc\x00"), frames, ends) == 7
     assert frames == [b"\x00\x01a", b"\x00\x02bc"] and ends == [3, 7]
+
+
+def test_a_sticky_error_raised_again_does_not_grow_its_traceback() -> None:
+    import traceback
+
+    decoder = LengthPrefixed(length_adjustment=-10).decoder()
+    depths = []
+    for _ in range(50):
+        with pytest.raises(MalformedError) as caught:
+            decoder.decode(memoryview(b"\x00\x00\x00\x01x"), [])
+        depths.append(len(traceback.extract_tb(caught.value.__traceback__)))
+    assert depths[-1] == depths[1]
