@@ -702,9 +702,7 @@ class StreamReader:
         if self._paused:
             # After the waiter is set: a flow object may feed bytes (and EOF) from
             # resume_reading().
-            self._paused = False
-            assert self._flow is not None
-            self._flow.resume_reading()
+            self._resume()
         try:
             await waiter
         finally:
@@ -798,10 +796,7 @@ class StreamReader:
         waiter = self._waiter = asyncio.get_running_loop().create_future()
         self._wanted = wanted
         if self._paused:
-            # After the waiter is set: a flow object may feed bytes from resume_reading().
-            self._paused = False
-            assert self._flow is not None
-            self._flow.resume_reading()
+            self._resume()  # after the waiter is set: resume_reading() may feed bytes
         try:
             await waiter
         finally:
