@@ -69,6 +69,7 @@ _LF = 10
 _CR_OR_LF = re.compile(rb"[\r\n]")
 _CRLF = re.compile(rb"\r\n")
 _LF_ONLY = re.compile(rb"\n")
+_ENDS_A_LINE = (b"\r", b"\n")
 _WRITTEN_ENDING = {"lf": b"\n", "crlf": b"\r\n", "any": b"\n"}
 
 
@@ -78,6 +79,44 @@ def _extend_ends(ends: list[int], parts: list[bytes], width: int, origin: int) -
     spans = accumulate(chain((origin,), map(add, map(len, parts), repeat(width))))
     next(spans)  # ``origin`` itself
     ends.extend(spans)
+
+
+def _crlf_lines(buf: bytes) -> tuple[list[bytes], int] | None:
+    """The lines before the last CRLF of ``buf`` and where the bytes after it start, if every
+    line there ends in CRLF and no CR or LF is in them or in the bytes after the last CRLF (a
+    CR at the very end aside: an LF may follow it); else None.
+
+    ``splitlines()`` splits at CRLF, lone CR and lone LF: its parts are the lines if every
+    ending it found was a CRLF, that is if the endings take two bytes per part. Checking that
+    by the parts' lengths is cheaper than looking for a stray CR or LF, and ``splitlines()``
+    is ~1.7x faster than ``split(b"\\r\\n")`` (a two-byte separator): 16 MiB of 10-120 byte
+    lines in 64 KiB pieces decode in less time than a bare ``split(b"\\r\\n")`` loop takes.
+    """
+    rest = buf.rfind(b"\r\n") + 2
+    if rest < 2:
+        return None
+    parts = buf.splitlines()
+    if rest < len(buf):
+        # The partial line after the last CRLF: one more part, if no CR or LF is in it.
+        after = buf[rest:]
+        if b"\n" in after or b"\r" in after[:-1]:
+            return None
+        parts.pop()
+    if sum(map(len, parts)) + 2 * len(parts) != rest:
+        return None  # an ending of one byte: a stray CR or LF
+    return parts, rest
+
+
+def _lf_every(buf: bytes, end: int, step: int) -> bool:
+    """True if each ``step`` bytes of ``buf[:end]`` (from the start) hold an LF.
+
+    Then no two LFs there are ``2 * step`` bytes apart, so no line in ``buf[:end]`` that ends
+    in an LF or CRLF is longer than ``2 * step - 2`` bytes without its ending: a few ``find``
+    calls in place of measuring every line of a batch (which the batch paths do when a batch
+    is longer than ``max_length``: a 64 KiB piece and the partial line before it).
+    """
+    find = buf.find
+    return all(find(b"\n", start, min(start + step, end)) >= 0 for start in range(0, end, step))
 
 
 def _ascii_compatible(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -355,22 +394,17 @@ class LineDecoder(Generic[T]):
         to the careful loop instead.
         """
         ending = self._ending
-        region = buf
-        width = 2 if ending == "crlf" else 1  # of every ending in the batch
+        if ending == "crlf":
+            return self._split_crlf(buf, frames, ends, origin)
         if ending == "any":
-            if buf[-1:] == b"\r":
-                region = buf[:-1]  # held: an LF may follow
-            if ends is not None and b"\r\n" in region:
-                # Endings of two widths: the batch path takes only all-CRLF batches.
-                parts = region.split(b"\r\n")
-                last = parts.pop()
-                joined = b"".join(parts)
-                if b"\r" in joined or b"\n" in joined or b"\r" in last or b"\n" in last:
-                    return 0
-                return self._deliver(parts, len(region) - len(last), frames, ends, origin, 2)
-            region = region.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        elif ending == "lf" and self._strip_cr and b"\r" in buf:
-            # Mostly CRLF input: split at CRLF, valid if no bare LF is left inside the parts.
+            return self._split_any(buf, frames, ends, origin)
+        region = buf
+        if ending == "lf" and self._strip_cr and b"\r" in buf:
+            # Mostly CRLF input. All CRLF (no lone CR in the lines either): the fast split.
+            found = _crlf_lines(buf)
+            if found is not None:
+                return self._deliver(buf, *found, frames, ends, origin, 2)
+            # Else split at CRLF, valid if no bare LF is left inside the parts.
             parts = buf.split(b"\r\n")
             last = parts.pop()
             if b"\n" in last or b"\n" in b"".join(parts):
@@ -380,27 +414,51 @@ class LineDecoder(Generic[T]):
                     # Lines end at each LF of ``buf``, whatever precedes it.
                     parts = region.split(b"\n")
                     last = parts.pop()
-                    rest = self._deliver(parts, len(buf) - len(last), frames, None, 0, 1)
+                    rest = self._deliver(buf, parts, len(buf) - len(last), frames, None, 0, 1)
                     if rest:
                         lines = buf.split(b"\n", len(parts))
                         lines.pop()
                         _extend_ends(ends, lines, 1, origin)
                     return rest
             elif parts:
-                return self._deliver(parts, len(buf) - len(last), frames, ends, origin, 2)
-        parts = region.split(b"\r\n" if ending == "crlf" else b"\n")
+                return self._deliver(buf, parts, len(buf) - len(last), frames, ends, origin, 2)
+        parts = region.split(b"\n")
         last = parts.pop()
         if not parts:
             return 0
-        rest = len(buf) - len(last) - (region is not buf and ending == "any" and buf[-1:] == b"\r")
-        if ending == "crlf":
-            joined = b"".join(parts)  # a memcpy, then two memchr: cheaper than two counts
-            if b"\n" in joined or b"\r" in joined:
-                return 0  # a stray CR or LF: the careful loop reports it
-        return self._deliver(parts, rest, frames, ends, origin, width)
+        return self._deliver(buf, parts, len(buf) - len(last), frames, ends, origin, 1)
+
+    def _split_any(self, buf: bytes, frames: list[Any], ends: list[int] | None, origin: int) -> int:
+        """``_split_batch`` in ``"any"`` mode: ``splitlines()`` is exactly its rule."""
+        region = buf[:-1] if buf[-1:] == b"\r" else buf  # a final CR is held: an LF may follow
+        parts = region.splitlines()
+        rest = len(region)
+        if parts and region[-1:] not in _ENDS_A_LINE:
+            rest -= len(parts.pop())  # the partial line
+        if not parts:
+            return 0
+        width = 1
+        if ends is not None:
+            # The ends are computed from the lengths when every ending has the same width.
+            endings = rest - sum(map(len, parts))
+            if endings != len(parts):
+                if endings != 2 * len(parts):
+                    return 0  # CRLF mixed with lone CR or LF: the careful loop
+                width = 2
+        return self._deliver(buf, parts, rest, frames, ends, origin, width)
+
+    def _split_crlf(
+        self, buf: bytes, frames: list[Any], ends: list[int] | None, origin: int
+    ) -> int:
+        """``_split_batch`` in ``"crlf"`` mode."""
+        found = _crlf_lines(buf)
+        if found is None:
+            return 0  # a stray CR or LF: the careful loop reports it
+        return self._deliver(buf, *found, frames, ends, origin, 2)
 
     def _deliver(
         self,
+        buf: bytes,
         parts: list[bytes],
         rest: int,
         frames: list[Any],
@@ -408,11 +466,18 @@ class LineDecoder(Generic[T]):
         origin: int,
         width: int,
     ) -> int:
-        """Append ``parts`` (converted) unless one is too long or undecodable; return ``rest``
-        on success, 0 to hand the batch to the careful loop. With ``ends``, also append where
-        each part ends (each is followed by a ``width``-byte ending; the first starts at
-        ``origin``)."""
-        if rest > self._max and max(map(len, parts)) > self._max:
+        """Append ``parts``, the lines of ``buf[:rest]`` (converted), unless one is too long or
+        undecodable; return ``rest`` on success, 0 to hand the batch to the careful loop. With
+        ``ends``, also append where each part ends (each is followed by a ``width``-byte
+        ending; the first starts at ``origin``)."""
+        maximum = self._max
+        if (
+            rest > maximum
+            # Else measure the lines (~10 us per 64 KiB). The quick test takes a find call
+            # per ``maximum / 2`` bytes: not for a small maximum.
+            and (rest > 8 * maximum or not _lf_every(buf, rest, maximum // 2 + 1))
+            and max(map(len, parts)) > maximum
+        ):
             return 0
         encoding = self._encoding
         if encoding is None:

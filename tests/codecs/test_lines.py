@@ -86,6 +86,36 @@ def test_crlf_final_cr_at_eof_is_a_bare_cr() -> None:
     assert out[0] == b"a" and out[1][0] is MalformedError and out[1][1] == 4
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a\r\nb\r\n",
+        b"a\r\n\r\nb\r\npartial",
+        b"a\r\nb\r\nc\r",  # a CR held at the end of the batch
+        b"a\r\nb\r\n\r",
+        b"a\r\r\nb\r\n",  # CR then CRLF: splitlines sees two endings
+        b"a\n\r\nb\r\n",
+        b"a\r\nb\nc\r\n",
+        b"a\r\nb\r\nc\rd",  # a stray CR after the last CRLF
+        b"a\r\nb\r\nc\nd",
+        b"a\r\nb\r\n\n",
+        b"a\nb\r\nc\rd\n",  # mixed endings
+        b"a\nb\rc\r",
+        b"a\n\rb",
+        b"\r\r\n\n\r",
+    ],
+)
+@pytest.mark.parametrize("ending", ["crlf", "lf", "any"])
+def test_batch_paths_agree_with_byte_at_a_time(data: bytes, ending: str) -> None:
+    # Whole, the batch paths (for CRLF input and in "any" mode: splitlines and a length
+    # check) decode every line before the last ending; a byte at a time, the careful loop
+    # does. Same frames, same errors and offsets, and the same ends.
+    codec = Lines(ending=ending)
+    one_by_one = [data[i : i + 1] for i in range(len(data))]
+    assert decode(codec, data) == results(codec.decoder(), one_by_one)
+    check_ends(codec, data, [data])
+
+
 def test_any_accepts_lf_crlf_and_lone_cr() -> None:
     assert decode(Lines(ending="any"), b"a\nb\r\nc\rd\n") == [b"a", b"b", b"c", b"d"]
 
@@ -433,3 +463,33 @@ def test_ends_in_one_batch_with_endings_of_two_widths(
     ends: list[int] = []
     assert Lines(**options).decoder().decode(memoryview(data), frames, ends) == expected[-1]
     assert ends == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ending=st.sampled_from(["lf", "crlf", "any"]),
+    maximum=st.integers(4, 40),
+    lengths=st.lists(st.integers(0, 90), min_size=1, max_size=12),
+    crlf=st.booleans(),
+)
+def test_batch_longer_than_max_length_finds_each_line_too_long(
+    ending: str, maximum: int, lengths: list[int], crlf: bool
+) -> None:
+    # A batch longer than max_length is checked for over-long lines by a few finds (an LF in
+    # every max_length / 2 bytes) before measuring each line: same results as byte by byte.
+    sep = b"\r\n" if crlf or ending == "crlf" else b"\n"
+    data = b"".join(b"x" * n + sep for n in lengths) + b"tail"
+    codec = Lines(ending=ending, max_length=maximum, on_too_long="skip")
+    one_by_one = [data[i : i + 1] for i in range(len(data))]
+    assert decode(codec, data) == results(codec.decoder(), one_by_one)
+    raising = Lines(ending=ending, max_length=maximum)
+    assert decode(raising, data) == results(raising.decoder(), one_by_one)
+
+
+def test_lf_every_is_a_gap_bound() -> None:
+    from framekit.codecs.lines import _lf_every
+
+    for data in (b"ab\ncd\nef\n", b"abcd\n\n\n", b"\n" * 9, b"abcdefgh\n", b"a\nbcdefg\n"):
+        for step in range(1, 10):
+            expected = all(b"\n" in data[i : i + step] for i in range(0, len(data), step))
+            assert _lf_every(data, len(data), step) is expected
