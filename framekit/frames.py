@@ -14,8 +14,6 @@ from __future__ import annotations
 import copy
 from collections import deque
 from collections.abc import Awaitable, Iterable
-from itertools import chain
-from operator import sub
 from typing import Any, Generic, Protocol, TypeVar
 
 from framekit.codecs._base import FrameCodec, FrameDecoder, FrameEncoder
@@ -54,11 +52,13 @@ class FrameReader(Generic[T]):
         "_codec",
         "_decoder",
         "_done",
+        "_ends",
         "_frames",
         "_head",
+        "_origin",
         "_produced",
-        "_sizes",
         "_source",
+        "_start",
         "_starved",
         "_tail",
         "_unreads",
@@ -71,10 +71,14 @@ class FrameReader(Generic[T]):
         buffer = self._buffer = source._buffer
         # The source's stream position of the decoder's first byte (to rebase error offsets).
         self._base = buffer.head
-        # Frames decoded but not handed out, with the source bytes each one spans; their
-        # bytes are consumed from the source as they are handed out.
+        # Frames decoded but not handed out, and where each one ends, counted from the first
+        # byte of the batch they were decoded in: at ``_origin`` in the buffer's bytes object
+        # (the fast path's count) and at ``_start`` in the stream. Their bytes are consumed
+        # from the source as they are handed out.
         self._frames: deque[T] = deque()
-        self._sizes: deque[int] = deque()
+        self._ends: deque[int] = deque()
+        self._origin = 0
+        self._start = 0
         # Bytes the decoder consumed after the last pending frame (skipped bytes, which count
         # as the next frame's): consumed before the next decode.
         self._tail = 0
@@ -130,19 +134,17 @@ class FrameReader(Generic[T]):
         while True:
             if frames:
                 # The fast path, one frame of a decoded batch, inlined (it runs once per
-                # frame): the buffer is as this reader left it (the same bytes object, offset
-                # and bytes written: nobody read, unread or fed around it), so
-                # ``consume(size)`` is moving the offset. Comparing the head position and
-                # unread count instead costs ~45 ns a frame more, a fifth of a frame's time
-                # (LF lines in 64 KiB pieces). A decode below comes back here.
+                # frame): the buffer is as this reader left it (the same bytes object and
+                # offset: nobody read, unread or fed around it), so ``consume(size)`` is
+                # moving the offset. Comparing the head position and unread count instead
+                # costs ~45 ns a frame more, a fifth of a frame's time (LF lines in 64 KiB
+                # pieces). Bytes cannot be written behind the pending frames' bytes without
+                # replacing the bytes object (``Buffer.write`` and ``feed_data`` keep an
+                # object only when the buffer is empty), and ``_anchor`` keeps the old one
+                # alive, so its identity cannot be reused. A decode below comes back here.
                 buffer = self._buffer
-                at = self._at
-                if (
-                    buffer._pos == at
-                    and buffer._data is self._anchor
-                    and buffer.produced == self._produced
-                ):
-                    self._at = buffer._pos = at + self._sizes.popleft()
+                if buffer._pos == self._at and buffer._data is self._anchor:
+                    self._at = buffer._pos = self._origin + self._ends.popleft()
                     source = self._source
                     source._scanned = 0
                     if source._paused:
@@ -167,9 +169,9 @@ class FrameReader(Generic[T]):
             self._resync()
             if self._frames:
                 batch = list(self._frames)
-                self._consume(sum(self._sizes) + self._tail)
+                self._consume(self._start + self._ends[-1] + self._tail - self._buffer.head)
                 self._frames.clear()
-                self._sizes.clear()
+                self._ends.clear()
                 self._tail = 0
                 return batch
             if self._done:
@@ -194,7 +196,7 @@ class FrameReader(Generic[T]):
         head = self._head if anchor is None else self._produced - len(anchor) + self._at
         if buffer.head != head or buffer.unreads != self._unreads:
             self._frames.clear()
-            self._sizes.clear()
+            self._ends.clear()
             self._tail = 0
             self._done = False
             self._starved = -1
@@ -204,7 +206,7 @@ class FrameReader(Generic[T]):
             self._mark()
 
     def _hand_out(self) -> T:
-        self._consume(self._sizes.popleft())
+        self._consume(self._start + self._ends.popleft() - self._buffer.head)
         return self._frames.popleft()
 
     def _consume(self, n: int) -> None:
@@ -259,8 +261,10 @@ class FrameReader(Generic[T]):
             self._buffer.produced if not eof and getattr(decoder, "needs_input", False) else -1
         )
         if ends is not None and frames:
-            # Sizes from the ends, in C: ends[i] - ends[i - 1], the first from 0.
-            self._sizes.extend(map(sub, ends, chain((0,), ends)))
+            buffer = self._buffer
+            self._origin = buffer._pos
+            self._start = buffer.head
+            self._ends.extend(ends)
             self._frames.extend(frames)
             self._tail = consumed - ends[-1]
             self._mark()
