@@ -64,6 +64,11 @@ _WHITESPACE = re.compile(rb"[ \t]*")
 _EXTENSIONS = re.compile(rb"(?:" + _EXTENSION + rb")*")
 _ONE_EXTENSION = re.compile(_EXTENSION)
 _TOKEN_RE = re.compile(_TOKEN)
+_QUOTED_FULL = re.compile(_QUOTED)
+_QUOTED_PREFIX = re.compile(rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*')
+_SEMICOLON = ord(";")
+_EQUALS = ord("=")
+_QUOTE = ord('"')
 _QUOTED_PAIR = re.compile(rb"\\(.)", re.DOTALL)
 _BAD_VALUE_BYTE = re.compile(rb"[^\t\x20-\x7e\x80-\xff]")
 _QUOTABLE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
@@ -380,12 +385,16 @@ class ChunkedDecoder:
                 index = after
         ext_end = _EXTENSIONS.match(content, index).end()  # type: ignore[union-attr]
         if ext_end != len(content):
-            what = (
-                "invalid chunk extension"
-                if ext_end > index or content[ext_end] in b"; \t"
-                else "junk after the chunk size"
-            )
-            raise self._malformed_at(content, ext_end, pos, what)
+            first = _WHITESPACE.match(content, ext_end).end()  # type: ignore[union-attr]
+            if ext_end > index or (first < len(content) and content[first] == _SEMICOLON):
+                bad = _bad_extension_byte(content, index)
+                if bad == len(content):
+                    raise MalformedError(
+                        "chunk extension cut short by the end of the line",
+                        offset=self._offset + pos + bad,
+                    )
+                raise self._malformed_at(content, bad, pos, "invalid chunk extension")
+            raise self._malformed_at(content, ext_end, pos, "junk after the chunk size")
         if bare_lf and (not lenient or ext_end > index):
             raise MalformedError(
                 "bare LF: a chunk-size line must end in CRLF"
@@ -411,7 +420,7 @@ class ChunkedDecoder:
                 return 0
             # data[pos + 1] is not LF, or the fast path would have taken it.
             raise MalformedError(
-                "bare CR: chunk data must be followed by CRLF", offset=self._offset + pos + 1
+                "bare CR: chunk data must be followed by CRLF", offset=self._offset + pos
             )
         what = "bare LF after chunk data" if first == _LF_BYTE else "chunk data is too long"
         raise MalformedError(
@@ -458,6 +467,36 @@ class ChunkedDecoder:
             return True
         self.trailers.append((content[:colon], content[colon + 1 :].strip(b" \t")))
         return False
+
+
+def _bad_extension_byte(content: bytes, pos: int) -> int:
+    """Where the chunk extension starting at ``content[pos]`` stops following the grammar: the
+    first byte that cannot continue it (whitespace for whitespace before the end of the line),
+    or ``len(content)`` if the line ends inside it. For error offsets only."""
+    n = len(content)
+    while True:
+        space = pos
+        pos = _WHITESPACE.match(content, pos).end()  # type: ignore[union-attr]
+        if pos == n:
+            return space if space < n else n  # trailing whitespace, or a missing name/value
+        if content[pos] != _SEMICOLON:
+            return pos
+        pos = _WHITESPACE.match(content, pos + 1).end()  # type: ignore[union-attr]
+        name = _TOKEN_RE.match(content, pos)
+        if name is None:
+            return pos
+        pos = name.end()
+        after = _WHITESPACE.match(content, pos).end()  # type: ignore[union-attr]
+        if after == n or content[after] != _EQUALS:
+            continue
+        pos = _WHITESPACE.match(content, after + 1).end()  # type: ignore[union-attr]
+        value = _TOKEN_RE.match(content, pos) or _QUOTED_FULL.match(content, pos)
+        if value is None:
+            # Not a token, not a whole quoted-string: where a quoted-string's prefix stops.
+            if pos < n and content[pos] == _QUOTE:
+                return _QUOTED_PREFIX.match(content, pos).end()  # type: ignore[union-attr]
+            return pos
+        pos = value.end()
 
 
 def _unquote(value: bytes | None) -> bytes | None:

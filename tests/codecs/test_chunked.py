@@ -208,11 +208,11 @@ SMUGGLING = [
     ("bare CR after size", b"5\rhello\r\n" + END, MalformedError, 1),
     ("bare CR inside extension", b"5;a\rb\r\n" + REST, MalformedError, 3),
     ("LF inside extension", b"5;ext\nhello\r\n" + END, MalformedError, 5),
-    ("LF inside quoted extension", b'5;a="x\ny"\r\n' + REST, MalformedError, 3),
-    ("extension without name", b"5;\r\n" + REST, MalformedError, 1),
-    ("extension with CTL", b'5;a="\x01"\r\n' + REST, MalformedError, 3),
+    ("LF inside quoted extension", b'5;a="x\ny"\r\n' + REST, MalformedError, 6),
+    ("extension without name", b"5;\r\n" + REST, MalformedError, 2),
+    ("extension with CTL", b'5;a="\x01"\r\n' + REST, MalformedError, 5),
     ("bare LF after data", b"5\r\nhello\n" + END, MalformedError, 8),
-    ("bare CR after data", b"5\r\nhello\r" + END, MalformedError, 9),
+    ("bare CR after data", b"5\r\nhello\r" + END, MalformedError, 8),
     ("nothing after data", b"5\r\nhello" + END, MalformedError, 8),
     ("data longer than size", b"4\r\nhello\r\n" + END, MalformedError, 7),
     ("junk after data", b"5\r\nhelloXY" + END, MalformedError, 8),
@@ -314,6 +314,28 @@ def test_lenient_accepts_whitespace_around_the_size() -> None:
     assert chunks == [b"hello", b"abc"]
 
 
+@pytest.mark.parametrize(
+    ("line", "offset", "message"),
+    [
+        (b"5;a=b;c d", 8, "invalid chunk extension"),  # a second word after a name
+        (b"5;a=b c", 6, "invalid chunk extension"),  # after a value
+        (b'5;a="x\x01y"', 6, "invalid chunk extension"),  # a CTL in a quoted-string
+        (b'5;a="x', 6, "cut short"),  # an unclosed quoted-string
+        (b"5;a=", 4, "cut short"),  # no value
+        (b"5;a=@", 4, "invalid chunk extension"),  # not a token
+        (b"5;a;", 4, "cut short"),  # no name
+        (b"5;a ", 3, "invalid chunk extension"),  # whitespace before the end of the line
+        (b"5 x", 1, "junk after the chunk size"),
+    ],
+)
+def test_bad_chunk_extension_is_reported_at_the_byte_that_breaks_the_grammar(
+    line: bytes, offset: int, message: str
+) -> None:
+    error = error_of(line + b"\r\nhello\r\n" + END)
+    assert type(error) is MalformedError
+    assert error.offset == offset and message in str(error)
+
+
 DANGEROUS_EVEN_WHEN_LENIENT = [
     ("0x prefix", b"0x5\r\n" + REST, MalformedError, 1),
     ("plus sign", b"+5\r\n" + REST, MalformedError, 0),
@@ -322,7 +344,7 @@ DANGEROUS_EVEN_WHEN_LENIENT = [
     ("fullwidth digit", "\N{FULLWIDTH DIGIT FIVE}".encode() + b"\r\n" + REST, MalformedError, 0),
     ("2**64", b"%x\r\n" % 2**64 + REST, LimitExceededError, 0),
     ("bare CR after size", b"5\rhello\r\n" + END, MalformedError, 1),
-    ("bare CR after data", b"5\r\nhello\r" + END, MalformedError, 9),
+    ("bare CR after data", b"5\r\nhello\r" + END, MalformedError, 8),
     ("LF after extension", b"5;ext\nhello\r\n" + END, MalformedError, 5),
     ("bare CR in a trailer", b"0\r\nA: b\rc\n\n", MalformedError, 7),
     ("obs-fold in trailers", b"0\nA: b\n c\n\n", MalformedError, 7),
