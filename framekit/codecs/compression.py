@@ -177,6 +177,8 @@ def _backend_validator(instance: Any, attribute: attrs.Attribute[Any], value: ob
             "'backend'='isal' cannot be used with trailing_data='leave': isal may read a few "
             "bytes past the end of a stream, which must stay in the source"
         )
+    if value in _BACKEND_MODULES:
+        _zlib_module(cast(Backend, value))  # not installed: UnsupportedEncodingError now
 
 
 # -- errors shared by the decoders ------------------------------------------------------------
@@ -455,7 +457,8 @@ class Gzip:
     last member and they stay in the source). With ``multi_member=False, trailing_data="leave"``
     the decoder is done at the end of the first member, without waiting for more input.
     ``backend`` picks the inflate implementation: python-isal or zlib-ng when installed
-    ("auto"), else the standard library. ``level`` (0-9) is the encoder's.
+    ("auto"), else the standard library; naming one that is not installed ("isal",
+    "zlib-ng") raises UnsupportedEncodingError here. ``level`` (0-9) is the encoder's.
     """
 
     max_output_size: int | None = attrs.field(default=None, validator=_optional_size)
