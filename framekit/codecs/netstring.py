@@ -14,8 +14,10 @@ Options (both):
     size RFC 5425 says receivers SHOULD accept, and rsyslog's default ``maxMessageSize``.
 ``on_too_long``
     ``"raise"`` (default): a longer frame raises :class:`~framekit.errors.FrameTooLong` once
-    (``limit``, ``offset`` of its first byte) as soon as its length is read; its bytes are then
-    skipped as they arrive, never buffered, and the next call returns the next frame.
+    (``limit``, ``offset`` of its first byte) as soon as the digits of its length read so far
+    pass ``max_length`` (more digits only make it larger); the rest of its length and its
+    bytes are then skipped as they arrive, never buffered, and the next call returns the next
+    frame. A syntax error later in that length is still a MalformedError (below).
     ``"skip"``: skipped silently and counted in the decoder's ``skipped_frames``.
 
 A length that breaks the syntax (a non-digit, a forbidden leading zero, an empty length, more
@@ -97,10 +99,12 @@ class AsciiLengthDecoder(CountedDecoder):
 
     State between calls, beyond :class:`~framekit.codecs._counted.CountedDecoder`'s: ``_skip``
     the bytes of a rejected frame still to drop, then its trailer to check when
-    ``_trailer_due``.
+    ``_trailer_due``. A length is rejected as soon as its first digits pass ``max_length``
+    (more digits only make it larger); ``_rejected`` is then the value and the count of the
+    digits read so far, until its separator gives the bytes to skip.
     """
 
-    __slots__ = ("_max", "_raise", "_separator", "_skip", "_trailer", "_trailer_due")
+    __slots__ = ("_max", "_raise", "_rejected", "_separator", "_skip", "_trailer", "_trailer_due")
 
     def __init__(self, separator: bytes, trailer: bytes, max_length: int, on_too_long: str) -> None:
         super().__init__()
@@ -110,6 +114,7 @@ class AsciiLengthDecoder(CountedDecoder):
         self._raise = on_too_long == "raise"
         self._skip = 0
         self._trailer_due = False
+        self._rejected: tuple[int, int] | None = None
 
     def _decode(
         self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
@@ -120,6 +125,12 @@ class AsciiLengthDecoder(CountedDecoder):
         separator = self._separator
         trailer = self._trailer
         while True:
+            if self._rejected is not None:
+                pos, malformed = self._rest_of_rejected_length(data, pos)
+                if malformed is not None:
+                    return self._fail(pos, malformed)
+                if self._rejected is not None:
+                    return self._consumed(pos)  # the length goes on in the next bytes
             if self._skip or self._trailer_due:
                 dropped = min(self._skip, n - pos)
                 self._skip -= dropped
@@ -136,33 +147,42 @@ class AsciiLengthDecoder(CountedDecoder):
             head = bytes(data[pos : pos + _MAX_DIGITS + 1])
             digits = head.find(separator)
             if not self._valid_length(head, digits):
-                error = self._header_error(head, pos)
-                if error is None:
+                bad = self._header_error(head)
+                good = len(head) if bad is None else bad[0]  # the digits before the bad byte
+                if good and int(head[:good]) > self._max:
+                    # Fail fast: these digits already pass max_length (more digits only add).
+                    # The rest of the length (and a bad byte in it) is read from the frame's
+                    # first digit, by the next call when this one raises: any split of the
+                    # input gives the same errors.
+                    self._rejected = (0, 0)
+                elif bad is not None:
+                    self._fatal = MalformedError(bad[1], offset=self._offset + pos + bad[0])
+                    return self._fail(pos, self._fatal)
+                else:
                     break  # a valid start of a length: need more bytes
-                return self._fail(pos, error)
-            length = int(head[:digits])
-            header = digits + 1
-            if length > self._max:
-                too_long = FrameTooLong(
-                    f"frame of {length} bytes is longer than max_length={self._max}",
-                    limit=self._max,
-                    offset=self._offset + pos,
-                )
-                self._skip = header + length
+            else:
+                length = int(head[:digits])
+                if length <= self._max:
+                    end = pos + digits + 1 + length
+                    if end + len(trailer) > n:
+                        break
+                    if trailer and data[end : end + 1] != trailer:
+                        return self._fail(pos, self._bad_trailer(end))
+                    frames.append(data[pos + digits + 1 : end].tobytes())
+                    pos = end + len(trailer)
+                    if ends is not None:
+                        ends.append(pos)
+                    continue
+                self._skip = digits + 1 + length
                 self._trailer_due = bool(trailer)
-                if self._raise:
-                    return self._fail(pos, too_long)
-                self.skipped_frames += 1
-                continue
-            end = pos + header + length
-            if end + len(trailer) > n:
-                break
-            if trailer and data[end : end + 1] != trailer:
-                return self._fail(pos, self._bad_trailer(end))
-            frames.append(data[pos + header : end].tobytes())
-            pos = end + len(trailer)
-            if ends is not None:
-                ends.append(pos)
+            too_long = FrameTooLong(
+                f"frame length is over max_length={self._max}",
+                limit=self._max,
+                offset=self._offset + pos,
+            )
+            if self._raise:
+                return self._fail(pos, too_long)
+            self.skipped_frames += 1
         if eof and pos < n:
             truncated = TruncatedError(
                 f"input ended inside a frame ({n - pos} bytes of it)", offset=self._offset + pos
@@ -170,19 +190,55 @@ class AsciiLengthDecoder(CountedDecoder):
             return self._fail(pos, truncated)
         return self._consumed(pos)
 
+    def _rest_of_rejected_length(
+        self, data: memoryview, pos: int
+    ) -> tuple[int, MalformedError | None]:
+        """Read on the length of a frame rejected as too long; return where reading stopped,
+        and the (fatal) error there if a byte is neither a digit nor the separator or the
+        length has too many digits.
+
+        At its separator, the frame's bytes become ``_skip`` and ``_rejected`` is cleared.
+        """
+        assert self._rejected is not None
+        value, count = self._rejected
+        n = len(data)
+        while pos < n:
+            byte = data[pos]
+            if byte == self._separator[0] and count:
+                self._rejected = None
+                self._skip = value
+                self._trailer_due = bool(self._trailer)
+                return pos + 1, None
+            if not 0x30 <= byte <= 0x39 or count == _MAX_DIGITS:
+                reason = (
+                    f"length has more than {_MAX_DIGITS} digits"
+                    if count == _MAX_DIGITS and 0x30 <= byte <= 0x39
+                    else f"expected a digit or {self._separator!r} in the length, "
+                    f"got {bytes([byte])!r}"
+                )
+                self._fatal = MalformedError(reason, offset=self._offset + pos)
+                self._rejected = (value, count)
+                return pos, self._fatal
+            value = value * 10 + byte - 0x30
+            count += 1
+            pos += 1
+        self._rejected = (value, count)
+        return pos, None
+
     def _valid_length(self, head: bytes, digits: int) -> bool:
         """Whether ``head[:digits]`` is a well-formed length followed by the separator."""
         if digits <= 0 or not head[:digits].isdigit():
             return False
         return head[0] != _ZERO or (digits == 1 and self._trailer != b"")
 
-    def _header_error(self, head: bytes, pos: int) -> MalformedError | None:
-        """The first syntax error in the length at the head of ``head``; None if the bytes
-        seen so far could still start a valid length."""
+    def _header_error(self, head: bytes) -> tuple[int, str] | None:
+        """The first syntax error in the length at the start of ``head``, as its index and
+        reason; None if the bytes seen so far could still start a valid length."""
         netstring = self._trailer != b""
         for index, byte in enumerate(head):
             if byte == self._separator[0] and index > 0:
-                return None  # unreachable for a valid length: callers checked it first
+                # Unreachable: a valid length and its separator are taken before this.
+                raise AssertionError("_header_error called on a valid length")
             reason = None
             if not 0x30 <= byte <= 0x39:
                 expected = "a digit" if index == 0 else f"a digit or {self._separator!r}"
@@ -194,9 +250,7 @@ class AsciiLengthDecoder(CountedDecoder):
             elif index >= _MAX_DIGITS:
                 reason = f"length has more than {_MAX_DIGITS} digits"
             if reason is not None:
-                error = MalformedError(reason, offset=self._offset + pos + index)
-                self._fatal = error
-                return error
+                return index, reason
         return None
 
     def _bad_trailer(self, at: int) -> MalformedError:

@@ -51,7 +51,6 @@ def test_defaults() -> None:
         (b":x,", 0, "expected a digit"),
         (b"5x", 1, "expected a digit or"),
         (b"5:hello;", 7, "not closed"),
-        (b"1" * 21 + b":", 20, "more than 20 digits"),
     ],
 )
 def test_malformed_netstring_is_reported_at_the_bad_byte(
@@ -93,6 +92,34 @@ def test_too_long_is_raised_as_soon_as_the_length_is_read() -> None:
     with pytest.raises(FrameTooLong) as info:
         OctetCounted(max_length=10).decoder().decode(memoryview(b"100 "), [])
     assert info.value.limit == 10
+
+
+@pytest.mark.parametrize("codec", [Netstring(max_length=100), OctetCounted(max_length=100)])
+def test_too_long_is_raised_at_the_first_digit_that_passes_max_length(codec: Any) -> None:
+    # Fail fast: "1000" can only grow into a length over 100, whatever digits follow.
+    decoder = codec.decoder()
+    separator = b":" if isinstance(codec, Netstring) else b" "
+    trailer = b"," if isinstance(codec, Netstring) else b""
+    assert decoder.decode(memoryview(b"100"), []) == 0  # could still be 100
+    with pytest.raises(FrameTooLong) as info:
+        decoder.decode(memoryview(b"1000"), [])
+    assert info.value.offset == 0 and info.value.limit == 100
+    # The rest of the length comes later; the frame is skipped by it, and the next one read.
+    rest = [b"1000", b"0" + separator, b"x" * 5000, b"x" * 5000 + trailer + b"2" + separator]
+    frames: list[bytes] = []
+    pending = b""
+    for piece in rest:
+        pending += piece
+        pending = pending[decoder.decode(memoryview(pending), frames) :]
+    pending += b"ok" + trailer
+    pending = pending[decoder.decode(memoryview(pending), frames) :]
+    assert frames == [b"ok"] and pending == b""
+
+
+def test_too_many_digits_is_over_max_length_first_then_malformed() -> None:
+    out = decode(Netstring(), b"1" * 21 + b":")
+    assert out[0][0] is FrameTooLong and out[0][1] == 0
+    assert out[1][0] is MalformedError and out[1][1] == 20 and "more than 20" in out[1][2]
 
 
 def test_skipped_netstring_must_still_end_with_comma() -> None:
