@@ -400,8 +400,10 @@ class LineDecoder(Generic[T]):
             return self._split_any(buf, frames, ends, origin)
         region = buf
         if ending == "lf" and self._strip_cr and b"\r" in buf:
-            # Mostly CRLF input. All CRLF (no lone CR in the lines either): the fast split.
-            found = _crlf_lines(buf)
+            # Mostly CRLF input. All CRLF (no lone CR in the lines either): the fast split,
+            # tried when the first line ends in CRLF (mixed endings would only waste it).
+            first = buf.find(b"\n")
+            found = _crlf_lines(buf) if first > 0 and buf[first - 1] == _CR else None
             if found is not None:
                 return self._deliver(buf, *found, frames, ends, origin, 2)
             # Else split at CRLF, valid if no bare LF is left inside the parts.
