@@ -466,9 +466,12 @@ def wrap(
 
     - Errors: an exception from ``source.read`` is stored on the framekit reader (every later
       read raises it too) and raised from the read that pulled.
-    - Cancellation: a read cancelled while it awaits the source consumes nothing from the
-      framekit reader; whether the source loses bytes is the source's business (asyncio's
-      and aiohttp's ``read(n)`` do not).
+    - Cancellation: a read cancelled while it waits consumes nothing, and the source's
+      ``read`` it started is not cancelled (it runs in a task of its own): its bytes are
+      buffered when they come, for the next read.
+    - ``set_exception`` on the framekit reader (or on a layer over it) wakes a waiting read at
+      once; what the source's ``read`` in flight returns afterwards is dropped (every read
+      raises the exception from then on).
     - Pull only: ``read_nowait`` returns only what the framekit reader already holds, and
       ``at_eof()``/``is_eof()`` turn True once a read has met the source's end.
       ``wait_eof()`` reads the whole rest of the source into the buffer.
@@ -478,9 +481,17 @@ def wrap(
 
 
 class _PullReader(StreamReader):
-    """A StreamReader that, instead of waiting to be fed, reads its source when it needs to."""
+    """A StreamReader that, instead of waiting to be fed, reads its source when it needs to.
 
-    __slots__ = ("_read_size", "_source")
+    A read that needs more bytes starts one ``source.read(read_size)`` in a task of its own
+    (unless one is already in flight) and waits as any read does: the task feeds what it got
+    (``feed_data``, ``feed_eof`` or ``set_exception``) when it is done, which wakes the read.
+    So ``set_exception`` and ``unread_data`` wake a waiting read at once (also through layers
+    above), and a cancelled read leaves the pull running: its bytes are buffered when they
+    come, whether or not the source's ``read`` is itself cancel-safe.
+    """
+
+    __slots__ = ("_pull", "_read_size", "_source")
 
     def __init__(self, source: AsyncReadable, *, limit: int, read_size: int) -> None:
         if not isinstance(read_size, int) or read_size <= 0:
@@ -488,31 +499,34 @@ class _PullReader(StreamReader):
         super().__init__(limit=limit)
         self._source = source
         self._read_size = read_size
+        self._pull: asyncio.Future[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"{super().__repr__()[:-1]} source={self._source!r}>"
 
     async def _fill(self, func: str, wanted: int = 0) -> None:
-        if self._waiter is not None:
-            raise RuntimeError(
-                f"{func}() called while another coroutine is already waiting for incoming data"
-            )
-        # A placeholder waiter: it keeps the one-reader rule (and read_nowait's check) as in
-        # the base class. Nobody awaits it; it is dropped before the reader is fed.
-        placeholder = self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            data = await self._source.read(self._read_size)
-        except Exception as exc:
-            self._waiter = None
-            self.set_exception(exc)
-            raise
-        finally:
-            if self._waiter is placeholder:
-                self._waiter = None
-            if placeholder.done() and not placeholder.cancelled():
-                placeholder.exception()  # set_exception() while reading: the read raises it
-        if self._eof:  # fed EOF by hand meanwhile: nothing can follow it
+        if (
+            self._pull is None
+            and self._waiter is None
+            and not self._eof
+            and self._exception is None
+        ):
+            pull = self._pull = asyncio.ensure_future(self._source.read(self._read_size))
+            pull.add_done_callback(self._pulled)
+        await super()._fill(func, wanted)
+
+    def _pulled(self, pull: asyncio.Future[bytes]) -> None:
+        """Feed what one ``source.read`` returned (or raised)."""
+        self._pull = None
+        if pull.cancelled():
+            return  # the loop is closing
+        error = pull.exception()
+        if self._eof or self._exception is not None:
+            return  # fed EOF by hand, or failed meanwhile: nothing can follow
+        if error is not None:
+            self.set_exception(error)
             return
+        data = pull.result()
         if data:
             self.feed_data(data)
         else:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from framekit.codecs import Limited
 from framekit.connection import (
     StreamWriter,
     open_connection,
@@ -23,6 +24,7 @@ from framekit.connection import (
     start_unix_server,
     wrap,
 )
+from framekit.layers import layer
 from framekit.reader import StreamReader
 
 Handler = Callable[[StreamReader, StreamWriter], Awaitable[None]]
@@ -409,6 +411,38 @@ async def test_wrap_cancelled_read_loses_nothing() -> None:
         await pending
     source.feed_data(b"56789")
     assert await reader.readexactly(10) == b"0123456789"
+
+
+class _TakesBeforeItWaits:
+    """A source whose ``read`` is not cancel-safe: it takes its bytes, then waits a little."""
+
+    def __init__(self, *pieces: bytes) -> None:
+        self.pieces = list(pieces)
+
+    async def read(self, n: int) -> bytes:
+        piece = self.pieces.pop(0) if self.pieces else b""
+        await asyncio.sleep(0.05)
+        return piece
+
+
+async def test_wrap_cancelled_read_does_not_cancel_the_source_read() -> None:
+    # The pull runs in a task of its own: cancelling the read leaves it to finish, and what it
+    # returns is buffered, even from a source that would lose it when cancelled.
+    reader = wrap(_TakesBeforeItWaits(b"hello", b"world"))
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(reader.readexactly(5), 0.01)
+    assert await reader.readexactly(10) == b"helloworld"
+    assert await reader.read() == b""
+
+
+async def test_wrap_set_exception_on_a_layer_wakes_the_read_at_once() -> None:
+    source = asyncio_reader(eof=False)  # a stalled peer: no byte ever comes
+    top = layer(wrap(source), Limited(10))
+    pending = asyncio.ensure_future(top.read(5))
+    await asyncio.sleep(0.01)
+    top.set_exception(ValueError("give up"))
+    with pytest.raises(ValueError, match="give up"):
+        await asyncio.wait_for(pending, 1)
 
 
 async def test_wrap_allows_one_waiting_read_at_a_time() -> None:
