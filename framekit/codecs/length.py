@@ -55,9 +55,10 @@ varint, ``initial_bytes_to_strip`` must be left at its default (the header lengt
 
 Limits and bad input. ``max_frame_length`` (default 8 MiB, tokio's default) bounds the whole
 frame on the wire, header included: what the decoder must buffer. A longer frame fails fast,
-as soon as its header is read: :class:`~framekit.errors.FrameTooLong` (``limit``, ``offset`` of
-the frame's first byte) is raised once, then the frame's announced bytes are skipped as they
-arrive, never buffered, and the next call returns the next frame. With ``on_too_long="skip"``
+as soon as its header is read (a varint: as soon as its first bytes prove it, later bytes only
+adding to it): :class:`~framekit.errors.FrameTooLong` (``limit``, ``offset`` of the frame's
+first byte) is raised once, then the frame's announced bytes are skipped as they arrive, never
+buffered, and the next call returns the next frame. With ``on_too_long="skip"``
 such frames are skipped silently and counted in the decoder's ``skipped_frames``. A length that
 makes no sense (the bytes after the header below zero, or a frame shorter than
 ``initial_bytes_to_strip``) is a ``MalformedError``; the stream cannot be resynchronised, so the
@@ -99,6 +100,8 @@ __all__ = [
 DEFAULT_MAX_FRAME_LENGTH = 8 * 1024 * 1024
 
 _VARINT_MAX_BYTES = 10
+#: ``_read_varint``'s value for a varint whose first bytes make the frame too long.
+_KNOWN_TOO_LONG = -2
 _STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
@@ -194,7 +197,10 @@ class LengthPrefixedDecoder(CountedDecoder):
     """Splits a stream into length-prefixed frames. ``skipped_frames`` counts skipped ones.
 
     State between calls, beyond :class:`~framekit.codecs._counted.CountedDecoder`'s: ``_skip``
-    the bytes of a rejected frame still to drop.
+    the bytes of a rejected frame still to drop. A varint length is rejected as soon as its
+    first bytes prove the frame too long (later bytes only add to it); ``_rejected`` is then
+    the frame's stream offset, the header bytes consumed and the value read so far, until the
+    varint's last byte gives the bytes to skip.
     """
 
     __slots__ = (
@@ -204,6 +210,7 @@ class LengthPrefixedDecoder(CountedDecoder):
         "_max",
         "_raise",
         "_read_length",
+        "_rejected",
         "_skip",
         "_strip",
         "_unpack",
@@ -232,6 +239,7 @@ class LengthPrefixedDecoder(CountedDecoder):
         self._max = codec.max_frame_length
         self._raise = codec.on_too_long == "raise"
         self._skip = 0
+        self._rejected: tuple[int, int, int] | None = None
 
     def _decode(
         self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
@@ -261,17 +269,38 @@ class LengthPrefixedDecoder(CountedDecoder):
         header = self._header
         maximum = self._max
         while pos < n:
+            if self._rejected is not None:
+                at, malformed = self._rest_of_rejected_varint(data, pos)
+                if malformed is not None:
+                    return self._fail(pos, malformed)
+                pos = at
+                if self._rejected is None:  # the varint ended: skip the frame's body
+                    skipped = min(self._skip, n - pos)
+                    self._skip -= skipped
+                    pos += skipped
+                continue
             if self._varint:
                 parsed = self._read_varint(data, pos)
                 if parsed is None:
                     break
                 value, header = parsed
-                if value < 0:
-                    malformed = MalformedError(
-                        "varint length is longer than 10 bytes or above 2**64 - 1",
-                        offset=self._offset + pos + self._field_offset,
+                if value == _KNOWN_TOO_LONG:
+                    # Fail fast: the varint's first bytes already make the frame too long. The
+                    # rest of it is read from the frame's first byte, by the next call when
+                    # this one raises: any split of the input gives the same errors.
+                    self._rejected = (self._offset + pos, 0, 0)
+                    error = FrameTooLong(
+                        f"frame length is over max_frame_length={maximum} (from the first "
+                        "bytes of its varint)",
+                        limit=maximum,
+                        offset=self._offset + pos,
                     )
-                    self._fatal = malformed
+                    if self._raise:
+                        return self._fail(pos, error)
+                    self.skipped_frames += 1
+                    continue
+                if value < 0:
+                    malformed = self._bad_varint(self._offset + pos)
                     return self._fail(pos, malformed)
             else:
                 if n - pos < header:
@@ -354,19 +383,61 @@ class LengthPrefixedDecoder(CountedDecoder):
     def _read_varint(self, data: memoryview, pos: int) -> tuple[int, int] | None:
         """``(value, header length)`` of the varint after the header's fixed bytes.
 
-        None if the varint is not complete yet; value -1 if it is malformed.
+        None if the varint is not complete yet; value -1 if it is malformed;
+        ``_KNOWN_TOO_LONG`` if a byte before its last already makes the frame longer than
+        ``max_frame_length`` (the header is at least one byte longer, the value no smaller).
         """
         at = pos + self._field_offset
         end = min(len(data), at + _VARINT_MAX_BYTES)
         value = 0
         shift = 0
+        least = self._max - self._adjust - 2 + pos  # index + value above it: too long
         for index in range(at, end):
             byte = data[index]
             value |= (byte & 0x7F) << shift
             if byte < 0x80:
                 return (value, index + 1 - pos) if value < 1 << 64 else (-1, 0)
+            if index + value > least:
+                return _KNOWN_TOO_LONG, 0
             shift += 7
         return None if end - at < _VARINT_MAX_BYTES else (-1, 0)
+
+    def _rest_of_rejected_varint(
+        self, data: memoryview, pos: int
+    ) -> tuple[int, MalformedError | None]:
+        """Read on the header of a frame rejected from the first bytes of its varint; return
+        where reading stopped, and the (fatal) error if the varint turns out malformed.
+
+        At the varint's last byte, the frame's body becomes ``_skip`` and ``_rejected`` is
+        cleared.
+        """
+        assert self._rejected is not None
+        start, count, value = self._rejected
+        n = len(data)
+        while pos < n:
+            byte = data[pos]
+            pos += 1
+            count += 1
+            index = count - self._field_offset - 1  # of the byte in the varint
+            if index < 0:
+                continue
+            value |= (byte & 0x7F) << (7 * index)
+            if byte < 0x80 and value < 1 << 64:
+                self._rejected = None
+                self._skip = max(value + self._adjust, 0)
+                return pos, None
+            if byte < 0x80 or index == _VARINT_MAX_BYTES - 1:
+                return pos, self._bad_varint(start)
+        self._rejected = (start, count, value)
+        return pos, None
+
+    def _bad_varint(self, frame: int) -> MalformedError:
+        """The (fatal) error for a malformed varint in the frame at stream offset ``frame``."""
+        self._fatal = MalformedError(
+            "varint length is longer than 10 bytes or above 2**64 - 1",
+            offset=frame + self._field_offset,
+        )
+        return self._fatal
 
     def _malformed(self, pos: int, value: int, body: int, total: int, strip: int) -> MalformedError:
         if body < 0:

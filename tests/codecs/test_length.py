@@ -105,10 +105,28 @@ def test_varint_longer_than_10_bytes_is_malformed() -> None:
     assert info.value.offset == 0
 
 
-def test_varint_above_64_bits_is_malformed() -> None:
-    codec = LengthPrefixed(length_field_length="varint")
-    with pytest.raises(MalformedError):
-        codec.decoder().decode(memoryview(b"\xff" * 9 + b"\x7f"), [])
+def test_varint_above_64_bits_is_too_long_first_then_malformed() -> None:
+    # Its first bytes already pass max_frame_length (fail fast); the last makes it malformed.
+    out = decode(LengthPrefixed(length_field_length="varint"), b"\xff" * 9 + b"\x7f")
+    assert out[0][0] is FrameTooLong and out[0][1] == 0
+    assert out[1][0] is MalformedError and out[1][1] == 0 and "2**64" in out[1][2]
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_varint_too_long_is_raised_at_the_first_byte_that_proves_it(split: bool) -> None:
+    # max 100: 0xe5 (101 so far, more to come) is already too long, whatever follows.
+    codec = LengthPrefixed(length_field_length="varint", max_frame_length=100)
+    decoder = codec.decoder()
+    frames: list[bytes] = []
+    assert decoder.decode(memoryview(b"\x01x\xe5"), frames) == 2 and frames == [b"x"]
+    with pytest.raises(FrameTooLong) as info:  # the next call, with the same byte
+        decoder.decode(memoryview(b"\xe5"), frames)
+    assert info.value.offset == 2
+    # The rest of the varint (0xe5 0x01: 229 bytes) and the body are skipped as they come.
+    wire = b"\x01x\xe5\x01" + b"y" * 229 + b"\x02ok"
+    pieces = [wire[i : i + 7] for i in range(0, len(wire), 7)] if split else [wire]
+    assert results(codec.decoder(), pieces) == [b"x", results(codec.decoder(), [wire])[1], b"ok"]
+    assert results(codec.decoder(), pieces)[1][:2] == (FrameTooLong, 2)
 
 
 def test_truncated_frame_at_eof_is_truncated_error_at_its_start() -> None:
