@@ -224,6 +224,10 @@ class FrameReader(Generic[T]):
         self._anchor = data if type(data) is bytes else None
         self._at = buffer._pos
         self._produced = buffer.produced
+        # Pending frames' ends count from the batch's first byte, at stream position
+        # ``_start``: where that byte is (or would be) in this bytes object. A feed may have
+        # replaced the object the batch was decoded from.
+        self._origin = buffer._pos - (self._head - self._start)
 
     def _decode(self, *, with_ends: bool, batch: list[T] | None = None) -> bool:
         """Run the decoder once over the source's buffer. True if it made progress.
@@ -261,9 +265,7 @@ class FrameReader(Generic[T]):
             self._buffer.produced if not eof and getattr(decoder, "needs_input", False) else -1
         )
         if ends is not None and frames:
-            buffer = self._buffer
-            self._origin = buffer._pos
-            self._start = buffer.head
+            self._start = self._buffer.head  # ``_mark`` below sets ``_origin`` from it
             self._ends.extend(ends)
             self._frames.extend(frames)
             self._tail = consumed - ends[-1]

@@ -6,6 +6,8 @@ import asyncio
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from framekit.codecs.delimited import Delimited
 from framekit.codecs.length import LengthPrefixed
@@ -135,6 +137,85 @@ async def test_frames_fed_while_a_batch_is_handed_out_follow_it() -> None:
     source.feed_data(b"c\n")
     source.feed_eof()
     assert [frame async for frame in frames] == [b"b", b"c"]
+
+
+async def test_pending_frames_keep_their_place_when_a_feed_replaces_the_buffer() -> None:
+    # A piece at least as long as what is buffered is joined into a new bytes object: the
+    # frames decoded from the old one must still be handed out from the right offsets.
+    source = root(b"a\nb\nc\nd", eof=False)
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    source.feed_data(b"xxxxxxxxxx\n")
+    source.feed_eof()
+    assert [frame async for frame in frames] == [b"b", b"c", b"dxxxxxxxxxx"]
+
+
+async def test_pending_frames_keep_their_place_when_the_buffer_leaves_its_bytearray() -> None:
+    source = root(b"a\nb\nc\nddddddd", eof=False)
+    source.feed_data(b"d")  # behind a longer remainder: the buffer becomes a bytearray
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    source.feed_data(b"e" * 20 + b"\n")  # at least as long as what is buffered: bytes again
+    source.feed_eof()
+    assert [frame async for frame in frames] == [b"b", b"c", b"d" * 8 + b"e" * 20]
+
+
+# Pieces of several short lines (a batch of frames), often with a partial line at the end.
+LINE_PIECES = st.lists(st.sampled_from([b"", b"a", b"bb", b"ccc"]), max_size=6).map(b"\n".join)
+# Rounds of: a feed (bytes or bytearray), a few frame reads, then maybe a read around the
+# frame reader: frames pending from a batch meet new bytes, and reads around them.
+ROUNDS = st.lists(
+    st.tuples(
+        st.sampled_from(["feed", "feed-bytearray"]),
+        LINE_PIECES,
+        st.lists(st.sampled_from(["read", "read", "read", "batch"]), max_size=3),
+        st.sampled_from(["", "", "readline", "readexactly", "unread"]),
+        st.integers(0, 6),
+    ),
+    min_size=2,
+    max_size=12,
+)
+
+
+def within_a_second(read: Any) -> Any:
+    """``read`` awaited with a timeout: a read that waits here has lost bytes the model has."""
+    return asyncio.wait_for(read, 0.2)
+
+
+@settings(max_examples=500, deadline=None)
+@given(rounds=ROUNDS)
+async def test_frames_and_reads_around_them_match_a_model(
+    rounds: list[tuple[str, bytes, list[str], str, int]],
+) -> None:
+    # Feeds (bytes and bytearray), frames read one at a time or by batches, and the reader's
+    # own reads and unread_data, interleaved: every read gives what a plain model gives.
+    source = StreamReader()
+    frames = source.frames(Lines(max_length=1 << 20))
+    model = b""
+    for feed, piece, frame_reads, around, size in rounds:
+        source.feed_data(piece if feed == "feed" else bytearray(piece))
+        model += piece
+        for kind in frame_reads:
+            if b"\n" not in model:
+                break  # the read would wait
+            lines = model.split(b"\n")
+            if kind == "read":
+                assert await within_a_second(frames.read()) == lines[0]
+                model = model[len(lines[0]) + 1 :]
+            else:
+                batch = await within_a_second(frames.read_batch())
+                assert 1 <= len(batch) <= len(lines) - 1 and batch == lines[: len(batch)]
+                model = model[sum(map(len, batch)) + len(batch) :]
+        if around == "unread":
+            source.unread_data(piece[:size])
+            model = piece[:size] + model
+        elif around == "readline" and b"\n" in model:
+            line = model[: model.index(b"\n") + 1]
+            assert await within_a_second(source.readline()) == line
+            model = model[len(line) :]
+        elif around == "readexactly" and size <= len(model):
+            assert await within_a_second(source.readexactly(size)) == model[:size]
+            model = model[size:]
 
 
 async def test_emptying_the_source_around_frames_is_noticed_when_the_same_bytes_follow() -> None:
