@@ -69,6 +69,7 @@ _QUOTED_PREFIX = re.compile(rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*'
 _SEMICOLON = ord(";")
 _EQUALS = ord("=")
 _QUOTE = ord('"')
+_BACKSLASH = ord("\\")
 _QUOTED_PAIR = re.compile(rb"\\(.)", re.DOTALL)
 _BAD_VALUE_BYTE = re.compile(rb"[^\t\x20-\x7e\x80-\xff]")
 _QUOTABLE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
@@ -494,7 +495,9 @@ def _bad_extension_byte(content: bytes, pos: int) -> int:
         if value is None:
             # Not a token, not a whole quoted-string: where a quoted-string's prefix stops.
             if pos < n and content[pos] == _QUOTE:
-                return _QUOTED_PREFIX.match(content, pos).end()  # type: ignore[union-attr]
+                stop = _QUOTED_PREFIX.match(content, pos).end()  # type: ignore[union-attr]
+                # At a backslash, the byte it escapes is the bad one (or the line ended).
+                return stop + 1 if stop < n and content[stop] == _BACKSLASH else stop
             return pos
         pos = value.end()
 

@@ -144,8 +144,9 @@ def _zlib_module(backend: Backend, trailing_data: TrailingData = "error") -> _Zl
     try:
         return cast(_ZlibModule, importlib.import_module(_BACKEND_MODULES[backend]))
     except ImportError:
+        package = "isal (python-isal)" if backend == "isal" else backend
         raise UnsupportedEncodingError(
-            f"backend={backend!r} needs the {backend} package (python-isal or zlib-ng)"
+            f"backend={backend!r} needs the {package} package: pip install framekit[speed]"
         ) from None
 
 

@@ -24,7 +24,8 @@ A length that breaks the syntax (a non-digit, a forbidden leading zero, an empty
 than 20 digits) or a netstring not closed by ``,`` is a
 :class:`~framekit.errors.MalformedError` at the offending byte. The stream cannot be
 resynchronised after one, so the decoder raises it again on every later call. EOF inside a
-frame is a :class:`~framekit.errors.TruncatedError` at the frame's first byte.
+frame is a :class:`~framekit.errors.TruncatedError` at the frame's first byte (EOF inside a
+frame already reported too long, or skipped as such, is not reported again).
 
 The encoders write the length and the frame (and ``,``); ``ValueError`` for a frame over
 ``max_length``.

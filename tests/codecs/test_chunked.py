@@ -321,6 +321,8 @@ def test_lenient_accepts_whitespace_around_the_size() -> None:
         (b"5;a=b c", 6, "invalid chunk extension"),  # after a value
         (b'5;a="x\x01y"', 6, "invalid chunk extension"),  # a CTL in a quoted-string
         (b'5;a="x', 6, "cut short"),  # an unclosed quoted-string
+        (b'5;a="\\\x01"', 6, "invalid chunk extension"),  # a CTL in a quoted-pair
+        (b'5;a="x\\', 7, "cut short"),  # a quoted-pair cut by the end of the line
         (b"5;a=", 4, "cut short"),  # no value
         (b"5;a=@", 4, "invalid chunk extension"),  # not a token
         (b"5;a;", 4, "cut short"),  # no name
