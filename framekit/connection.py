@@ -468,10 +468,11 @@ def wrap(
       read raises it too) and raised from the read that pulled.
     - Cancellation: a read cancelled while it waits consumes nothing, and the source's
       ``read`` it started is not cancelled (it runs in a task of its own): its bytes are
-      buffered when they come, for the next read.
+      buffered when they come, for the next read. (So a reader abandoned while that
+      ``read`` is pending leaves it running until the source gives something or ends.) If
+      the source's ``read`` is itself cancelled, the waiting read is cancelled too.
     - ``set_exception`` on the framekit reader (or on a layer over it) wakes a waiting read at
-      once; what the source's ``read`` in flight returns afterwards is dropped (every read
-      raises the exception from then on).
+      once and cancels the source's ``read`` in flight, as ``feed_eof`` by hand does.
     - Pull only: ``read_nowait`` returns only what the framekit reader already holds, and
       ``at_eof()``/``is_eof()`` turn True once a read has met the source's end.
       ``wait_eof()`` reads the whole rest of the source into the buffer.
@@ -511,15 +512,44 @@ class _PullReader(StreamReader):
             and not self._eof
             and self._exception is None
         ):
-            pull = self._pull = asyncio.ensure_future(self._source.read(self._read_size))
+            try:
+                pull = asyncio.ensure_future(self._source.read(self._read_size))
+            except Exception as exc:  # read() raised at once, or gave no awaitable
+                self.set_exception(exc)
+                raise
+            self._pull = pull
             pull.add_done_callback(self._pulled)
         await super()._fill(func, wanted)
 
+    def set_exception(self, exc: BaseException) -> None:
+        """Store ``exc`` (every later read raises it) and stop the source's read in flight:
+        nothing it returns could be read any more."""
+        super().set_exception(exc)
+        self._stop_pull()
+
+    def feed_eof(self) -> None:
+        """End the stream here; the source's read in flight is stopped."""
+        super().feed_eof()
+        self._stop_pull()
+
+    def _stop_pull(self) -> None:
+        pull = self._pull
+        if pull is not None:
+            self._pull = None
+            pull.cancel()
+
     def _pulled(self, pull: asyncio.Future[bytes]) -> None:
         """Feed what one ``source.read`` returned (or raised)."""
-        self._pull = None
+        if self._pull is pull:
+            self._pull = None
         if pull.cancelled():
-            return  # the loop is closing
+            # Stopped here (set_exception, feed_eof), by the loop closing, or the source's
+            # read was cancelled from inside: a read still waiting is cancelled with it, as
+            # it was when it awaited the source's read itself.
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.cancel()
+            return
         error = pull.exception()
         if self._eof or self._exception is not None:
             return  # fed EOF by hand, or failed meanwhile: nothing can follow

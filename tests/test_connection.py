@@ -435,6 +435,54 @@ async def test_wrap_cancelled_read_does_not_cancel_the_source_read() -> None:
     assert await reader.read() == b""
 
 
+async def test_wrap_stores_an_error_raised_by_read_itself() -> None:
+    class Broken:
+        def read(self, n: int) -> Awaitable[bytes]:
+            raise ValueError("no read today")
+
+    reader = wrap(Broken())
+    with pytest.raises(ValueError, match="no read today"):
+        await reader.read(1)
+    assert isinstance(reader.exception(), ValueError)
+
+
+class _Waits:
+    """A source whose read waits on a future it exposes, and notes when it is cancelled."""
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self.cancelled = False
+
+    async def read(self, n: int) -> bytes:
+        try:
+            return await self.future
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+
+
+async def test_wrap_set_exception_stops_the_source_read_in_flight() -> None:
+    source = _Waits()
+    reader = wrap(source)
+    pending = asyncio.ensure_future(reader.read(1))
+    await asyncio.sleep(0.01)
+    reader.set_exception(ValueError("done"))
+    with pytest.raises(ValueError, match="done"):
+        await pending
+    await asyncio.sleep(0)
+    assert source.cancelled  # nothing it returned could be read any more
+
+
+async def test_wrap_read_is_cancelled_when_the_source_read_is() -> None:
+    source = _Waits()
+    reader = wrap(source)
+    pending = asyncio.ensure_future(reader.read(1))
+    await asyncio.sleep(0.01)
+    source.future.cancel()  # the source's own read is cancelled from inside
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(pending, 1)
+
+
 async def test_wrap_set_exception_on_a_layer_wakes_the_read_at_once() -> None:
     source = asyncio_reader(eof=False)  # a stalled peer: no byte ever comes
     top = layer(wrap(source), Limited(10))

@@ -397,7 +397,8 @@ class LengthPrefixedDecoder(CountedDecoder):
             value |= (byte & 0x7F) << shift
             if byte < 0x80:
                 return (value, index + 1 - pos) if value < 1 << 64 else (-1, 0)
-            if index + value > least:
+            if index + value > least and value >= -self._adjust:
+                # (A body still below zero might yet be malformed: not rejected early.)
                 return _KNOWN_TOO_LONG, 0
             shift += 7
         return None if end - at < _VARINT_MAX_BYTES else (-1, 0)

@@ -112,6 +112,14 @@ def test_varint_above_64_bits_is_too_long_first_then_malformed() -> None:
     assert out[1][0] is MalformedError and out[1][1] == 0 and "2**64" in out[1][2]
 
 
+def test_varint_with_a_body_still_below_zero_is_not_rejected_early() -> None:
+    # max 1 < the header: every byte passes the limit, but a body of 0 - 2 bytes is malformed,
+    # and the first bytes of the varint cannot yet tell which: the whole varint decides.
+    codec = LengthPrefixed(length_field_length="varint", max_frame_length=1, length_adjustment=-2)
+    out = decode(codec, b"\x80\x80\x80\x00\x01x")
+    assert out[0][0] is MalformedError and out[0][1] == 0 and "below zero" in out[0][2]
+
+
 @pytest.mark.parametrize("split", [False, True])
 def test_varint_too_long_is_raised_at_the_first_byte_that_proves_it(split: bool) -> None:
     # max 100: 0xe5 (101 so far, more to come) is already too long, whatever follows.
