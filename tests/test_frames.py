@@ -130,24 +130,24 @@ async def test_unread_data_between_frames_is_framed_next() -> None:
     assert [frame async for frame in frames] == [b"z", b"b"]
 
 
-async def test_frames_fed_while_a_batch_is_handed_out_follow_it() -> None:
-    source = root(b"a\nb\n", eof=False)
+@pytest.mark.parametrize(
+    ("first", "fed", "rest"),
+    [
+        (b"a\nb\n", b"c\n", [b"b", b"c"]),
+        # A piece at least as long as what is buffered is joined into a new bytes object: the
+        # frames decoded from the old one must still be handed out from the right offsets.
+        (b"a\nb\nc\nd", b"xxxxxxxxxx\n", [b"b", b"c", b"dxxxxxxxxxx"]),
+    ],
+)
+async def test_frames_fed_while_a_batch_is_handed_out_follow_it(
+    first: bytes, fed: bytes, rest: list[bytes]
+) -> None:
+    source = root(first, eof=False)
     frames = source.frames(Lines())
     assert await frames.read() == b"a"
-    source.feed_data(b"c\n")
+    source.feed_data(fed)
     source.feed_eof()
-    assert [frame async for frame in frames] == [b"b", b"c"]
-
-
-async def test_pending_frames_keep_their_place_when_a_feed_replaces_the_buffer() -> None:
-    # A piece at least as long as what is buffered is joined into a new bytes object: the
-    # frames decoded from the old one must still be handed out from the right offsets.
-    source = root(b"a\nb\nc\nd", eof=False)
-    frames = source.frames(Lines())
-    assert await frames.read() == b"a"
-    source.feed_data(b"xxxxxxxxxx\n")
-    source.feed_eof()
-    assert [frame async for frame in frames] == [b"b", b"c", b"dxxxxxxxxxx"]
+    assert [frame async for frame in frames] == rest
 
 
 async def test_pending_frames_keep_their_place_when_the_buffer_leaves_its_bytearray() -> None:

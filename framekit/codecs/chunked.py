@@ -53,7 +53,9 @@ __all__ = ["Chunked", "ChunkedDecoder", "ChunkedEncoder", "Extension"]
 Extension: TypeAlias = "tuple[bytes, bytes | None]"
 
 _TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
-_QUOTED = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
+# A quoted-string without its closing quote (where an unclosed one stops, for error offsets).
+_QUOTED_OPEN = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*'
+_QUOTED = _QUOTED_OPEN + b'"'
 _EXTENSION = rb"[ \t]*;[ \t]*(" + _TOKEN + rb")(?:[ \t]*=[ \t]*(" + _TOKEN + b"|" + _QUOTED + b"))?"
 
 # The common chunk-size line: hex digits and CRLF. Anything else goes the careful way.
@@ -65,7 +67,7 @@ _EXTENSIONS = re.compile(rb"(?:" + _EXTENSION + rb")*")
 _ONE_EXTENSION = re.compile(_EXTENSION)
 _TOKEN_RE = re.compile(_TOKEN)
 _QUOTED_FULL = re.compile(_QUOTED)
-_QUOTED_PREFIX = re.compile(rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*')
+_QUOTED_PREFIX = re.compile(_QUOTED_OPEN)
 _SEMICOLON = ord(";")
 _EQUALS = ord("=")
 _QUOTE = ord('"')
@@ -479,7 +481,7 @@ def _bad_extension_byte(content: bytes, pos: int) -> int:
         space = pos
         pos = _WHITESPACE.match(content, pos).end()  # type: ignore[union-attr]
         if pos == n:
-            return space if space < n else n  # trailing whitespace, or a missing name/value
+            return space  # trailing whitespace, or the end: a missing name or value
         if content[pos] != _SEMICOLON:
             return pos
         pos = _WHITESPACE.match(content, pos + 1).end()  # type: ignore[union-attr]

@@ -69,7 +69,6 @@ _LF = 10
 _CR_OR_LF = re.compile(rb"[\r\n]")
 _CRLF = re.compile(rb"\r\n")
 _LF_ONLY = re.compile(rb"\n")
-_ENDS_A_LINE = (b"\r", b"\n")
 _WRITTEN_ENDING = {"lf": b"\n", "crlf": b"\r\n", "any": b"\n"}
 
 
@@ -395,7 +394,10 @@ class LineDecoder(Generic[T]):
         """
         ending = self._ending
         if ending == "crlf":
-            return self._split_crlf(buf, frames, ends, origin)
+            found = _crlf_lines(buf)
+            if found is None:
+                return 0  # a stray CR or LF: the careful loop reports it
+            return self._deliver(buf, *found, frames, ends, origin, 2)
         if ending == "any":
             return self._split_any(buf, frames, ends, origin)
         region = buf
@@ -432,11 +434,12 @@ class LineDecoder(Generic[T]):
 
     def _split_any(self, buf: bytes, frames: list[Any], ends: list[int] | None, origin: int) -> int:
         """``_split_batch`` in ``"any"`` mode: ``splitlines()`` is exactly its rule."""
-        region = buf[:-1] if buf[-1:] == b"\r" else buf  # a final CR is held: an LF may follow
-        parts = region.splitlines()
-        rest = len(region)
-        if parts and region[-1:] not in _ENDS_A_LINE:
-            rest -= len(parts.pop())  # the partial line
+        parts = buf.splitlines()
+        rest = len(buf)
+        if buf[-1:] != b"\n" and parts:
+            # The last part is a partial line, or a line whose final CR is held (an LF may
+            # follow it): both are left for the next call.
+            rest -= len(parts.pop()) + (buf[-1:] == b"\r")
         if not parts:
             return 0
         width = 1
@@ -448,15 +451,6 @@ class LineDecoder(Generic[T]):
                     return 0  # CRLF mixed with lone CR or LF: the careful loop
                 width = 2
         return self._deliver(buf, parts, rest, frames, ends, origin, width)
-
-    def _split_crlf(
-        self, buf: bytes, frames: list[Any], ends: list[int] | None, origin: int
-    ) -> int:
-        """``_split_batch`` in ``"crlf"`` mode."""
-        found = _crlf_lines(buf)
-        if found is None:
-            return 0  # a stray CR or LF: the careful loop reports it
-        return self._deliver(buf, *found, frames, ends, origin, 2)
 
     def _deliver(
         self,
