@@ -79,8 +79,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from itertools import accumulate, chain, repeat
-from operator import add
 from typing import Any, Literal
 
 import attrs
@@ -224,10 +222,13 @@ class LengthPrefixedDecoder(CountedDecoder):
         width = 0 if codec.length_field_length == "varint" else codec.length_field_length
         self._header = codec.length_field_offset + width
         self._read_length = _fixed_reader(width, codec.byte_order) if width else None
-        # The batch path's length reader, when a struct code fits the width.
+        # The batch path's length reader, when a struct code fits the width: it reads the
+        # length at a frame's first byte (pad bytes skip the field's offset).
         code = _STRUCT_CODES.get(width)
         self._unpack = (
-            struct.Struct((">" if codec.byte_order == "big" else "<") + code).unpack_from
+            struct.Struct(
+                f"{'>' if codec.byte_order == 'big' else '<'}{codec.length_field_offset}x{code}"
+            ).unpack_from
             if code is not None
             else None
         )
@@ -253,19 +254,7 @@ class LengthPrefixedDecoder(CountedDecoder):
             if self._skip:
                 return self._consumed(pos)
         if self._read_length is not None and self._strip is None:
-            if ends is None:
-                pos = self._fixed_batch(data, pos, frames)
-            else:
-                count = len(frames)
-                start = pos
-                pos = self._fixed_batch(data, pos, frames)
-                if len(frames) > count:
-                    # Each frame spans its header plus its length: ends in C.
-                    spans = accumulate(
-                        chain((start,), map(add, map(len, frames[count:]), repeat(self._header)))
-                    )
-                    next(spans)  # ``start`` itself
-                    ends.extend(spans)
+            pos = self._fixed_batch(data, pos, frames, ends)
         header = self._header
         maximum = self._max
         while pos < n:
@@ -339,11 +328,15 @@ class LengthPrefixedDecoder(CountedDecoder):
             return self._fail(pos, truncated)
         return self._consumed(pos)
 
-    def _fixed_batch(self, data: memoryview, pos: int, frames: list[bytes]) -> int:
+    def _fixed_batch(
+        self, data: memoryview, pos: int, frames: list[bytes], ends: list[int] | None
+    ) -> int:
         """The common case (fixed-width field, header stripped), in a tight loop.
 
-        Stops before anything unusual (an incomplete, too long or malformed frame), which the
-        general loop then handles.
+        Appends each frame's end to ``ends`` when given (in the loop: ~8 ns a frame, where
+        computing them afterwards from the frames' lengths in C costs ~45). Stops before
+        anything unusual (an incomplete, too long or malformed frame), which the general loop
+        then handles.
         """
         n = len(data)
         header = self._header
@@ -352,7 +345,6 @@ class LengthPrefixedDecoder(CountedDecoder):
         field_offset = self._field_offset
         adjust = self._adjust
         limit = self._max - header
-        unpack = self._unpack
         read_length = self._read_length
         assert read_length is not None
         # Nothing to take unless the first frame is complete: ``_whole_bytes`` copies a buffer
@@ -362,7 +354,8 @@ class LengthPrefixedDecoder(CountedDecoder):
             return pos
         buf = _whole_bytes(data)
         append = frames.append
-        if unpack is None:
+        unpack = self._unpack
+        if unpack is None:  # a width without a struct code: the general reader
             while n - pos >= header:
                 body = read_length(data, pos + field_offset) + adjust
                 end = pos + header + body
@@ -370,14 +363,33 @@ class LengthPrefixedDecoder(CountedDecoder):
                     break
                 append(buf[pos + header : end])
                 pos = end
+                if ends is not None:
+                    ends.append(end)
             return pos
-        while n - pos >= header:
-            body = unpack(buf, pos + field_offset)[0] + adjust
-            end = pos + header + body
-            if body < 0 or body > limit or end > n:
+        # The checks on ``body = value + adjust`` folded into bounds on ``value`` (~25 ns of
+        # ~160 a frame): ``0 <= body <= limit`` and ``end = pos + header + body``.
+        low = -adjust
+        high = limit - adjust
+        span = header + adjust
+        last = n - header  # the last position a whole header fits at
+        if ends is None:
+            while pos <= last:
+                value = unpack(buf, pos)[0]
+                end = pos + span + value
+                if end > n or value > high or value < low:
+                    break
+                append(buf[pos + header : end])
+                pos = end
+            return pos
+        append_end = ends.append
+        while pos <= last:
+            value = unpack(buf, pos)[0]
+            end = pos + span + value
+            if end > n or value > high or value < low:
                 break
             append(buf[pos + header : end])
             pos = end
+            append_end(end)
         return pos
 
     def _read_varint(self, data: memoryview, pos: int) -> tuple[int, int] | None:
