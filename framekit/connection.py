@@ -566,5 +566,5 @@ class _PullReader(StreamReader):
         """Read the rest of the source into the buffer, until its EOF."""
         while not self._eof:
             if self._exception is not None:
-                raise self._exception
+                raise self._failure()
             await self._fill("wait_eof")

@@ -237,7 +237,7 @@ class FrameReader(Generic[T]):
         """
         source = self._source
         if source._exception is not None:
-            raise source._exception
+            raise source._failure()
         if self._tail:
             self._consume(self._tail)
             self._tail = 0
@@ -288,7 +288,7 @@ class FrameReader(Generic[T]):
         source = self._source
         await source._fill("FrameReader.read", wanted=len(self._buffer) + 1)
         if source._exception is not None:
-            raise source._exception
+            raise source._failure()
 
 
 class SupportsWrite(Protocol):

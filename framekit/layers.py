@@ -180,7 +180,7 @@ class LayerReader(StreamReader):
         """
         while not self.is_eof():
             if self._exception is not None:
-                raise self._exception
+                raise self._failure()
             if self._deferred is not None:
                 raise self._deferred
             await self._fill("wait_eof")
@@ -243,7 +243,7 @@ class LayerReader(StreamReader):
                 await self._wait_root(source, func)
                 self._pump()
                 if self._exception is not None:
-                    raise self._exception
+                    raise self._failure()
                 return
             marker = self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -259,7 +259,7 @@ class LayerReader(StreamReader):
                     marker.exception()  # retrieved: set_exception raced with the source's wait
             self._pump()
         if self._exception is not None:
-            raise self._exception
+            raise self._failure()
 
     async def _wait_root(self, source: StreamReader, func: str) -> None:
         """Wait for a root source's next bytes (its ``_fill``, inlined): one future, the

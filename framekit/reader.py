@@ -23,6 +23,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import TYPE_CHECKING, Generic, Protocol, TypeAlias, TypeVar
 
 from framekit._buffer import Buffer
@@ -98,6 +99,7 @@ class StreamReader:
         "_eof_callbacks",
         "_eof_waiter",
         "_exception",
+        "_exception_tb",
         "_flow",
         "_high",
         "_limit",
@@ -123,6 +125,8 @@ class StreamReader:
         self._eof_callbacks: list[Callable[[], object]] = []
         self._eof_waiter: asyncio.Future[None] | None = None
         self._exception: BaseException | None = None
+        # Its traceback when it was set: every raise starts from it (``_failure``).
+        self._exception_tb: TracebackType | None = None
         self._waiter: asyncio.Future[None] | None = None
         # While a read waits for more than the high-water mark, feeding does not pause.
         self._wanted = 0
@@ -225,12 +229,24 @@ class StreamReader:
         fed before it are no longer readable (``read_nowait`` raises too).
         """
         self._exception = exc
+        self._exception_tb = exc.__traceback__
         self._eof_callbacks.clear()
         waiters = (self._waiter, self._eof_waiter)
         self._waiter = self._eof_waiter = None
         for waiter in waiters:
             if waiter is not None and not waiter.done():
                 waiter.set_exception(exc)
+
+    def _failure(self) -> BaseException:
+        """The set exception, to raise, with the traceback it had when it was set.
+
+        Every later read raises the same object; raised as it is, its traceback would grow by
+        the raising frames each time (a caller retrying in a loop keeps every one of them
+        alive). asyncio's futures restore the traceback the same way.
+        """
+        exc = self._exception
+        assert exc is not None
+        return exc.with_traceback(self._exception_tb)
 
     def on_eof(self, callback: Callable[[], object]) -> None:
         """Call ``callback()`` at EOF (now, if EOF was already fed)."""
@@ -294,7 +310,7 @@ class StreamReader:
         Raises the stored exception, if any.
         """
         if self._exception is not None:
-            raise self._exception
+            raise self._failure()
         return self._buffer.view()
 
     def consume(self, n: int) -> None:
@@ -317,7 +333,7 @@ class StreamReader:
         before = self._buffer.produced
         while True:
             if self._exception is not None:
-                raise self._exception
+                raise self._failure()
             if self._buffer.produced != before:
                 return True
             if self._eof:
@@ -333,7 +349,7 @@ class StreamReader:
         and ``b""`` at EOF. ``read(0)`` returns ``b""`` at once.
         """
         if self._exception is not None:
-            raise self._exception
+            raise self._failure()
         if n == 0:
             return b""
         if n < 0:
@@ -354,14 +370,14 @@ class StreamReader:
                 continue
             await self._fill("read", wanted=sys.maxsize)
         if self._exception is not None:
-            raise self._exception
+            raise self._failure()
         return self._take(len(self._buffer))
 
     async def readany(self) -> bytes:
         """Read whatever is buffered, waiting for bytes if none are; ``b""`` at EOF."""
         # ``read(sys.maxsize)``, without the coroutine in between (one call per piece read).
         if self._exception is not None:
-            raise self._exception
+            raise self._failure()
         buffer = self._buffer
         while True:
             if self._skip is not None:
@@ -402,7 +418,7 @@ class StreamReader:
             await self._fill("readexactly", wanted=n)
         while True:
             if self._exception is not None:
-                raise self._exception
+                raise self._failure()
             if self._skip is not None:
                 await self._finish_skip("readexactly")
             if len(buffer) >= n:
@@ -422,7 +438,7 @@ class StreamReader:
         buffer = self._buffer
         while True:
             if self._exception is not None:
-                raise self._exception
+                raise self._failure()
             if self._skip is not None:
                 await self._finish_skip("peek")
             if len(buffer) >= n or self._eof:
@@ -525,7 +541,7 @@ class StreamReader:
         buffer = self._buffer
         while True:
             if self._exception is not None:
-                raise self._exception
+                raise self._failure()
             if self._skip is not None:
                 await self._finish_skip(func)
                 continue
@@ -619,7 +635,7 @@ class StreamReader:
                 return
             await self._fill(func)
             if self._exception is not None:
-                raise self._exception
+                raise self._failure()
 
     async def readchunk(self) -> tuple[bytes, bool]:
         """Read a chunk of data as it was received: ``(data, end_of_chunk)``.
@@ -634,7 +650,7 @@ class StreamReader:
         buffer = self._buffer
         while True:
             if self._exception is not None:
-                raise self._exception
+                raise self._failure()
             if self._skip is not None:
                 await self._finish_skip("readchunk")
             distance = buffer.chunk_end_at_or_after_head()
@@ -657,7 +673,7 @@ class StreamReader:
             raise RuntimeError("Called while some coroutine is waiting for incoming data.")
         self._pull_nowait()
         if self._exception is not None:
-            raise self._exception
+            raise self._failure()
         if self._skip is not None:
             self._discard_skipped()
             if self._skip is not None:
@@ -695,7 +711,7 @@ class StreamReader:
         if self._eof:
             return
         if self._exception is not None:
-            raise self._exception
+            raise self._failure()
         if self._eof_waiter is not None:
             raise RuntimeError("wait_eof() called while another coroutine is waiting for EOF")
         waiter = self._eof_waiter = asyncio.get_running_loop().create_future()

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from framekit import LineTooLong
+from framekit.codecs import Lines
 from framekit.reader import DEFAULT_LIMIT, StreamReader
 
 
@@ -500,6 +501,36 @@ async def test_exception_is_sticky_for_every_read() -> None:
             await call
     with pytest.raises(ValueError):
         reader.read_nowait()
+
+
+def _traceback_depth(error: BaseException) -> int:
+    depth = 0
+    tb = error.__traceback__
+    while tb is not None:
+        depth += 1
+        tb = tb.tb_next
+    return depth
+
+
+async def test_a_sticky_exception_keeps_its_traceback_short() -> None:
+    # Re-raised as it is, the same object's traceback would grow by every raise (the frames
+    # of each failed read kept alive); it starts again from where it was set each time.
+    reader = fed(b"buffered\n", eof=False)
+    try:
+        raise ConnectionResetError("gone")
+    except ConnectionResetError as error:
+        reader.set_exception(error)
+        set_depth = _traceback_depth(error)
+    frames = reader.frames(Lines())
+    depths = []
+    for _ in range(50):
+        calls = (reader.readline(), reader.readexactly(1), reader.readany(), frames.read())
+        for call in calls:
+            with pytest.raises(ConnectionResetError) as info:
+                await call
+            depths.append(_traceback_depth(info.value))
+    assert max(depths) <= set_depth + 4  # where it was set, the read, the await
+    assert depths[-4:] == depths[:4]
 
 
 async def test_second_waiting_read_is_a_runtime_error() -> None:
