@@ -106,6 +106,26 @@ def _crlf_lines(buf: bytes) -> tuple[list[bytes], int] | None:
     return parts, rest
 
 
+def _lf_or_crlf_lines(buf: bytes) -> tuple[list[bytes], int] | None:
+    """The lines before the last LF of ``buf``, each without its LF or CRLF, and where the
+    bytes after it start, if no lone CR is among them (a CR is content in ``"lf"`` mode);
+    else None.
+
+    ``splitlines()`` splits at CRLF, lone CR and lone LF: before the last LF, it made one part
+    per LF unless a lone CR made more. One C-level split and a count, where splitting at CRLF,
+    then at LF (the old way for mixed endings) took ~4x the time.
+    """
+    rest = buf.rfind(b"\n") + 1
+    if not rest:
+        return None
+    parts = buf.splitlines()
+    lines = buf.count(b"\n")
+    if len(parts) != lines + len(buf[rest:].splitlines()):
+        return None
+    del parts[lines:]
+    return parts, rest
+
+
 def _lf_every(buf: bytes, end: int, step: int) -> bool:
     """True if each ``step`` bytes of ``buf[:end]`` (from the start) hold an LF.
 
@@ -408,7 +428,18 @@ class LineDecoder(Generic[T]):
             found = _crlf_lines(buf) if first > 0 and buf[first - 1] == _CR else None
             if found is not None:
                 return self._deliver(buf, *found, frames, ends, origin, 2)
-            # Else split at CRLF, valid if no bare LF is left inside the parts.
+            # LF and CRLF endings mixed: the lines by ``splitlines()``, and their ends (which
+            # the lines' lengths do not give) at each LF.
+            found = _lf_or_crlf_lines(buf)
+            if found is not None:
+                parts, rest = found
+                rest = self._deliver(buf, parts, rest, frames, None, 0, 1)
+                if rest and ends is not None:
+                    lines = buf.split(b"\n", len(parts))
+                    lines.pop()
+                    _extend_ends(ends, lines, 1, origin)
+                return rest
+            # A lone CR in a line: split at CRLF, valid if no bare LF is left inside the parts.
             parts = buf.split(b"\r\n")
             last = parts.pop()
             if b"\n" in last or b"\n" in b"".join(parts):
