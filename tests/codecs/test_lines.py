@@ -100,6 +100,9 @@ def test_crlf_final_cr_at_eof_is_a_bare_cr() -> None:
         b"a\r\nb\r\nc\nd",
         b"a\r\nb\r\n\n",
         b"a\nb\r\nc\rd\n",  # mixed endings
+        b"a\nb\r\nc\n\r\nd",  # mixed endings, a partial line after them
+        b"a\r\nb\nc\r",  # mixed endings, a CR at the end
+        b"a\nbb\r\n\rc\n",  # mixed endings, a lone CR at a line's start
         b"a\nb\rc\r",
         b"a\n\rb",
         b"\r\r\n\n\r",
@@ -453,6 +456,7 @@ def test_ends_with_crlf_split_across_feeds_in_any_mode() -> None:
         ({}, b"a\r\nb\nc\r\nd", [3, 5, 8]),
         ({"ending": "any"}, b"a\r\nb\rc\nd", [3, 5, 7]),
         ({"ending": "any"}, b"a\r\nbb\r\nd\r", [3, 7]),
+        ({}, b"a\nbb\r\nc\nd", [2, 6, 8]),
         ({"ending": "crlf"}, b"a\r\nbb\r\nd\r", [3, 7]),
     ],
 )
