@@ -25,8 +25,6 @@ where the bad byte was, counting from the source's first byte.
 
 from __future__ import annotations
 
-import asyncio
-
 from framekit._buffer import Buffer
 from framekit.codecs._base import ByteCodec, ByteDecoder
 from framekit.errors import FramingError, TruncatedError
@@ -245,7 +243,7 @@ class LayerReader(StreamReader):
                 if self._exception is not None:
                     raise self._failure()
                 return
-            marker = self._waiter = asyncio.get_running_loop().create_future()
+            marker = self._waiter = self._future()
             try:
                 # The decoder needs more input than the source holds: ask for at least one
                 # byte more, without letting the source pause while it waits.
@@ -269,7 +267,7 @@ class LayerReader(StreamReader):
             raise RuntimeError(
                 f"{func}() called while another coroutine is already waiting for incoming data"
             )
-        waiter = self._waiter = source._waiter = asyncio.get_running_loop().create_future()
+        waiter = self._waiter = source._waiter = source._future()
         # At least one byte more, without letting the source pause while it waits.
         source._wanted = len(source._buffer) + 1
         if source._paused:

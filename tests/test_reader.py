@@ -9,7 +9,7 @@ import time
 import pytest
 
 from framekit import LineTooLong
-from framekit.codecs import Lines
+from framekit.codecs import Limited, Lines
 from framekit.reader import DEFAULT_LIMIT, StreamReader
 
 
@@ -53,6 +53,30 @@ def test_constructible_and_feedable_outside_a_loop() -> None:
     reader.feed_data(b"abc")
     assert reader.read_nowait() == b"abc"
     assert reader.limit == DEFAULT_LIMIT
+
+
+def test_waits_in_one_event_loop_then_in_another() -> None:
+    # A reader remembers the loop it last waited in (to spare a system call per wait): a
+    # wait in a later loop must use that loop, not the closed one.
+    reader = StreamReader()
+    frames = reader.frames(Lines())
+
+    async def wait_for_a_line() -> tuple[bytes, bytes | None]:
+        loop = asyncio.get_running_loop()
+        loop.call_soon(reader.feed_data, b"one\n")
+        line = await reader.readline()
+        loop.call_soon(reader.feed_data, b"two\n")
+        return line, await frames.read()
+
+    assert asyncio.run(wait_for_a_line()) == (b"one\n", b"two")
+    assert asyncio.run(wait_for_a_line()) == (b"one\n", b"two")
+    layer = reader.layer(Limited(4))
+
+    async def wait_through_a_layer() -> bytes:
+        asyncio.get_running_loop().call_soon(reader.feed_data, b"data")
+        return await layer.readexactly(4)
+
+    assert asyncio.run(wait_through_a_layer()) == b"data"
 
 
 @pytest.mark.parametrize("limit", [0, -1])
