@@ -150,6 +150,27 @@ class FrameReader(Generic[T]):
                     if source._paused:
                         source._after_consume()
                     return frames.popleft()
+                data = buffer._data
+                if type(data) is bytearray and self._anchor is None:
+                    # The same for a bytearray buffer, which a reader fallen behind its input
+                    # gets (bytes fed behind a longer remainder are appended to one): nobody
+                    # read or unread around this reader if the head is where it left it (with
+                    # no anchor, ``_head`` says where), and a bytearray drops its first bytes
+                    # in place: ~270 ns a frame, against ~680 on the general path below and
+                    # ~150 from a bytes buffer. The last buffered frame goes the general way
+                    # (it leaves the buffer empty: ``Buffer.drop``).
+                    head = self._head
+                    if buffer.produced - len(data) == head and buffer.unreads == self._unreads:
+                        size = self._start + self._ends[0] - head
+                        if size < len(data):
+                            del data[:size]
+                            self._head = head + size
+                            self._ends.popleft()
+                            source = self._source
+                            source._scanned = 0
+                            if source._paused:
+                                source._after_consume()
+                            return frames.popleft()
             self._resync()
             if frames:
                 return self._hand_out()

@@ -237,6 +237,42 @@ async def test_a_read_around_that_takes_exactly_one_frame_is_noticed() -> None:
     assert [frame async for frame in frames] == [b"c"]
 
 
+async def test_frames_pending_in_a_bytearray_buffer_are_handed_out_in_place() -> None:
+    # A reader fallen behind: bytes fed behind a longer remainder make the buffer a bytearray
+    # while decoded frames are pending. They are handed out from it (no new decode: the same
+    # decoder), feeds between them change nothing, and what is left is the source's.
+    source = StreamReader()
+    frames = source.frames(Lines())
+    source.feed_data(b"a1\na2\na3\na4\na5\nrest")
+    assert await frames.read() == b"a1"
+    source.feed_data(b"!")  # behind 15 bytes: appended to a bytearray
+    assert type(source._buffer._data) is bytearray
+    decoder = frames.decoder
+    assert await frames.read() == b"a2"
+    assert await frames.read() == b"a3"
+    source.feed_data(b"\nmore")
+    assert await frames.read() == b"a4"
+    assert frames.decoder is decoder
+    assert await source.readexactly(3) == b"a5\n"
+    assert await frames.read() == b"rest!"
+    assert await source.read(10) == b"more"
+
+
+async def test_a_read_and_unread_of_the_same_size_around_a_bytearray_buffer_is_noticed() -> None:
+    # The head is back where the frame reader left it, but the bytes there are new.
+    source = StreamReader()
+    frames = source.frames(Lines())
+    source.feed_data(b"a1\na2\na3\na4\nrest")
+    assert await frames.read() == b"a1"
+    source.feed_data(b"!")
+    assert type(source._buffer._data) is bytearray
+    assert await frames.read() == b"a2"
+    assert await source.readexactly(3) == b"a3\n"
+    source.unread_data(b"zz\n")
+    assert await frames.read() == b"zz"
+    assert await frames.read() == b"a4"
+
+
 async def test_frames_are_handed_out_from_a_bytearray_buffer() -> None:
     source = StreamReader()
     source.feed_data(b"x" * 10)
