@@ -25,6 +25,8 @@ where the bad byte was, counting from the source's first byte.
 
 from __future__ import annotations
 
+from types import TracebackType
+
 from framekit._buffer import Buffer
 from framekit.codecs._base import ByteCodec, ByteDecoder
 from framekit.errors import FramingError, TruncatedError
@@ -111,6 +113,7 @@ class LayerReader(StreamReader):
         "_base",
         "_decoder",
         "_deferred",
+        "_deferred_tb",
         "_mark_pending",
         "_raw",
         "_source",
@@ -130,6 +133,8 @@ class LayerReader(StreamReader):
         # A decoder error met while decoded bytes were still buffered: raised once a read
         # needs more than those bytes, so nothing decoded before the error is lost.
         self._deferred: BaseException | None = None
+        # Its traceback when the decoder raised it: ``wait_eof`` raises it again and again.
+        self._deferred_tb: TracebackType | None = None
         self._step = _StepOutput()
         # The source's ``produced`` and size when the decoder last said it needs more input
         # (a call that neither consumed nor wrote): it is not asked again before either
@@ -180,7 +185,7 @@ class LayerReader(StreamReader):
             if self._exception is not None:
                 raise self._failure()
             if self._deferred is not None:
-                raise self._deferred
+                raise self._deferred.with_traceback(self._deferred_tb)
             await self._fill("wait_eof")
 
     def _pull_nowait(self) -> None:
@@ -192,7 +197,7 @@ class LayerReader(StreamReader):
     def _raise_deferred(self) -> None:
         error, self._deferred = self._deferred, None
         assert error is not None
-        self.set_exception(error)
+        self.set_exception(error.with_traceback(self._deferred_tb))
 
     def set_exception(self, exc: BaseException) -> None:
         """Store ``exc``: the waiting read, ``wait_eof()`` and every later read raise it.
@@ -221,6 +226,7 @@ class LayerReader(StreamReader):
     def _fail(self, error: BaseException) -> None:
         if self._buffer:
             self._deferred = error
+            self._deferred_tb = error.__traceback__
         else:
             self.set_exception(error)
 

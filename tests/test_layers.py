@@ -358,3 +358,30 @@ async def test_error_offsets_count_from_where_decoding_started() -> None:
     with pytest.raises(MalformedError) as caught:
         await body.read()
     assert caught.value.offset == 16  # the first Z
+
+
+async def test_a_deferred_decoder_error_keeps_its_traceback_short() -> None:
+    # Met after decoded bytes, the error waits for them to be read; wait_eof raises it at
+    # once, again on every call, and the reads raise it after the bytes: each raise starts
+    # from the traceback the decoder gave it.
+    def depth(error: BaseException) -> int:
+        count, tb = 0, error.__traceback__
+        while tb is not None:
+            count, tb = count + 1, tb.tb_next
+        return count
+
+    root = StreamReader()
+    body = root.layer(Chunked())
+    root.feed_data(b"5\r\nhello\r\nZZ\r\n")
+    assert await body.read(1) == b"h"
+    depths = []
+    for _ in range(20):
+        with pytest.raises(MalformedError) as info:
+            await body.wait_eof()
+        depths.append(depth(info.value))
+    assert await body.read(10) == b"ello"
+    for _ in range(20):
+        with pytest.raises(MalformedError) as info:
+            await body.read(1)
+        depths.append(depth(info.value))
+    assert max(depths) <= depths[0] + 2
