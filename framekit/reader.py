@@ -23,6 +23,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from threading import get_ident
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, Protocol, TypeAlias, TypeVar
 
@@ -104,6 +105,7 @@ class StreamReader:
         "_high",
         "_limit",
         "_loop",
+        "_loop_thread",
         "_paused",
         "_scan_key",
         "_scanned",
@@ -129,8 +131,9 @@ class StreamReader:
         # Its traceback when it was set: every raise starts from it (``_failure``).
         self._exception_tb: TracebackType | None = None
         self._waiter: asyncio.Future[None] | None = None
-        # The loop the last wait ran in (see ``_future``).
+        # The loop the last wait ran in, and its thread (see ``_future``).
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         # While a read waits for more than the high-water mark, feeding does not pause.
         self._wanted = 0
         # Resumable search: no separator of ``_scan_key`` starts in the first ``_scanned``
@@ -254,14 +257,16 @@ class StreamReader:
     def _future(self) -> asyncio.Future[None]:
         """A new future of the running loop, for a read to wait on.
 
-        The loop is the one this reader last waited in, while that one runs: on Python 3.11
-        ``asyncio.get_running_loop()`` makes a ``getpid()`` system call (~165 ns, against ~30
-        for ``is_running()``), once per piece a reading task waits for. Outside a running loop
-        it raises RuntimeError, as ``get_running_loop()`` does.
+        The loop is the one this reader last waited in, while that one runs in this thread
+        (the one running loop a thread can have): on Python 3.11 ``asyncio.get_running_loop()``
+        makes a ``getpid()`` system call (~165 ns, against ~60 for the two checks), once per
+        piece a reading task waits for. Outside a running loop it raises RuntimeError, as
+        ``get_running_loop()`` does.
         """
         loop = self._loop
-        if loop is None or not loop.is_running():
+        if loop is None or self._loop_thread != get_ident() or not loop.is_running():
             loop = self._loop = asyncio.get_running_loop()
+            self._loop_thread = get_ident()
         return loop.create_future()
 
     def on_eof(self, callback: Callable[[], object]) -> None:

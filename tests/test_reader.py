@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import time
 
 import pytest
@@ -77,6 +78,30 @@ def test_waits_in_one_event_loop_then_in_another() -> None:
         return await layer.readexactly(4)
 
     assert asyncio.run(wait_through_a_layer()) == b"data"
+
+
+def test_waits_in_a_loop_of_another_thread_then_in_this_one() -> None:
+    # The loop the reader last waited in still runs, in another thread: a wait here must not
+    # get a future of that loop.
+    reader = StreamReader()
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever, daemon=True)
+    thread.start()
+    try:
+
+        async def read_fed_later(data: bytes) -> bytes:
+            read = asyncio.ensure_future(reader.read(100))
+            await asyncio.sleep(0)  # the read waits
+            reader.feed_data(data)
+            return await asyncio.wait_for(read, 5)
+
+        there = asyncio.run_coroutine_threadsafe(read_fed_later(b"there"), other)
+        assert there.result(timeout=5) == b"there"
+        assert asyncio.run(read_fed_later(b"here")) == b"here"
+    finally:
+        other.call_soon_threadsafe(other.stop)
+        thread.join(5)
+        other.close()
 
 
 @pytest.mark.parametrize("limit", [0, -1])
