@@ -77,6 +77,7 @@ long for ``max_frame_length`` or for the field, too short for the header.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Callable
 from typing import Any, Literal
@@ -223,15 +224,16 @@ class LengthPrefixedDecoder(CountedDecoder):
         self._header = codec.length_field_offset + width
         self._read_length = _fixed_reader(width, codec.byte_order) if width else None
         # The batch path's length reader, when a struct code fits the width: it reads the
-        # length at a frame's first byte (pad bytes skip the field's offset).
+        # length at a frame's first byte (pad bytes skip the field's offset; an offset too
+        # large for a struct format goes to the general reader).
+        self._unpack: Callable[[Any, int], tuple[int, ...]] | None = None
         code = _STRUCT_CODES.get(width)
-        self._unpack = (
-            struct.Struct(
-                f"{'>' if codec.byte_order == 'big' else '<'}{codec.length_field_offset}x{code}"
-            ).unpack_from
-            if code is not None
-            else None
-        )
+        if code is not None:
+            order = ">" if codec.byte_order == "big" else "<"
+            with contextlib.suppress(struct.error):
+                self._unpack = struct.Struct(
+                    f"{order}{codec.length_field_offset}x{code}"
+                ).unpack_from
         # Bytes after the length field = value + _adjust.
         self._adjust = codec.length_adjustment - (
             self._header if codec.length_includes_header else 0

@@ -439,3 +439,12 @@ def test_a_sticky_error_raised_again_does_not_grow_its_traceback() -> None:
             decoder.decode(memoryview(b"\x00\x00\x00\x01x"), [])
         depths.append(len(traceback.extract_tb(caught.value.__traceback__)))
     assert depths[-1] == depths[1]
+
+
+def test_a_field_offset_too_large_for_a_struct_format_still_decodes() -> None:
+    # The batch path reads the length with a struct format whose pad bytes skip the offset;
+    # an offset no format can hold takes the general reader.
+    decoder = LengthPrefixed(length_field_offset=2**63, length_field_length=2).decoder()
+    frames: list[bytes] = []
+    assert decoder.decode(memoryview(b"abc"), frames) == 0
+    assert frames == []
