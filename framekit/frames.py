@@ -184,7 +184,9 @@ class FrameReader(Generic[T]):
     async def read_batch(self) -> list[T]:
         """Return every frame decodable now, waiting for at least one; ``[]`` at the end.
 
-        Raises as ``read()`` does; frames before an error are returned first.
+        Frames that ``read()`` decoded but did not hand out yet are returned on their own
+        (bytes fed after them are decoded by the next call). Raises as ``read()`` does;
+        frames before an error are returned first.
         """
         while True:
             self._resync()

@@ -302,6 +302,15 @@ async def test_read_batch_after_read_returns_the_rest_of_the_batch() -> None:
     assert source.buffered == 4
 
 
+async def test_read_batch_returns_pending_frames_before_decoding_bytes_fed_since() -> None:
+    source = root(b"a\nb\n", eof=False)
+    frames = source.frames(Lines())
+    assert await frames.read() == b"a"
+    source.feed_data(b"c\n")
+    assert await frames.read_batch() == [b"b"]  # decoded with "a"
+    assert await frames.read_batch() == [b"c"]
+
+
 async def test_read_batch_at_the_end_returns_an_empty_list() -> None:
     frames = root(b"a\n").frames(Lines())
     assert await frames.read_batch() == [b"a"]
