@@ -420,7 +420,6 @@ class LineDecoder(Generic[T]):
             return self._deliver(buf, *found, frames, ends, origin, 2)
         if ending == "any":
             return self._split_any(buf, frames, ends, origin)
-        region = buf
         if ending == "lf" and self._strip_cr and b"\r" in buf:
             # Mostly CRLF input. All CRLF (no lone CR in the lines either): the fast split,
             # tried when the first line ends in CRLF (mixed endings would only waste it).
@@ -432,36 +431,40 @@ class LineDecoder(Generic[T]):
             # the lines' lengths do not give) at each LF.
             found = _lf_or_crlf_lines(buf)
             if found is not None:
-                parts, rest = found
-                rest = self._deliver(buf, parts, rest, frames, None, 0, 1)
-                if rest and ends is not None:
-                    lines = buf.split(b"\n", len(parts))
-                    lines.pop()
-                    _extend_ends(ends, lines, 1, origin)
-                return rest
+                return self._deliver_at_lfs(buf, *found, frames, ends, origin)
             # A lone CR in a line: split at CRLF, valid if no bare LF is left inside the parts.
             parts = buf.split(b"\r\n")
             last = parts.pop()
             if b"\n" in last or b"\n" in b"".join(parts):
                 # The part after the last LF has no CRLF, so its length (and ``rest``) is kept.
-                region = buf.replace(b"\r\n", b"\n")
-                if ends is not None:
-                    # Lines end at each LF of ``buf``, whatever precedes it.
-                    parts = region.split(b"\n")
-                    last = parts.pop()
-                    rest = self._deliver(buf, parts, len(buf) - len(last), frames, None, 0, 1)
-                    if rest:
-                        lines = buf.split(b"\n", len(parts))
-                        lines.pop()
-                        _extend_ends(ends, lines, 1, origin)
-                    return rest
-            elif parts:
+                parts = buf.replace(b"\r\n", b"\n").split(b"\n")
+                last = parts.pop()
+                return self._deliver_at_lfs(buf, parts, len(buf) - len(last), frames, ends, origin)
+            if parts:
                 return self._deliver(buf, parts, len(buf) - len(last), frames, ends, origin, 2)
-        parts = region.split(b"\n")
+        parts = buf.split(b"\n")
         last = parts.pop()
         if not parts:
             return 0
         return self._deliver(buf, parts, len(buf) - len(last), frames, ends, origin, 1)
+
+    def _deliver_at_lfs(
+        self,
+        buf: bytes,
+        parts: list[bytes],
+        rest: int,
+        frames: list[Any],
+        ends: list[int] | None,
+        origin: int,
+    ) -> int:
+        """``_deliver`` for lines ending at each LF of ``buf``, some after a CR stripped from
+        them: their ends come from a split at LF, not from their lengths."""
+        rest = self._deliver(buf, parts, rest, frames, None, 0, 1)
+        if rest and ends is not None:
+            lines = buf.split(b"\n", len(parts))
+            lines.pop()
+            _extend_ends(ends, lines, 1, origin)
+        return rest
 
     def _split_any(self, buf: bytes, frames: list[Any], ends: list[int] | None, origin: int) -> int:
         """``_split_batch`` in ``"any"`` mode: ``splitlines()`` is exactly its rule."""
