@@ -77,6 +77,19 @@ class _StepOutput:
         self.parts.append(data)
         self.size += len(data)
 
+    def write_marked(self, data: bytes, marks: list[int]) -> None:
+        """Keep ``data`` (no copy), with an HTTP chunk end at each offset in ``marks``."""
+        small = self.small
+        if small:
+            self.parts.append(bytes(small))
+            self.size += len(small)
+            small.clear()
+        size = self.size
+        if marks:
+            self.marks += [size + mark for mark in marks] if size else marks
+        self.parts.append(data)
+        self.size = size + len(data)
+
     def mark_chunk_end(self) -> None:
         """Record that an HTTP chunk ends at the current end of the step's output."""
         self.marks.append(self.size + len(self.small))

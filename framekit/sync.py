@@ -525,6 +525,9 @@ class _Output:
     def write(self, data: Bytes) -> None:
         self.data += data
 
+    def write_marked(self, data: bytes, marks: list[int]) -> None:
+        self.data += data
+
     def mark_chunk_end(self) -> None:
         pass
 

@@ -124,6 +124,11 @@ class OutputSink(Protocol):
     def mark_chunk_end(self) -> None:
         """Record that an HTTP chunk's data ends at the current end of the output."""
 
+    # A sink may also have ``write_marked(data: bytes, marks: list[int])``: write ``data``
+    # (which it may keep: it is a fresh bytes object) with a chunk end at each offset in
+    # ``marks``. The chunked decoder uses it when it is there, and ``write`` and
+    # ``mark_chunk_end`` otherwise.
+
 
 @runtime_checkable
 class ByteDecoder(Protocol):

@@ -45,6 +45,7 @@ import attrs
 
 from framekit.codecs._base import Bytes, OutputSink
 from framekit.errors import FramingError, LimitExceededError, MalformedError, TruncatedError
+from framekit.speedups import scan_chunked as _scan_chunked
 
 __all__ = ["Chunked", "ChunkedDecoder", "ChunkedEncoder", "Extension"]
 
@@ -81,6 +82,19 @@ _FIELD_VALUE = re.compile(
 
 _SIZE, _DATA, _DATA_END, _TRAILER, _DONE = range(5)
 _CR, _LF_BYTE, _COLON = 13, 10, 58
+
+
+def _write_marked(out: OutputSink, data: bytes, marks: list[int]) -> None:
+    """Write ``data`` to ``out``, with a chunk end at each offset in ``marks`` (for a sink
+    without ``write_marked``)."""
+    view = memoryview(data)
+    start = 0
+    for mark in marks:
+        out.write(view[start:mark])
+        out.mark_chunk_end()
+        start = mark
+    if start < len(data):
+        out.write(view[start:])
 
 
 def _at_least(minimum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
@@ -139,6 +153,7 @@ class ChunkedDecoder:
     """
 
     __slots__ = (
+        "_compiled",
         "_error",
         "_excess",
         "_keep_extensions",
@@ -166,6 +181,8 @@ class ChunkedDecoder:
         self._max_overhead = codec.max_overhead
         self._lenient = codec.lenient
         self._keep_extensions = codec.keep_extensions
+        # The compiled fast path records no extensions (it takes no line that has any).
+        self._compiled = None if codec.keep_extensions else _scan_chunked
         self._state = _SIZE
         self._remaining = 0  # data bytes left in the current chunk
         self._offset = 0  # bytes consumed before the current call
@@ -193,6 +210,47 @@ class ChunkedDecoder:
 
         Raises MalformedError or LimitExceededError on bad input (again on every later call).
         """
+        scan = self._compiled
+        if (
+            scan is not None
+            and self._error is None
+            and self._state < _TRAILER
+            and not self._searched
+        ):
+            # The compiled fast path (framekit.speedups) takes the plain run of chunks (hex
+            # size, CRLF, data, CRLF) and copies their data out at once. Where it stops
+            # short of the input's end, ``_decode_from`` goes on: everything that needs a
+            # decision, and every error, is there.
+            scanned = scan(
+                data,
+                self._state,
+                self._remaining,
+                self._excess,
+                budget,
+                self._max_overhead,
+                self._max_chunk_size,
+                self._max_line_length + 2,
+            )
+            if scanned is not None:
+                pos, self._state, self._remaining, self._excess, output, marks, more = scanned
+                if output:
+                    write_marked = getattr(out, "write_marked", None)
+                    if write_marked is None:
+                        _write_marked(out, output, marks)
+                    else:
+                        write_marked(output, marks)
+                if more:
+                    # Stopped only because the input ran out, short of the budget.
+                    self.needs_input = True
+                    self._offset += pos
+                    return pos
+                return self._decode_from(data, out, budget, pos, len(output))
+        return self._decode_from(data, out, budget, 0, 0)
+
+    def _decode_from(
+        self, data: memoryview, out: OutputSink, budget: int, pos: int, produced: int
+    ) -> int:
+        """``decode``, going on at ``data[pos]`` after ``produced`` bytes of output."""
         if self._error is not None:
             # The same object every time: its traceback must not grow with each raise.
             raise self._error.with_traceback(None)
@@ -200,9 +258,7 @@ class ChunkedDecoder:
         if state == _DONE:
             return 0
         self.needs_input = False
-        pos = 0
         end = len(data)
-        produced = 0
         remaining = self._remaining
         excess = self._excess
         write = out.write

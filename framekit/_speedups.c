@@ -1,0 +1,207 @@
+/* framekit._speedups: optional compiled fast paths. Pure-Python code does the same work
+ * when this module is missing (no compiler at install, or FRAMEKIT_NO_EXTENSIONS=1).
+ *
+ * Each function here takes only the common, well-formed case and stops at the first byte
+ * that needs a decision (a line it does not recognise, a limit, the end of its input); the
+ * Python decoder goes on from there, so every error, limit and offset stays in one place.
+ * Nothing here raises on bad input.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* The chunked decoder's states (framekit/codecs/chunked.py). */
+enum { SIZE = 0, DATA = 1, DATA_END = 2 };
+
+static int
+hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* An int argument as Py_ssize_t; 0 with *ok cleared if it does not fit (no error set). */
+static Py_ssize_t
+ssize_arg(PyObject *obj, int *ok)
+{
+    int overflow = 0;
+    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow || (value == -1 && PyErr_Occurred())
+        || value > PY_SSIZE_T_MAX || value < -PY_SSIZE_T_MAX) {
+        PyErr_Clear();
+        *ok = 0;
+        return 0;
+    }
+    return (Py_ssize_t)value;
+}
+
+PyDoc_STRVAR(scan_chunked_doc,
+"scan_chunked(data, state, remaining, excess, budget, max_overhead, max_chunk_size, window)\n"
+"\n"
+"Decode the plain part of an HTTP chunked body from the start of ``data``: chunk data,\n"
+"the CRLF after it, and chunk-size lines of 1 to 15 hex digits and CRLF for a size of at\n"
+"least 1. Stops before anything else (a longer or other line, a last chunk, a bare LF or\n"
+"CR, a size over ``max_chunk_size``, overhead over ``max_overhead``), at the end of\n"
+"``data``, or when ``budget`` bytes were written.\n"
+"\n"
+"Returns None if an argument is out of range, else ``(consumed, state, remaining, excess,\n"
+"output, marks, more)``: ``output`` is the chunk data found, as one bytes object (b\"\" if\n"
+"none), ``marks`` the offsets in it where a chunk's data ended, and ``more`` is True if it\n"
+"stopped only because the input ran out (short of the budget, in a plain line or data).");
+
+static PyObject *
+scan_chunked(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "scan_chunked() takes 8 arguments");
+        return NULL;
+    }
+    int ok = 1;
+    long state = PyLong_AsLong(args[1]);
+    if (state == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t remaining = ssize_arg(args[2], &ok);
+    Py_ssize_t excess = ssize_arg(args[3], &ok);
+    Py_ssize_t budget = ssize_arg(args[4], &ok);
+    Py_ssize_t max_overhead = ssize_arg(args[5], &ok);
+    Py_ssize_t max_chunk_size = ssize_arg(args[6], &ok);
+    Py_ssize_t window = ssize_arg(args[7], &ok);
+    if (!ok || remaining < 0 || excess < 0 || budget < 0 || max_overhead < 0 || window < 3
+        || (state != SIZE && state != DATA && state != DATA_END)) {
+        Py_RETURN_NONE;
+    }
+
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *data = (const unsigned char *)view.buf;
+    const Py_ssize_t end = view.len;
+
+    /* Spans of chunk data (start, length) and chunk ends, gathered before copying. */
+    Py_ssize_t span_room = 16, nspans = 0;
+    Py_ssize_t *spans = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * span_room);
+    PyObject *marks = PyList_New(0);
+    PyObject *output = NULL, *result = NULL;
+    if (spans == NULL || marks == NULL) {
+        if (spans == NULL) PyErr_NoMemory();
+        goto done;
+    }
+
+    Py_ssize_t pos = 0, produced = 0;
+    int more = 0; /* stopped only because the input ran out, short of the budget */
+    for (;;) {
+        if (state == DATA) {
+            Py_ssize_t n = end - pos;
+            if (n > remaining) n = remaining;
+            if (n > budget - produced) n = budget - produced;
+            if (n <= 0) {
+                more = pos == end;
+                break;
+            }
+            if (nspans == span_room) {
+                span_room *= 2;
+                Py_ssize_t *grown = PyMem_Realloc(spans, sizeof(Py_ssize_t) * 2 * span_room);
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                spans = grown;
+            }
+            spans[2 * nspans] = pos;
+            spans[2 * nspans + 1] = n;
+            nspans++;
+            pos += n;
+            produced += n;
+            remaining -= n;
+            if (remaining) {
+                more = pos == end;
+                break;
+            }
+            PyObject *mark = PyLong_FromSsize_t(produced);
+            if (mark == NULL) goto done;
+            int failed = PyList_Append(marks, mark);
+            Py_DECREF(mark);
+            if (failed) goto done;
+            state = DATA_END;
+        }
+        if (state == DATA_END) {
+            if (end - pos < 2 || data[pos] != '\r' || data[pos + 1] != '\n') {
+                more = pos == end || (pos + 1 == end && data[pos] == '\r');
+                break;
+            }
+            pos += 2;
+            state = SIZE;
+        }
+        /* state == SIZE: a chunk-size line of hex digits and CRLF, within the window. */
+        Py_ssize_t limit = end - pos < window ? end - pos : window;
+        Py_ssize_t digits = 0;
+        unsigned long long size = 0;
+        int value;
+        while (digits < limit && (value = hex_value(data[pos + digits])) >= 0) {
+            if (digits == 15) goto stop;  /* a long size (or many leading zeros): Python's */
+            size = (size << 4) | (unsigned long long)value;
+            digits++;
+        }
+        if (digits == 0 || digits + 2 > limit || data[pos + digits] != '\r'
+            || data[pos + digits + 1] != '\n') {
+            /* A plain line cut short by the end of the input (the window has room for
+             * the rest of it): more input decides. */
+            more = (pos + digits == end && digits < window)
+                   || (digits && pos + digits + 1 == end && data[pos + digits] == '\r'
+                       && digits + 2 <= window);
+            break;
+        }
+        if (size == 0 || size > (unsigned long long)max_chunk_size) break;
+        /* Go's overhead rule, as the Python decoder counts it (sizes here are < 2**60). */
+        long long added = (long long)excess + (digits + 2) + 2 - 16 - 2 * (long long)size;
+        if (added < 0) added = 0;
+        if (added > (long long)max_overhead) break;
+        excess = (Py_ssize_t)added;
+        pos += digits + 2;
+        remaining = (Py_ssize_t)size;
+        state = DATA;
+    }
+stop:
+    more = more && produced < budget;
+    output = PyBytes_FromStringAndSize(NULL, produced);
+    if (output == NULL) goto done;
+    {
+        char *at = PyBytes_AS_STRING(output);
+        for (Py_ssize_t i = 0; i < nspans; i++) {
+            memcpy(at, data + spans[2 * i], (size_t)spans[2 * i + 1]);
+            at += spans[2 * i + 1];
+        }
+    }
+    result = Py_BuildValue("(nlnnOOO)", pos, state, remaining, excess, output, marks,
+                           more ? Py_True : Py_False);
+
+done:
+    Py_XDECREF(output);
+    Py_XDECREF(marks);
+    PyMem_Free(spans);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyMethodDef speedups_methods[] = {
+    {"scan_chunked", (PyCFunction)(void (*)(void))scan_chunked, METH_FASTCALL, scan_chunked_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    "framekit._speedups",
+    "framekit's optional compiled fast paths (pure Python does the same without them).",
+    0,
+    speedups_methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&speedups_module);
+}

@@ -1,0 +1,305 @@
+"""framekit's compiled fast paths (framekit/_speedups.c) against the pure-Python code.
+
+The compiled chunked scan takes the plain run of chunks and leaves everything else to the
+Python decoder, so a decoder with it must behave exactly as one without it: the same output,
+chunk marks, bytes consumed, ``needs_input`` hints, trailers and errors (class, message and
+offset), call by call, for any input, split and budget. In CI the extension must be built
+(a skip fails the run there).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from framekit import speedups
+from framekit._buffer import Buffer
+from framekit.codecs import chunked
+from framekit.codecs.chunked import Chunked, ChunkedDecoder
+from framekit.errors import FramingError
+
+needs_extension = pytest.mark.skipif(
+    not speedups.ENABLED, reason="framekit._speedups is not built (no C compiler at install?)"
+)
+
+
+def pure_decoder(codec: Chunked) -> ChunkedDecoder:
+    decoder = codec.decoder()
+    decoder._compiled = None
+    return decoder
+
+
+class Recorder:
+    """A sink without ``write_marked``: the decoder's generic way."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.marks: list[int] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.data += data
+
+    def mark_chunk_end(self) -> None:
+        self.marks.append(len(self.data))
+
+
+class MarkedRecorder(Recorder):
+    """A sink with ``write_marked`` (as a layer's step output has)."""
+
+    def write_marked(self, data: bytes, marks: list[int]) -> None:
+        base = len(self.data)
+        self.marks += [base + mark for mark in marks]
+        self.data += data
+
+
+def run_calls(
+    decoder: ChunkedDecoder, pieces: Sequence[bytes], budgets: Sequence[int], sink: Recorder
+) -> list[object]:
+    """Feed ``pieces`` one call at a time (unconsumed bytes carried over), then EOF calls:
+    the record of every call (consumed, output, marks, needs_input, done, or the error)."""
+    record: list[object] = []
+    pending = b""
+    # Then EOF calls until the end, an error, or a bound (each makes progress or raises).
+    calls = [(piece, False) for piece in pieces] + [(b"", True)] * (sum(map(len, pieces)) + 3)
+    for i, (piece, eof) in enumerate(calls):
+        pending += piece
+        budget = budgets[i % len(budgets)]
+        before, marks_before = len(sink.data), len(sink.marks)
+        try:
+            with memoryview(pending) as view:
+                if eof:
+                    consumed = decoder.decode_eof(view, sink, budget)
+                else:
+                    consumed = decoder.decode(view, sink, budget)
+        except FramingError as error:
+            record.append(("error", type(error), str(error), error.offset))
+            break
+        pending = pending[consumed:]
+        record.append(
+            (
+                consumed,
+                bytes(sink.data[before:]),
+                [mark - before for mark in sink.marks[marks_before:]],
+                decoder.needs_input,
+                decoder.done,
+            )
+        )
+        if decoder.done:
+            break
+    record.append((decoder.trailers, pending))
+    return record
+
+
+# -- differential: compiled against pure Python --------------------------------------------
+
+plain_chunk = st.binary(min_size=1, max_size=40).map(lambda d: b"%x\r\n%s\r\n" % (len(d), d))
+odd_piece = st.sampled_from(
+    [
+        b"0\r\n\r\n",  # last chunk and end
+        b"0\r\nX-T: 1\r\n\r\n",  # trailers
+        b"3;a=b\r\nabc\r\n",  # an extension
+        b"0003\r\nabc\r\n",  # leading zeros
+        b"00000000000000003\r\nabc\r\n",  # more than 15 digits
+        b"1000000000000000\r\n",  # 16 digits, too large for most
+        b"fffffffffffffff\r\n",  # 15 digits: over a small max_chunk_size
+        b"3\nabc\r\n",  # bare LF after the size
+        b"3\r\nabc\n",  # bare LF after the data
+        b"3\r\nabc\r",  # bare CR after the data
+        b"3\r\nabcd\r\n",  # data too long
+        b" 3 \r\nabc\r\n",  # whitespace around the size (lenient only)
+        b"3\r\r\nabc\r\n",  # bare CR in the size line
+        b"000000000000001\r\na\r\n",  # 15 digits for 1 byte: overhead grows by 1
+        b"1;" + b"e" * 30 + b"\r\na\r\n",  # overhead grows by 18 (Python's line)
+        b"\r\n",
+        b"\n",
+        b"\r",
+        b"x",
+        b"",
+    ]
+)
+wires = st.lists(st.one_of(plain_chunk, plain_chunk, odd_piece), max_size=12).map(
+    lambda parts: b"".join(parts) + b"NEXT"
+)
+codecs = st.sampled_from(
+    [
+        Chunked(),
+        Chunked(lenient=True),
+        Chunked(max_line_length=3),
+        Chunked(max_chunk_size=16),
+        Chunked(max_overhead=20),
+        Chunked(lenient=True, max_line_length=4, max_overhead=0),
+        Chunked(max_overhead=1),
+        Chunked(max_overhead=19),
+    ]
+)
+
+
+@needs_extension
+@settings(max_examples=1500, deadline=None)
+@given(wire=wires, codec=codecs, marked=st.booleans(), data=st.data())
+def test_compiled_decoder_matches_pure_python_call_by_call(
+    wire: bytes, codec: Chunked, marked: bool, data: st.DataObject
+) -> None:
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=8)))
+    pieces = [wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)]
+    budgets = data.draw(st.lists(st.integers(1, 80), min_size=1, max_size=4))
+    sink = MarkedRecorder if marked else Recorder
+    compiled = codec.decoder()
+    assert compiled._compiled is not None
+    expected = run_calls(pure_decoder(codec), pieces, budgets, Recorder())
+    assert run_calls(compiled, pieces, budgets, sink()) == expected
+
+
+@needs_extension
+@pytest.mark.parametrize("piece_size", [1, 2, 3, 7, 100, 1 << 16])
+def test_compiled_decoder_matches_pure_python_on_a_long_body(piece_size: int) -> None:
+    body = b"".join(b"%x\r\n%s\r\n" % (n, bytes([n % 251]) * n) for n in range(1, 300, 7))
+    wire = body + b"0\r\nA: b\r\n\r\nNEXT"
+    pieces = [wire[i : i + piece_size] for i in range(0, len(wire), piece_size)]
+    for budgets in ([1 << 16], [5, 1000, 3]):
+        expected = run_calls(pure_decoder(Chunked()), pieces, budgets, Recorder())
+        assert expected[-1][0] == [(b"A", b"b")]
+        assert run_calls(Chunked().decoder(), pieces, budgets, MarkedRecorder()) == expected
+
+
+# -- the scan itself ------------------------------------------------------------------------
+
+
+@needs_extension
+def test_scan_takes_plain_chunks_and_copies_their_data_once() -> None:
+    scan = speedups.scan_chunked
+    assert scan is not None
+    wire = memoryview(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+    # Stops before the last chunk, which the Python decoder takes (trailers follow it).
+    assert scan(wire, 0, 0, 0, 100, 16384, 2**63 - 1, 4098) == (
+        15,
+        0,
+        0,
+        # Go's overhead rule: (3 + 2 - 16 - 6) and (3 + 2 - 16 - 4), floored at 0.
+        0,
+        b"abcde",
+        [3, 5],
+        False,
+    )
+
+
+@needs_extension
+@pytest.mark.parametrize(
+    ("wire", "more"),
+    [
+        (b"", True),
+        (b"1f", True),  # a plain size line cut short
+        (b"1f\r", True),
+        (b"1f;", False),  # an extension: Python's
+        (b"1f\n", False),  # a bare LF: Python's (lenient mode takes it)
+        (b" 1f", False),
+        (b"0000000000000001", False),  # 16 digits: Python's
+    ],
+)
+def test_scan_says_whether_only_more_input_can_decide(wire: bytes, more: bool) -> None:
+    scan = speedups.scan_chunked
+    assert scan is not None
+    consumed, state, _, _, output, marks, got = scan(
+        memoryview(wire), 0, 0, 0, 100, 16384, 2**63 - 1, 4098
+    )
+    assert (consumed, state, output, marks, got) == (0, 0, b"", [], more)
+
+
+@needs_extension
+@pytest.mark.parametrize(
+    ("wire", "state", "window", "more"),
+    [
+        (b"1234", 0, 5, True),  # the line may still end in time
+        (b"12345", 0, 5, False),  # a window's worth without its end: Python's limit error
+        (b"123\r", 0, 5, True),
+        (b"1234\r", 0, 5, False),
+        (b"\r", 2, 4098, True),  # the CRLF after the data, cut short
+        (b"\n", 2, 4098, False),  # a bare LF: Python's (lenient mode takes it)
+        (b"x", 2, 4098, False),  # data too long: Python's error
+    ],
+)
+def test_scan_says_more_only_where_python_would_wait(
+    wire: bytes, state: int, window: int, more: bool
+) -> None:
+    scan = speedups.scan_chunked
+    assert scan is not None
+    result = scan(memoryview(wire), state, 0, 0, 100, 16384, 2**63 - 1, window)
+    assert result == (0, state, 0, 0, b"", [], more)
+
+
+@needs_extension
+def test_scan_keeps_go_s_overhead_count() -> None:
+    scan = speedups.scan_chunked
+    assert scan is not None
+    line = memoryview(b"000000000000001\r\na\r\n")  # adds 15 + 2 + 2 - 16 - 2 = 1
+    assert scan(line, 0, 0, 18, 100, 19, 2**63 - 1, 4098) == (20, 0, 0, 19, b"a", [1], True)
+    # One more would pass max_overhead: the Python decoder takes the line (and raises).
+    assert scan(line, 0, 0, 19, 100, 19, 2**63 - 1, 4098) == (0, 0, 0, 19, b"", [], False)
+
+
+@needs_extension
+def test_scan_in_data_stops_at_the_budget_without_asking_for_input() -> None:
+    scan = speedups.scan_chunked
+    assert scan is not None
+    wire = memoryview(b"abcdef")
+    assert scan(wire, 1, 6, 0, 4, 16384, 2**63 - 1, 4098) == (4, 1, 2, 0, b"abcd", [], False)
+    assert scan(wire[:3], 1, 6, 0, 4, 16384, 2**63 - 1, 4098) == (3, 1, 3, 0, b"abc", [], True)
+    # The data's CRLF cut short: only more input decides.
+    assert scan(memoryview(b"ab\r"), 1, 2, 0, 4, 16384, 2**63 - 1, 4098)[-1] is True
+
+
+@needs_extension
+@pytest.mark.parametrize(
+    "args",
+    [
+        (0, 2**64, 0, 10, 10, 10, 10),  # remaining too large for the compiled code
+        (0, 0, 0, 2**70, 10, 10, 10),
+        (0, -1, 0, 10, 10, 10, 10),
+        (7, 0, 0, 10, 10, 10, 10),  # not a state it knows
+        (0, 0, 0, 10, 10, 10, 2),  # a window no line fits in
+    ],
+)
+def test_scan_declines_arguments_out_of_its_range(args: tuple[int, ...]) -> None:
+    scan = speedups.scan_chunked
+    assert scan is not None
+    assert scan(memoryview(b"3\r\nabc\r\n"), *args) is None
+
+
+@needs_extension
+def test_a_huge_remaining_chunk_goes_the_python_way() -> None:
+    codec = Chunked(max_chunk_size=2**80)
+    size = 2**70
+    out = Buffer()
+    decoder = codec.decoder()
+    wire = b"%x\r\nabc" % size
+    consumed = decoder.decode(memoryview(wire), out, 100)
+    assert (consumed, out.take_all(), decoder._remaining) == (len(wire), b"abc", size - 3)
+    assert decoder.decode(memoryview(b"defg"), out, 100) == 4
+    assert out.take_all() == b"defg"
+
+
+def test_keep_extensions_uses_the_python_decoder() -> None:
+    assert Chunked(keep_extensions=True).decoder()._compiled is None
+    assert Chunked().decoder()._compiled is speedups.scan_chunked
+
+
+def test_framekit_no_extensions_turns_the_compiled_code_off() -> None:
+    code = "from framekit import speedups; print(speedups.ENABLED, speedups.scan_chunked)"
+    env = {**os.environ, "FRAMEKIT_NO_EXTENSIONS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "None"]
+
+
+@needs_extension
+def test_the_extension_is_in_use() -> None:
+    # In CI, this is what says the C code was built and is tested: a skip fails the run.
+    assert speedups.ENABLED
+    assert chunked._scan_chunked is speedups.scan_chunked
