@@ -16,7 +16,9 @@ The implementations:
 - ``framekit``: a root ``StreamReader`` fed the pieces, ``layer(root, Chunked())`` (with
   ``Gzip()`` on top for gzip; ``Gzip()`` alone for the unchunked one), read with
   ``readany()`` until EOF. ``framekit-zlib`` is the same with ``Gzip(backend="zlib")`` (the
-  default, ``"auto"``, picks isal when it is installed).
+  default, ``"auto"``, picks isal when it is installed). The chunked decoder takes its
+  compiled fast path (``framekit.speedups``) when the extension is built; ``framekit-py`` (on
+  the chunked-only inputs) is the same without it, framekit as pure Python.
 - ``aiohttp-c``: aiohttp's C parser (llhttp), ``aiohttp._http_parser.HttpResponseParser``, fed
   the pieces with ``feed_data``; the body is read from the payload ``StreamReader`` it returns,
   with ``readany()`` until EOF.
@@ -65,7 +67,7 @@ from benchmarks.harness import (
     split_pieces,
 )
 from benchmarks.peers import MinimalProtocol, framekit_reader
-from framekit.codecs.chunked import Chunked
+from framekit.codecs.chunked import Chunked, ChunkedDecoder
 from framekit.codecs.compression import Gzip
 from framekit.layers import layer
 
@@ -314,8 +316,20 @@ async def zlib_loop(pieces: Sequence[bytes]) -> list[bytes]:
 
 # -- registration ------------------------------------------------------------------------------
 
+
+class PythonChunked(Chunked):
+    """``Chunked()`` without framekit's compiled fast path (``framekit.speedups``): what
+    framekit does as pure Python, for ``framekit-py``."""
+
+    def decoder(self) -> ChunkedDecoder:
+        decoder = super().decoder()
+        decoder._compiled = None
+        return decoder
+
+
 _chunked_impls: dict[str, Implementation] = {
     "framekit": framekit_impl(lambda: (Chunked(),), head=CHUNKED_HEAD),
+    "framekit-py": framekit_impl(lambda: (PythonChunked(),), head=CHUNKED_HEAD),
     "aiohttp-c": aiohttp_c_impl(lambda pieces: CHUNKED_HEAD),
     "aiohttp-py": aiohttp_py_impl(None, chunked=True),
     "h11": h11_impl,
