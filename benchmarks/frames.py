@@ -21,6 +21,8 @@ The implementations:
 
 - ``framekit``: ``fr = root.frames(codec)``, ``await fr.read()`` until None (one at a time).
 - ``framekit-batch``: ``await fr.read_batch()`` until ``[]``.
+- ``framekit-py``, ``framekit-py-batch`` (length-prefixed frames): the same without the
+  compiled batch loop of ``framekit.speedups``, framekit as pure Python.
 - ``asyncio``: ``readline()`` / ``readuntil(b"\\r\\n")`` / ``readexactly(4)`` +
   ``readexactly(n)`` loops on asyncio's ``StreamReader``.
 - ``split``: the pure-Python ceiling, with no event loop: a loop over the pieces carrying the
@@ -51,7 +53,7 @@ from benchmarks.harness import (
 )
 from benchmarks.peers import asyncio_reader, framekit_reader
 from benchmarks.streams import PIECE_SIZES, _frames, _lines, _pool, read_frames
-from framekit.codecs.length import LengthPrefixed
+from framekit.codecs.length import LengthPrefixed, LengthPrefixedDecoder
 from framekit.codecs.lines import Lines
 
 __all__ = ["LIMIT", "LONG_FRAME_LIMIT"]
@@ -261,12 +263,16 @@ def _register(
     ceiling: Callable[[], Any],
     batch_targets: Sequence[Target],
     one_targets: Sequence[Target],
+    python_codec: Any = None,
 ) -> None:
     impls: dict[str, Implementation] = {}
     targets = list(batch_targets)
     impls["framekit"] = framekit_impl(read_one_at_a_time(codec))
     targets += one_targets
     impls["framekit-batch"] = framekit_impl(read_batches(codec))
+    if python_codec is not None:
+        impls["framekit-py"] = framekit_impl(read_one_at_a_time(python_codec))
+        impls["framekit-py-batch"] = framekit_impl(read_batches(python_codec))
     impls["asyncio"] = asyncio_impl(asyncio_consume)
     impls["split"] = split_impl(ceiling)
     impls["split-fed"] = split_fed_impl(ceiling)
@@ -281,6 +287,16 @@ def _register(
             targets=targets,
         )
     )
+
+
+class PythonLengthPrefixed(LengthPrefixed):
+    """``LengthPrefixed()`` without framekit's compiled batch loop (``framekit.speedups``):
+    what framekit does as pure Python, for ``framekit-py`` and ``framekit-py-batch``."""
+
+    def decoder(self) -> LengthPrefixedDecoder:
+        decoder = super().decoder()
+        decoder._split = None
+        return decoder
 
 
 _LINE_TARGETS = [
@@ -322,6 +338,7 @@ for _label, _size in PIECE_SIZES.items():
         _LengthSplitter,
         [],
         _ONE_TARGETS,
+        PythonLengthPrefixed(),
     )
 
 

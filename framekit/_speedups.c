@@ -183,7 +183,92 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(split_fixed_doc,
+"split_fixed(data, pos, field_offset, width, big_endian, span, low, high, frames, ends)\n"
+"\n"
+"Take whole length-prefixed frames from ``data`` at ``pos``: a header of ``field_offset``\n"
+"bytes, then a ``width``-byte unsigned length ``value`` (1 to 8 bytes, big- or\n"
+"little-endian), then the body, which ends at ``pos + span + value``. Appends each body\n"
+"(header stripped) to ``frames`` as bytes, and its end to ``ends`` unless that is None.\n"
+"Stops before a frame not all in ``data`` or whose value is outside ``low..high``; the\n"
+"Python decoder takes it from there. Returns where it stopped. ``span``, ``low`` and\n"
+"``high`` must be within 2**62 of 0.");
+
+static PyObject *
+split_fixed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "split_fixed() takes 10 arguments");
+        return NULL;
+    }
+    const long long bound = 1LL << 62;
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    Py_ssize_t field_offset = PyLong_AsSsize_t(args[2]);
+    long width = PyLong_AsLong(args[3]);
+    int big = PyObject_IsTrue(args[4]);
+    long long span = PyLong_AsLongLong(args[5]);
+    long long low = PyLong_AsLongLong(args[6]);
+    long long high = PyLong_AsLongLong(args[7]);
+    PyObject *frames = args[8];
+    PyObject *ends = args[9];
+    if (PyErr_Occurred()) return NULL;
+    if (pos < 0 || field_offset < 0 || field_offset > bound || width < 1 || width > 8
+        || big < 0 || span < -bound || span > bound || low < -bound || low > bound
+        || high < -bound || high > bound || !PyList_Check(frames)
+        || (ends != Py_None && !PyList_Check(ends))) {
+        PyErr_SetString(PyExc_ValueError, "split_fixed(): an argument is out of range");
+        return NULL;
+    }
+
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *data = (const unsigned char *)view.buf;
+    const Py_ssize_t n = view.len;
+    const Py_ssize_t header = field_offset + width;
+    int failed = 0;
+
+    while (pos <= n - header) {
+        const unsigned char *field = data + pos + field_offset;
+        unsigned long long value = 0;
+        if (big) {
+            for (long i = 0; i < width; i++) value = (value << 8) | field[i];
+        }
+        else {
+            for (long i = width - 1; i >= 0; i--) value = (value << 8) | field[i];
+        }
+        if (value > (unsigned long long)bound) break;
+        long long v = (long long)value;
+        long long end = (long long)pos + span + v;
+        if (end > (long long)n || v > high || v < low) break;
+        PyObject *frame = PyBytes_FromStringAndSize(
+            (const char *)data + pos + header, (Py_ssize_t)(end - (pos + header)));
+        if (frame == NULL) {
+            failed = 1;
+            break;
+        }
+        failed = PyList_Append(frames, frame);
+        Py_DECREF(frame);
+        if (failed) break;
+        pos = (Py_ssize_t)end;
+        if (ends != Py_None) {
+            PyObject *at = PyLong_FromSsize_t(pos);
+            if (at == NULL) {
+                failed = 1;
+                break;
+            }
+            failed = PyList_Append(ends, at);
+            Py_DECREF(at);
+            if (failed) break;
+        }
+    }
+    PyBuffer_Release(&view);
+    if (failed) return NULL;
+    return PyLong_FromSsize_t(pos);
+}
+
 static PyMethodDef speedups_methods[] = {
+    {"split_fixed", (PyCFunction)(void (*)(void))split_fixed, METH_FASTCALL, split_fixed_doc},
     {"scan_chunked", (PyCFunction)(void (*)(void))scan_chunked, METH_FASTCALL, scan_chunked_doc},
     {NULL, NULL, 0, NULL},
 };

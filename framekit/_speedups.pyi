@@ -9,3 +9,16 @@ def scan_chunked(
     window: int,
     /,
 ) -> tuple[int, int, int, int, bytes, list[int], bool] | None: ...
+def split_fixed(
+    data: memoryview,
+    pos: int,
+    field_offset: int,
+    width: int,
+    big_endian: bool,
+    span: int,
+    low: int,
+    high: int,
+    frames: list[bytes],
+    ends: list[int] | None,
+    /,
+) -> int: ...

@@ -15,6 +15,9 @@ __all__ = ["ENABLED"]
 #: ``framekit._speedups.scan_chunked`` (see framekit/_speedups.c), or None.
 scan_chunked: Callable[..., tuple[int, int, int, int, bytes, list[int], bool] | None] | None = None
 
+#: ``framekit._speedups.split_fixed`` (length-prefixed frames), or None.
+split_fixed: Callable[..., int] | None = None
+
 if not os.environ.get("FRAMEKIT_NO_EXTENSIONS"):
     try:
         from framekit import _speedups
@@ -22,6 +25,7 @@ if not os.environ.get("FRAMEKIT_NO_EXTENSIONS"):
         pass
     else:
         scan_chunked = _speedups.scan_chunked
+        split_fixed = _speedups.split_fixed
 
 #: True when the compiled fast paths are in use.
 ENABLED: bool = scan_chunked is not None

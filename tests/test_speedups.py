@@ -3,8 +3,9 @@
 The compiled chunked scan takes the plain run of chunks and leaves everything else to the
 Python decoder, so a decoder with it must behave exactly as one without it: the same output,
 chunk marks, bytes consumed, ``needs_input`` hints, trailers and errors (class, message and
-offset), call by call, for any input, split and budget. In CI the extension must be built
-(a skip fails the run there).
+offset), call by call, for any input, split and budget. The same holds for the compiled batch
+loop of length-prefixed frames (frames, their ends, bytes consumed, errors). In CI the
+extension must be built (a skip fails the run there).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from framekit import speedups
 from framekit._buffer import Buffer
 from framekit.codecs import chunked
 from framekit.codecs.chunked import Chunked, ChunkedDecoder
+from framekit.codecs.length import LengthPrefixed
 from framekit.errors import FramingError
 
 needs_extension = pytest.mark.skipif(
@@ -303,3 +305,137 @@ def test_the_extension_is_in_use() -> None:
     # In CI, this is what says the C code was built and is tested: a skip fails the run.
     assert speedups.ENABLED
     assert chunked._scan_chunked is speedups.scan_chunked
+
+
+# -- length-prefixed frames -------------------------------------------------------------------
+
+
+def run_frame_calls(decoder: object, pieces: Sequence[bytes], with_ends: bool) -> list[object]:
+    """Feed ``pieces`` one decode call each (unconsumed bytes carried over), then one
+    ``decode_eof``: the record of every call (consumed, frames, ends, or the error)."""
+    record: list[object] = []
+    pending = b""
+    calls = [(piece, False) for piece in pieces] + [(b"", True)]
+    for piece, eof in calls:
+        pending += piece
+        frames: list[bytes] = []
+        ends: list[int] | None = [] if with_ends else None
+        try:
+            with memoryview(pending) as view:
+                method = decoder.decode_eof if eof else decoder.decode  # type: ignore[attr-defined]
+                consumed = method(view, frames, ends)
+        except FramingError as error:
+            record.append(("error", type(error), str(error), error.offset, frames, ends))
+            continue  # a too-long frame is reported once; the stream goes on
+        pending = pending[consumed:]
+        record.append((consumed, frames, ends))
+    return record
+
+
+@st.composite
+def length_cases(draw: st.DrawFn) -> tuple[LengthPrefixed, bytes]:
+    width = draw(st.integers(1, 8))
+    includes = draw(st.booleans())
+    options = {
+        "length_field_length": width,
+        "length_field_offset": draw(st.integers(0, 3)),
+        "byte_order": draw(st.sampled_from(["big", "little"])),
+        "length_adjustment": draw(st.integers(-3, 3)),
+        "length_includes_header": includes,
+        "max_frame_length": draw(st.integers(8, 80)),
+        "on_too_long": draw(st.sampled_from(["raise", "skip"])),
+    }
+    codec = LengthPrefixed(**options)  # type: ignore[arg-type]
+    header = options["length_field_offset"] + width
+    parts = []
+    for _ in range(draw(st.integers(0, 8))):
+        body_length = draw(st.integers(0, 90))
+        value = body_length - options["length_adjustment"] + (header if includes else 0)
+        value = draw(st.one_of(st.just(value), st.integers(0, 2 ** (8 * width) - 1)))
+        value %= 2 ** (8 * width)
+        field = value.to_bytes(width, options["byte_order"])  # type: ignore[arg-type]
+        parts.append(b"h" * options["length_field_offset"] + field + b"b" * body_length)
+    return codec, b"".join(parts)
+
+
+@needs_extension
+@settings(max_examples=1500, deadline=None)
+@given(case=length_cases(), with_ends=st.booleans(), data=st.data())
+def test_compiled_length_prefixed_matches_pure_python_call_by_call(
+    case: tuple[LengthPrefixed, bytes], with_ends: bool, data: st.DataObject
+) -> None:
+    codec, wire = case
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=6)))
+    pieces = [wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)]
+    compiled = codec.decoder()
+    assert compiled._split is not None
+    pure = codec.decoder()
+    pure._split = None
+    expected = run_frame_calls(pure, pieces, with_ends)
+    assert run_frame_calls(compiled, pieces, with_ends) == expected
+
+
+@needs_extension
+def test_split_fixed_takes_whole_frames_and_stops_before_the_rest() -> None:
+    split_fixed = speedups.split_fixed
+    assert split_fixed is not None
+    wire = b"\x00\x02ab\x00\x00\x00\x03cd"  # two frames, then a frame cut short
+    frames: list[bytes] = []
+    ends: list[int] = []
+    # 2-byte big-endian field at offset 0; span 2 (header, no adjustment); values 0..100.
+    assert split_fixed(memoryview(wire), 0, 0, 2, True, 2, 0, 100, frames, ends) == 6
+    assert (frames, ends) == ([b"ab", b""], [4, 6])
+    # A value over ``high`` stops before its frame.
+    assert split_fixed(memoryview(wire), 0, 0, 2, True, 2, 0, 1, [], None) == 0
+    # Little-endian, 8 bytes: a value over 2**62 stops too.
+    huge = (2**63).to_bytes(8, "little") + b"x"
+    assert split_fixed(memoryview(huge), 0, 0, 8, False, 8, 0, 2**62, [], None) == 0
+
+
+@needs_extension
+@pytest.mark.parametrize("width", range(1, 9))
+@pytest.mark.parametrize("byte_order", ["big", "little"])
+def test_split_fixed_reads_every_width_in_both_byte_orders(width: int, byte_order: str) -> None:
+    # It must take these frames itself (a misread length would stop it at once and leave
+    # them to the Python loop, which the differential test above cannot tell apart).
+    split_fixed = speedups.split_fixed
+    assert split_fixed is not None
+    bodies = [b"x" * 200, b"", b"yz"]
+    wire = b"".join(
+        b"HD" + len(body).to_bytes(width, byte_order) + body  # type: ignore[arg-type]
+        for body in bodies
+        if width > 1 or len(body) < 256
+    )
+    expected = [body for body in bodies if width > 1 or len(body) < 256]
+    frames: list[bytes] = []
+    header = 2 + width
+    args = (2, width, byte_order == "big", header, 0, 1000)
+    assert split_fixed(memoryview(wire), 0, *args, frames, None) == len(wire)
+    assert frames == expected
+
+
+@needs_extension
+@pytest.mark.parametrize(
+    "args",
+    [
+        (0, 0, 9, True, 0, 0, 10),  # width over 8
+        (0, 0, 0, True, 0, 0, 10),
+        (-1, 0, 2, True, 0, 0, 10),
+        (0, 0, 2, True, 2**63, 0, 10),  # span too large
+        (0, 0, 2, True, 0, -(2**63), 10),
+    ],
+)
+def test_split_fixed_refuses_arguments_out_of_range(args: tuple[int, ...]) -> None:
+    split_fixed = speedups.split_fixed
+    assert split_fixed is not None
+    with pytest.raises((ValueError, OverflowError)):
+        split_fixed(memoryview(b"\x00\x01a"), *args, [], None)
+
+
+def test_length_prefixed_takes_the_compiled_loop_where_it_can() -> None:
+    expected = speedups.split_fixed
+    assert LengthPrefixed().decoder()._split is expected
+    assert LengthPrefixed(length_field_length=3).decoder()._split is expected
+    assert LengthPrefixed(length_field_length="varint").decoder()._split is None
+    assert LengthPrefixed(initial_bytes_to_strip=0).decoder()._split is None
+    assert LengthPrefixed(length_field_offset=2**63).decoder()._split is None

@@ -87,6 +87,7 @@ import attrs
 from framekit.codecs._counted import CountedDecoder
 from framekit.codecs._options import ON_TOO_LONG, as_bytes, int_in, is_bool, one_of
 from framekit.errors import FrameTooLong, MalformedError, TruncatedError
+from framekit.speedups import split_fixed as _split_fixed
 
 __all__ = [
     "DEFAULT_MAX_FRAME_LENGTH",
@@ -211,6 +212,8 @@ class LengthPrefixedDecoder(CountedDecoder):
         "_read_length",
         "_rejected",
         "_skip",
+        "_split",
+        "_split_args",
         "_strip",
         "_unpack",
         "_varint",
@@ -243,6 +246,26 @@ class LengthPrefixedDecoder(CountedDecoder):
         self._raise = codec.on_too_long == "raise"
         self._skip = 0
         self._rejected: tuple[int, int, int] | None = None
+        # The compiled batch loop (framekit.speedups) and its arguments after the view and
+        # position, for a fixed-width field with the header stripped and sizes it can take:
+        # (field offset, width, big-endian, span, low, high), as in ``_fixed_batch``.
+        self._split: Callable[..., int] | None = None
+        self._split_args: tuple[int, int, bool, int, int, int] = (0, 1, True, 0, 0, 0)
+        if _split_fixed is not None and width and self._strip is None:
+            span = self._header + self._adjust
+            low = -self._adjust
+            high = self._max - self._header - self._adjust
+            bound = 1 << 62
+            if self._field_offset <= bound and all(-bound <= x <= bound for x in (span, low)):
+                self._split = _split_fixed
+                self._split_args = (
+                    self._field_offset,
+                    width,
+                    codec.byte_order == "big",
+                    span,
+                    low,
+                    max(min(high, bound), -bound),
+                )
 
     def _decode(
         self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
@@ -255,7 +278,10 @@ class LengthPrefixedDecoder(CountedDecoder):
             self._skip -= pos
             if self._skip:
                 return self._consumed(pos)
-        if self._read_length is not None and self._strip is None:
+        split = self._split
+        if split is not None:
+            pos = split(data, pos, *self._split_args, frames, ends)
+        elif self._read_length is not None and self._strip is None:
             pos = self._fixed_batch(data, pos, frames, ends)
         header = self._header
         maximum = self._max
