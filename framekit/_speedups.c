@@ -67,7 +67,10 @@ scan_chunked(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t max_overhead = ssize_arg(args[5], &ok);
     Py_ssize_t max_chunk_size = ssize_arg(args[6], &ok);
     Py_ssize_t window = ssize_arg(args[7], &ok);
-    if (!ok || remaining < 0 || excess < 0 || budget < 0 || max_overhead < 0 || window < 3
+    /* Bounds that keep the overhead sum below from overflowing (sizes here are < 2**60). */
+    const Py_ssize_t bound = (Py_ssize_t)1 << 62;
+    if (!ok || remaining < 0 || excess < 0 || excess > bound || budget < 0 || max_overhead < 0
+        || max_chunk_size < 0 || window < 3
         || (state != SIZE && state != DATA && state != DATA_END)) {
         Py_RETURN_NONE;
     }
@@ -203,18 +206,21 @@ split_fixed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     const long long bound = 1LL << 62;
-    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
-    Py_ssize_t field_offset = PyLong_AsSsize_t(args[2]);
-    long width = PyLong_AsLong(args[3]);
-    int big = PyObject_IsTrue(args[4]);
-    long long span = PyLong_AsLongLong(args[5]);
-    long long low = PyLong_AsLongLong(args[6]);
-    long long high = PyLong_AsLongLong(args[7]);
+    Py_ssize_t pos, field_offset;
+    long width;
+    int big;
+    long long span, low, high;
+    if ((pos = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred()) return NULL;
+    if ((field_offset = PyLong_AsSsize_t(args[2])) == -1 && PyErr_Occurred()) return NULL;
+    if ((width = PyLong_AsLong(args[3])) == -1 && PyErr_Occurred()) return NULL;
+    if ((big = PyObject_IsTrue(args[4])) < 0) return NULL;
+    if ((span = PyLong_AsLongLong(args[5])) == -1 && PyErr_Occurred()) return NULL;
+    if ((low = PyLong_AsLongLong(args[6])) == -1 && PyErr_Occurred()) return NULL;
+    if ((high = PyLong_AsLongLong(args[7])) == -1 && PyErr_Occurred()) return NULL;
     PyObject *frames = args[8];
     PyObject *ends = args[9];
-    if (PyErr_Occurred()) return NULL;
     if (pos < 0 || field_offset < 0 || field_offset > bound || width < 1 || width > 8
-        || big < 0 || span < -bound || span > bound || low < -bound || low > bound
+        || span < -bound || span > bound || low < -bound || low > bound
         || high < -bound || high > bound || !PyList_Check(frames)
         || (ends != Py_None && !PyList_Check(ends))) {
         PyErr_SetString(PyExc_ValueError, "split_fixed(): an argument is out of range");
@@ -228,7 +234,9 @@ split_fixed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     const Py_ssize_t header = field_offset + width;
     int failed = 0;
 
-    while (pos <= n - header) {
+    /* With n and every value taken at most 2**60, and |span| at most 2**62, the sums below
+     * cannot overflow. (A longer buffer is left to the Python loop.) */
+    while (n <= (Py_ssize_t)1 << 60 && pos <= n - header) {
         const unsigned char *field = data + pos + field_offset;
         unsigned long long value = 0;
         if (big) {
@@ -237,10 +245,12 @@ split_fixed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         else {
             for (long i = width - 1; i >= 0; i--) value = (value << 8) | field[i];
         }
-        if (value > (unsigned long long)bound) break;
+        /* A frame longer than what is left is not all here (whatever ``span`` is, a
+         * frame it shortens is taken by the Python loop). */
+        if (value > (unsigned long long)(n - pos)) break;
         long long v = (long long)value;
         long long end = (long long)pos + span + v;
-        if (end > (long long)n || v > high || v < low) break;
+        if (end > (long long)n || v > high || v < low || end < (long long)(pos + header)) break;
         PyObject *frame = PyBytes_FromStringAndSize(
             (const char *)data + pos + header, (Py_ssize_t)(end - (pos + header)));
         if (frame == NULL) {

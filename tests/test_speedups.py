@@ -265,6 +265,8 @@ def test_scan_in_data_stops_at_the_budget_without_asking_for_input() -> None:
         (0, -1, 0, 10, 10, 10, 10),
         (7, 0, 0, 10, 10, 10, 10),  # not a state it knows
         (0, 0, 0, 10, 10, 10, 2),  # a window no line fits in
+        (0, 0, 2**63 - 1, 10, 10, 10, 10),  # an overhead count the sum could overflow
+        (0, 0, 0, 10, 10, -1, 10),  # a negative max_chunk_size
     ],
 )
 def test_scan_declines_arguments_out_of_its_range(args: tuple[int, ...]) -> None:
@@ -430,6 +432,28 @@ def test_split_fixed_refuses_arguments_out_of_range(args: tuple[int, ...]) -> No
     assert split_fixed is not None
     with pytest.raises((ValueError, OverflowError)):
         split_fixed(memoryview(b"\x00\x01a"), *args, [], None)
+
+
+@needs_extension
+def test_split_fixed_stops_where_a_length_sum_would_overflow() -> None:
+    # Found in review: pos + span + value overflowed a C long long for a huge adjustment.
+    codec = LengthPrefixed(
+        length_field_length=8, length_adjustment=2**62 - 8, max_frame_length=2**64
+    )
+    wire = memoryview((2**62).to_bytes(8, "big") + b"abc")
+    pure = codec.decoder()
+    pure._split = None
+    assert codec.decoder().decode(wire, []) == pure.decode(wire, []) == 0
+
+
+@needs_extension
+def test_split_fixed_stops_before_a_body_that_would_end_before_it_starts() -> None:
+    split_fixed = speedups.split_fixed
+    assert split_fixed is not None
+    # span (-5) and low (0) that do not match: a negative body length is not taken.
+    frames: list[bytes] = []
+    assert split_fixed(memoryview(b"\x00\x05abcdefg"), 0, 0, 2, True, -5, 0, 100, frames, None) == 0
+    assert frames == []
 
 
 def test_length_prefixed_takes_the_compiled_loop_where_it_can() -> None:
