@@ -6,25 +6,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framekit import speedups
 from framekit._buffer import Buffer
 from framekit.codecs import chunked
 from framekit.codecs._base import ByteDecoder, ByteEncoder, decode_byte_pieces
 from framekit.codecs.chunked import Chunked, ChunkedDecoder, Extension
 from framekit.errors import FramingError, LimitExceededError, MalformedError, TruncatedError
+from tests.codecs.compiled import with_and_without_compiled
 
 STRICT = Chunked()
 LENIENT = Chunked(lenient=True)
 
 
-@pytest.fixture(autouse=True, params=["compiled", "python"])
-def decoder_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test here runs with the compiled fast path (framekit.speedups) and without."""
-    if request.param == "python":
-        monkeypatch.setattr(chunked, "_scan_chunked", None)
-    elif not speedups.ENABLED:
-        pytest.skip("framekit._speedups is not built")
-    return str(request.param)
+# Every test here runs with the compiled fast path (framekit.speedups) and without.
+decoder_kind = with_and_without_compiled(chunked, "_scan_chunked")
 
 
 # A valid first chunk, so that errors further on are reported at absolute offsets.

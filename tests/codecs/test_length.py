@@ -11,23 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framekit import StreamReader, speedups
+from framekit import StreamReader
 from framekit.codecs import length
 from framekit.codecs._base import decode_frame_pieces
 from framekit.codecs.length import DEFAULT_MAX_FRAME_LENGTH, LengthPrefixed
 from framekit.errors import FrameTooLong, MalformedError, TruncatedError
 from framekit.sync import iter_frames
+from tests.codecs.compiled import with_and_without_compiled
 from tests.codecs.ends import check_ends, comparable
 
-
-@pytest.fixture(autouse=True, params=["compiled", "python"])
-def decoder_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test here runs with the compiled batch loop (framekit.speedups) and without."""
-    if request.param == "python":
-        monkeypatch.setattr(length, "_split_fixed", None)
-    elif not speedups.ENABLED:
-        pytest.skip("framekit._speedups is not built")
-    return str(request.param)
+# Every test here runs with the compiled batch loop (framekit.speedups) and without.
+decoder_kind = with_and_without_compiled(length, "_split_fixed")
 
 
 def results(decoder: Any, pieces: list[bytes]) -> list[Any]:
