@@ -30,6 +30,11 @@ The implementations:
   ``int.from_bytes`` over a ``bytes`` buffer.
 - ``split-fed``: the same loop run as a protocol's ``data_received`` would, fed by the
   harness like every reader: the difference to ``split`` is what the feeding alone costs.
+- ``split-task``: the same loop run by a task woken once per piece, as every reader's is, by
+  the least a reader can do (``_Woken``: a list of pieces and a future; no limit, no flow
+  control, no checks): the ceiling of any reader that returns batches to a task.
+- ``split-task-one``: ``split-task`` handing out one frame per ``await read()``: the
+  ceiling of any reader that returns one frame per call.
 
 Every reader has the same ``limit`` (64 KiB; 2 MiB for the 1 MB line) and a no-op transport.
 """
@@ -37,7 +42,7 @@ Every reader has the same ``limit`` (64 KiB; 2 MiB for the 1 MB line) and a no-o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from functools import lru_cache, partial
 from typing import Any
 
@@ -251,6 +256,85 @@ def split_fed_impl(make: Callable[[], Any]) -> Implementation:
     return impl
 
 
+class _Woken:
+    """The least a reader woken per piece can be: the pieces fed, and a future to wake on."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._pieces: list[bytes] = []
+        self._waiter: asyncio.Future[None] | None = None
+        self._eof = False
+
+    def feed_data(self, piece: bytes) -> None:
+        self._pieces.append(piece)
+        self._wake()
+
+    def feed_eof(self) -> None:
+        self._eof = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            waiter.set_result(None)
+
+    async def readany(self) -> bytes:
+        """The pieces fed since the last call (b"" at EOF), waiting for one."""
+        while not self._pieces:
+            if self._eof:
+                return b""
+            self._waiter = self._loop.create_future()
+            await self._waiter
+        pieces = self._pieces
+        self._pieces = []
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
+def split_task_impl(make: Callable[[], Any], one_at_a_time: bool) -> Implementation:
+    async def batches(source: _Woken) -> list[bytes]:
+        splitter = make()
+        readany = source.readany
+        while piece := await readany():
+            splitter.feed_data(piece)
+        splitter.feed_eof()
+        return splitter.out  # type: ignore[no-any-return]
+
+    async def one(source: _Woken) -> list[bytes]:
+        splitter = make()
+        readany = source.readany
+        frames: Iterator[bytes] = iter(())
+
+        async def read() -> bytes | None:
+            nonlocal frames
+            while True:
+                frame = next(frames, None)
+                if frame is not None:
+                    return frame
+                piece = await readany()
+                if piece:
+                    splitter.feed_data(piece)
+                elif splitter.done.done():
+                    return None
+                else:
+                    splitter.feed_eof()
+                frames = iter(splitter.out)
+                splitter.out = []
+
+        out: list[bytes] = []
+        append = out.append
+        while (frame := await read()) is not None:
+            append(frame)
+        return out
+
+    consume = one if one_at_a_time else batches
+
+    async def impl(pieces: Sequence[bytes]) -> list[bytes]:
+        return await feed_and_read(_Woken(), pieces, consume)
+
+    return impl
+
+
 # -- registration ------------------------------------------------------------------------------
 
 
@@ -276,6 +360,8 @@ def _register(
     impls["asyncio"] = asyncio_impl(asyncio_consume)
     impls["split"] = split_impl(ceiling)
     impls["split-fed"] = split_fed_impl(ceiling)
+    impls["split-task"] = split_task_impl(ceiling, one_at_a_time=False)
+    impls["split-task-one"] = split_task_impl(ceiling, one_at_a_time=True)
     register(
         Workload(
             name=name,
