@@ -343,6 +343,52 @@ def test_text_round_trip(lines: list[str]) -> None:
     assert results(codec.decoder(), split(wire, [1, 3, 5])) == lines
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    ending=st.sampled_from(["lf", "crlf"]),
+    strip_cr=st.booleans(),
+    max_length=st.sampled_from([4, 12, 64, DEFAULT_MAX_LINE_LENGTH]),
+    parts=st.lists(st.sampled_from([b"a", b"bcdefgh", b"\r", b"\n", b"\r\n"]), max_size=60),
+    cuts=st.lists(st.integers(0, 400), max_size=8),
+    at_eof=st.booleans(),
+)
+def test_one_step_path_agrees_with_the_general_path_call_by_call(
+    ending: str, strip_cr: bool, max_length: int, parts: list[bytes], cuts: list[int], at_eof: bool
+) -> None:
+    """``decode``'s one-step path (LF or CRLF stripped, bytes) gives what ``_lines`` gives:
+    the same consumed count, frames, ends and errors on every call, fed as a reader's buffer
+    is (the unconsumed rest, then the rest and the next piece in one bytes object)."""
+    codec = Lines(ending=ending, strip_cr=strip_cr, max_length=max_length)  # type: ignore[arg-type]
+    fast, general = codec.decoder(), codec.decoder()
+    general._plain = 0
+    assert fast._plain
+    pieces = split(b"".join(parts), cuts)
+    rests = [b"", b""]
+
+    def call(i: int, decoder: LineDecoder[bytes], piece: bytes, eof: bool) -> Any:
+        data = rests[i] + piece
+        frames: list[bytes] = []
+        ends: list[int] = []
+        try:
+            if eof:
+                consumed = decoder.decode_eof(memoryview(data), frames, ends)
+            else:
+                consumed = decoder.decode(memoryview(data), frames, ends)
+        except FramingError as error:
+            rests[i] = data  # nothing consumed: the next call gets these bytes again
+            return type(error), error.offset, str(error), frames
+        rests[i] = data[consumed:]
+        return consumed, frames, ends
+
+    for piece in pieces:
+        assert call(0, fast, piece, False) == call(1, general, piece, False)
+        # How much of the partial line is known to hold no ending (at or below 0: none).
+        searched = [max(0, d._scan_pos - d._offset) for d in (fast, general)]
+        assert searched[0] == searched[1]
+    if at_eof:
+        assert call(0, fast, b"", True) == call(1, general, b"", True)
+
+
 # -- linear time ------------------------------------------------------------------------
 
 
