@@ -237,7 +237,7 @@ class LineDecoder(Generic[T]):
         self._skip = options.on_too_long == "skip"
         self._deliver_at_eof = options.at_eof == "deliver"
         # Endings stripped, frames as bytes: ``decode`` may take its one-step path for LF
-        # (1) or CRLF (2) endings.
+        # or CRLF endings (the ending's width: 1 or 2).
         plain = not options.keep_ending and encoding is None
         self._plain = {"lf": 1, "crlf": 2}.get(options.ending, 0) if plain else 0
         self._encoding = encoding
@@ -274,38 +274,24 @@ class LineDecoder(Generic[T]):
                 and n <= self._max
                 and 2 * (self._scan_pos - self._offset) <= n
             ):
+                found = None
                 if plain == 1:  # "lf"
                     if not (self._strip_cr and b"\r" in obj):
                         parts = obj.split(b"\n")
                         rest = n - len(parts.pop())
-                        if rest:
-                            return self._took(parts, rest, 1, n, frames, ends)
+                        found = (parts, rest) if rest else None
+                        searched = n
                 else:  # "crlf"
                     found = _crlf_lines(obj)
-                    if found is not None:
-                        # A CR at the very end may start a CRLF: it is searched again.
-                        return self._took(*found, 2, n - (obj[-1] == _CR), frames, ends)
+                    # A CR at the very end may start a CRLF: it is searched again.
+                    searched = n - (obj[-1:] == b"\r")
+                if found is not None:
+                    parts, rest = found
+                    # Never declines here: no line is longer than n <= max_length, no text.
+                    self._deliver(obj, parts, rest, cast("list[Any]", frames), ends, 0, plain)
+                    self._scan_pos = self._offset + searched
+                    return self._consumed(rest)
         return self._decode(data, cast("list[Any]", frames), ends, eof=False)
-
-    def _took(
-        self,
-        parts: list[bytes],
-        rest: int,
-        width: int,
-        searched: int,
-        frames: list[Any],
-        ends: list[int] | None,
-    ) -> int:
-        """``decode``'s one-step path: deliver ``parts``, the lines before ``rest``, each
-        followed by a ``width``-byte ending; the partial line after them holds no ending
-        before ``searched``. Returns ``rest``."""
-        frames.extend(parts)
-        if ends is not None:
-            _extend_ends(ends, parts, width, 0)
-        offset = self._offset
-        self._scan_pos = offset + searched
-        self._offset = offset + rest
-        return rest
 
     def decode_eof(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
         """Decode the rest at EOF: the final unterminated line is delivered or truncated."""
