@@ -20,6 +20,8 @@ from framekit.connection import (
     wrap,
 )
 from framekit.errors import (
+    CodecContractError,
+    EndOfStream,
     FrameTooLong,
     FramingError,
     LimitExceededError,
@@ -34,6 +36,8 @@ from framekit.reader import DEFAULT_LIMIT, StreamReader
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "CodecContractError",
+    "EndOfStream",
     "FrameReader",
     "FrameTooLong",
     "FrameWriter",

@@ -16,6 +16,8 @@ written against the standard library's families keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "CodecContractError",
+    "EndOfStream",
     "FrameTooLong",
     "FramingError",
     "LimitExceededError",
@@ -84,3 +86,20 @@ class TruncatedError(FramingError, EOFError):
 
 class UnsupportedEncodingError(FramingError):
     """The encoding is unknown, or needs an optional extra that is not installed."""
+
+
+class EndOfStream(EOFError):
+    """A frame reader is at the end of its stream: the last frame was handed out.
+
+    Not a :class:`FramingError`: nothing is wrong with the input. Raised by every read after
+    the end, so a codec whose frames may be ``None`` (a RESP null) cannot be mistaken for the
+    end. ``async for`` ends at it.
+    """
+
+
+class CodecContractError(RuntimeError):
+    """A codec broke the decoder contract (a bug in the codec, not bad input).
+
+    The message names the rule that was broken and the decoder that broke it.
+    """
+

@@ -147,3 +147,41 @@ class SemicolonsDecoder:
 class SemicolonsEncoder:
     def encode(self, frame: bytes) -> bytes:
         return frame + b";"
+
+
+@attrs.define(frozen=True)
+class NoneFrames:
+    """One frame per byte: ``n`` is the frame None (as a RESP null), any other byte itself."""
+
+    def decoder(self) -> NoneFramesDecoder:
+        return NoneFramesDecoder()
+
+    def encoder(self) -> NoneFramesEncoder:
+        return NoneFramesEncoder()
+
+
+class NoneFramesDecoder:
+    def decode(
+        self, data: memoryview, frames: list[bytes | None], ends: list[int] | None = None
+    ) -> int:
+        for i, byte in enumerate(bytes(data)):
+            frames.append(None if byte == ord("n") else bytes([byte]))
+            if ends is not None:
+                ends.append(i + 1)
+        return len(data)
+
+    def decode_eof(
+        self, data: memoryview, frames: list[bytes | None], ends: list[int] | None = None
+    ) -> int:
+        return self.decode(data, frames, ends)
+
+    def reset_search(self) -> None:
+        pass
+
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        return 0, True
+
+
+class NoneFramesEncoder:
+    def encode(self, frame: bytes | None) -> bytes:
+        return b"n" if frame is None else frame
