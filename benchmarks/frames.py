@@ -60,6 +60,7 @@ from benchmarks.peers import asyncio_reader, framekit_reader
 from benchmarks.streams import PIECE_SIZES, _frames, _lines, _pool, read_frames
 from framekit.codecs.length import LengthPrefixed, LengthPrefixedDecoder
 from framekit.codecs.lines import Lines
+from framekit.errors import EndOfStream
 
 __all__ = ["LIMIT", "LONG_FRAME_LIMIT"]
 
@@ -112,11 +113,11 @@ def read_one_at_a_time(codec: Any) -> Consume:
         out: list[bytes] = []
         append = out.append
         read = root.frames(codec).read
-        while True:
-            frame = await read()
-            if frame is None:
-                return out
-            append(frame)
+        try:
+            while True:
+                append(await read())
+        except EndOfStream:
+            return out
 
     return consume
 

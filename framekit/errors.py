@@ -102,4 +102,3 @@ class CodecContractError(RuntimeError):
 
     The message names the rule that was broken and the decoder that broke it.
     """
-

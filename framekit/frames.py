@@ -16,8 +16,9 @@ from collections import deque
 from collections.abc import Awaitable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
+from framekit._buffer import Buffer
 from framekit.codecs._base import FrameCodec, FrameDecoder, FrameEncoder
-from framekit.errors import FramingError, TruncatedError
+from framekit.errors import CodecContractError, EndOfStream, FramingError, TruncatedError
 from framekit.reader import StreamReader
 
 __all__ = ["FrameReader", "FrameWriter"]
@@ -28,20 +29,23 @@ T = TypeVar("T")
 class FrameReader(Generic[T]):
     """Reads the frames ``codec`` decodes from ``source``. Made by ``source.frames(codec)``.
 
-    ``await frames.read()`` returns the next frame, or None at the end of the stream (the
-    source's EOF, after the codec's last frame); ``async for frame in frames`` iterates until
-    then. ``await frames.read_batch()`` returns every frame the buffer already holds (waiting
-    for at least one), ``[]`` at the end. Codec errors are raised by the read that meets them;
-    a frame over its maximum is reported once and skipped, and the next read returns the next
-    frame. Error offsets count in the source's stream, from its first byte. Reads are
-    cancel-safe: a cancelled read consumed no frame. (Bytes of an over-long frame being
-    skipped are dropped as they arrive, so memory stays bounded, whether or not the read that
-    drops them is then cancelled: they belong to a frame already reported or skipped.)
+    ``await frames.read()`` returns the next frame and raises
+    :class:`~framekit.errors.EndOfStream` at the end of the stream (the source's EOF, after
+    the codec's last frame): a frame may be None (a RESP null) and still be told from the end.
+    ``async for frame in frames`` iterates until the end. ``await frames.read_batch()``
+    returns every frame the buffer already holds (waiting for at least one), ``[]`` at the
+    end. Codec errors are raised by the read that meets them; a frame over its maximum is
+    reported once and skipped, and the next read, by this or any other reader of the source,
+    returns what follows it. Error offsets count in the source's stream, from its first byte.
+    Reads are cancel-safe: a cancelled read consumed no frame. (Bytes of an over-long frame
+    being skipped are dropped as they arrive, so memory stays bounded, whether or not the read
+    that drops them is then cancelled: they belong to a frame already reported or skipped.)
 
     When the source is read from (or unread into) around this reader, frames decoded but not
-    yet handed out are forgotten and decoding starts again at the source's head with a fresh
-    decoder: what the decoder knew (a search position, an error found after the last frame
-    handed out, an over-long frame being skipped) was about bytes the protocol took itself.
+    yet handed out stay valid if the read ended where one of them ends (a header line, then
+    ``readexactly`` of a payload that ends in a line ending); otherwise they are forgotten
+    and decoding starts again at the source's head with a fresh decoder, looking only a
+    little ahead at first, so frames alternating with raw reads cost linear time either way.
     """
 
     __slots__ = (
@@ -57,17 +61,19 @@ class FrameReader(Generic[T]):
         "_head",
         "_origin",
         "_produced",
+        "_skipping",
         "_source",
         "_start",
         "_starved",
         "_tail",
         "_unreads",
+        "_window",
     )
 
     def __init__(self, source: StreamReader, codec: FrameCodec[T]) -> None:
         self._source = source
         self._codec = codec
-        self._decoder: FrameDecoder[T] = codec.decoder()
+        self._decoder: FrameDecoder[T] = _frame_decoder(codec)
         buffer = self._buffer = source._buffer
         # The source's stream position of the decoder's first byte (to rebase error offsets).
         self._base = buffer.head
@@ -96,6 +102,13 @@ class FrameReader(Generic[T]):
         # ``needs_input`` hint), or -1: until more bytes come, decoding again finds nothing.
         # Saves a decode call per wait: the one over the partial frame left after a batch.
         self._starved = -1
+        # The skip this reader handed to the source (the rest of a rejected frame), until
+        # this reader saw it end: if nobody read around it, the decoder goes on after it.
+        self._skipping: _DecoderSkip | None = None
+        # How many bytes a one-at-a-time decode looks at (None: all buffered). Set small when
+        # frames decoded ahead were lost to a raw read, doubled by every decode: decoding far
+        # ahead of a protocol that alternates frames and raw reads would be quadratic.
+        self._window: int | None = None
 
     @property
     def source(self) -> StreamReader:
@@ -111,24 +124,25 @@ class FrameReader(Generic[T]):
         return self._decoder
 
     def at_eof(self) -> bool:
-        """True once the end of the stream was returned by a read."""
+        """True once the end of the stream was reached by a read."""
         return self._done
 
     def __aiter__(self) -> FrameReader[T]:
         return self
 
     async def __anext__(self) -> T:
-        frame = await self.read()
-        if frame is None:
-            raise StopAsyncIteration
-        return frame
+        try:
+            return await self.read()
+        except EndOfStream:
+            raise StopAsyncIteration from None
 
-    async def read(self) -> T | None:
-        """Return the next frame; None at the end of the stream.
+    async def read(self) -> T:
+        """Return the next frame.
 
-        Waits until a whole frame is buffered. Raises the codec's errors (a frame too long is
-        raised once and skipped), TruncatedError if the stream ends inside a frame the codec
-        cannot deliver, and the source's exception.
+        Waits until a whole frame is buffered. Raises EndOfStream at the end of the stream
+        (and on every later call), the codec's errors (a frame too long is raised once and
+        skipped), TruncatedError if the stream ends inside a frame the codec cannot deliver,
+        and the source's exception (which wins over frames already decoded).
         """
         frames = self._frames
         while True:
@@ -141,7 +155,8 @@ class FrameReader(Generic[T]):
                 # pieces). Bytes cannot be written behind the pending frames' bytes without
                 # replacing the bytes object (``Buffer.write`` and ``feed_data`` keep an
                 # object only when the buffer is empty), and ``_anchor`` keeps the old one
-                # alive, so its identity cannot be reused. A decode below comes back here.
+                # alive, so its identity cannot be reused. ``set_exception`` empties the
+                # buffer, so no frame is handed out after it. A decode below comes back here.
                 buffer = self._buffer
                 if buffer._pos == self._at and buffer._data is self._anchor:
                     self._at = buffer._pos = self._origin + self._ends.popleft()
@@ -171,11 +186,11 @@ class FrameReader(Generic[T]):
                             if source._paused:
                                 source._after_consume()
                             return frames.popleft()
-            self._resync()
+            await self._settle("FrameReader.read")
             if frames:
                 return self._hand_out()
             if self._done:
-                return None
+                raise EndOfStream("the frames ended: the stream is at its end")
             # No decode while the decoder needs more than the bytes it already saw.
             starved = self._starved == self._buffer.produced and self._can_wait()
             if starved or not self._decode(with_ends=True):
@@ -189,7 +204,7 @@ class FrameReader(Generic[T]):
         frames before an error are returned first.
         """
         while True:
-            self._resync()
+            await self._settle("FrameReader.read_batch")
             if self._frames:
                 batch = list(self._frames)
                 self._consume(self._start + self._ends[-1] + self._tail - self._buffer.head)
@@ -211,22 +226,64 @@ class FrameReader(Generic[T]):
 
     # -- internals ---------------------------------------------------------------------------
 
+    async def _settle(self, func: str) -> None:
+        """Before any decision: raise the source's exception, let a skip under way on the
+        source end (this reader's or anyone's), and notice reads made around this reader."""
+        source = self._source
+        if source._exception is not None:
+            raise source._failure()
+        if source._skip is not None:
+            await source._finish_skip(func)
+        self._resync()
+
     def _resync(self) -> None:
-        """Start again at the source's head if someone read around this reader."""
+        """Go on from the source's head if someone read around this reader."""
         buffer = self._buffer
         anchor = self._anchor
         # Where this reader left the head: with an anchor, the fast path moved it since.
         head = self._head if anchor is None else self._produced - len(anchor) + self._at
-        if buffer.head != head or buffer.unreads != self._unreads:
-            self._frames.clear()
-            self._ends.clear()
-            self._tail = 0
-            self._done = False
-            self._starved = -1
-            self._decoder = self._codec.decoder()
-            self._base = self._head = buffer.head
-            self._unreads = buffer.unreads
-            self._mark()
+        now = buffer.head
+        if now == head and buffer.unreads == self._unreads:
+            return
+        skip = self._skipping
+        self._skipping = None
+        if now > head and buffer.unreads == self._unreads:
+            if skip is not None and skip.ended_at == now:
+                # The source dropped the rest of the frame this reader's decoder rejected,
+                # and nothing else: the decoder goes on after it.
+                self._mark()
+                return
+            if skip is None and self._resume_at(now):
+                return
+        self._frames.clear()
+        self._ends.clear()
+        self._tail = 0
+        self._done = False
+        self._starved = -1
+        self._window = _FIRST_WINDOW
+        self._decoder = self._codec.decoder()
+        self._base = self._head = now
+        self._unreads = buffer.unreads
+        self._mark()
+
+    def _resume_at(self, now: int) -> bool:
+        """Keep the decoder and the frames after stream position ``now`` if a frame ends
+        there: a read around this reader took whole frames (and nothing else). True if so.
+
+        Frames before ``now`` are dropped either way; the scan is paid for by them.
+        """
+        frames = self._frames
+        ends = self._ends
+        target = now - self._start
+        while ends and ends[0] < target:
+            ends.popleft()
+            frames.popleft()
+        if not ends or ends[0] != target:
+            return False
+        ends.popleft()
+        frames.popleft()
+        self._mark()
+        return True
 
     def _hand_out(self) -> T:
         self._consume(self._start + self._ends.popleft() - self._buffer.head)
@@ -242,6 +299,7 @@ class FrameReader(Generic[T]):
         """Remember where this reader left the source's buffer."""
         buffer = self._buffer
         self._head = buffer.head
+        self._unreads = buffer.unreads
         data = buffer._data
         # Only an immutable bytes object tells by its identity that it was not changed.
         self._anchor = data if type(data) is bytes else None
@@ -252,6 +310,13 @@ class FrameReader(Generic[T]):
         # replaced the object the batch was decoded from.
         self._origin = buffer._pos - (self._head - self._start)
 
+    def _hand_skip_to_source(self) -> None:
+        """Let the source drop the rest of a frame the decoder rejected (or is skipping), so
+        whoever reads the source next reads what follows it."""
+        self._skipping = _DecoderSkip(self._decoder)
+        self._source.begin_skip(self._skipping)
+        self._mark()
+
     def _decode(self, *, with_ends: bool, batch: list[T] | None = None) -> bool:
         """Run the decoder once over the source's buffer. True if it made progress.
 
@@ -259,48 +324,80 @@ class FrameReader(Generic[T]):
         otherwise they go to ``batch`` and their bytes are consumed at once.
         """
         source = self._source
-        if source._exception is not None:
-            raise source._failure()
         if self._tail:
             self._consume(self._tail)
             self._tail = 0
+            self._hand_skip_to_source()
+            return True
         eof = source.is_eof()
         frames: list[T] = [] if batch is None else batch
         ends: list[int] | None = [] if with_ends else None
         decoder = self._decoder
-        try:
-            with self._buffer.view() as view:
-                if eof:
-                    consumed = decoder.decode_eof(view, frames, ends)
+        buffer = self._buffer
+        window = self._window if with_ends else None
+        while True:
+            # Look at ``bound`` bytes (None: all); never ``decode_eof`` on a part.
+            bound = window if window is not None and window < len(buffer) else None
+            try:
+                with buffer.view() as view:
+                    if bound is not None:
+                        with view[:bound] as part:
+                            consumed = decoder.decode(part, frames, ends)
+                    elif eof:
+                        consumed = decoder.decode_eof(view, frames, ends)
+                    else:
+                        consumed = decoder.decode(view, frames, ends)
+            except FramingError as error:
+                if eof and isinstance(error, TruncatedError):
+                    self._done = True
                 else:
-                    consumed = decoder.decode(view, frames, ends)
-        except FramingError as error:
-            if eof and isinstance(error, TruncatedError):
-                self._done = True
-            if error.offset is None or not self._base:
-                raise
-            # A copy: the decoder may raise the same error again (a malformed length is
-            # sticky), and its offset must not be rebased twice.
-            rebased = copy.copy(error)
-            rebased.offset = error.offset + self._base
-            raise rebased.with_traceback(error.__traceback__) from None
+                    self._hand_skip_to_source()
+                raise self._rebased(error) from None
+            if bound is None or frames or consumed:
+                break
+            # The window held no whole frame: look further (the decoder resumes its search).
+            window = self._window = 2 * bound
+        whole = bound is None
+        if window is not None:
+            self._window = None if whole else 2 * window
+        if ends is not None and len(ends) != len(frames):
+            raise CodecContractError(
+                f"{type(decoder).__name__}.decode() appended {len(frames)} frames and "
+                f"{len(ends)} ends: given an ends list, a frame decoder appends one end per "
+                "frame (the offset just past its bytes)"
+            )
         self._starved = (
-            self._buffer.produced if not eof and getattr(decoder, "needs_input", False) else -1
+            buffer.produced if whole and not eof and getattr(decoder, "needs_input", False) else -1
         )
         if ends is not None and frames:
-            self._start = self._buffer.head  # ``_mark`` below sets ``_origin`` from it
+            self._start = buffer.head  # ``_mark`` below sets ``_origin`` from it
             self._ends.extend(ends)
             self._frames.extend(frames)
             self._tail = consumed - ends[-1]
             self._mark()
             return True
         self._consume(consumed)
+        if consumed and not frames:
+            # Bytes consumed for no frame belong to a frame being skipped: the source
+            # finishes the skip, whoever reads it next.
+            self._hand_skip_to_source()
+            return True
         if frames or consumed:
             return True
         if eof:
             self._done = True
             return True
         return False
+
+    def _rebased(self, error: FramingError) -> FramingError:
+        """``error`` with its offset counted in the source's stream."""
+        if error.offset is None or not self._base:
+            return error.with_traceback(error.__traceback__)
+        # A copy: the decoder may raise the same error again (a malformed length is
+        # sticky), and its offset must not be rebased twice.
+        rebased = copy.copy(error)
+        rebased.offset = error.offset + self._base
+        return rebased.with_traceback(error.__traceback__)
 
     def _can_wait(self) -> bool:
         """True if the source may still bring bytes (no EOF, no exception): a wait ends."""
@@ -312,6 +409,55 @@ class FrameReader(Generic[T]):
         await source._fill("FrameReader.read", wanted=len(self._buffer) + 1)
         if source._exception is not None:
             raise source._failure()
+
+
+#: The first window of a one-at-a-time decode after frames decoded ahead were lost.
+_FIRST_WINDOW = 256
+
+
+class _DecoderSkip:
+    """The rest of a frame a decoder rejected, dropped by the decoder's ``discard``."""
+
+    __slots__ = ("decoder", "ended_at", "started_at")
+
+    def __init__(self, decoder: FrameDecoder[Any]) -> None:
+        self.decoder = decoder
+        self.started_at = -1
+        #: The stream position where the skip ended (-1 while it goes on).
+        self.ended_at = -1
+
+    def discard(self, buffer: Buffer, eof: bool) -> bool:
+        if self.started_at < 0:
+            self.started_at = buffer.head
+        with buffer.view() as view:
+            consumed, over = self.decoder.discard(view, eof)
+        if consumed:
+            buffer.drop(consumed)
+        if over:
+            self.ended_at = buffer.head
+        return over
+
+
+def _frame_decoder(codec: object) -> FrameDecoder[Any]:
+    """``codec``'s decoder, checked to be a frame decoder (TypeError naming the mistake)."""
+    make = getattr(codec, "decoder", None)
+    if make is None:
+        raise TypeError(
+            f"{type(codec).__name__} is not a codec: a frame codec has a decoder() method"
+        )
+    decoder = make()
+    if hasattr(decoder, "done") and not hasattr(decoder, "discard"):
+        raise TypeError(
+            f"{type(codec).__name__} is a byte codec (its decoder produces bytes): read it "
+            "with reader.layer(codec), and frames from that layer with frames()"
+        )
+    missing = [name for name in ("decode", "decode_eof", "discard") if not hasattr(decoder, name)]
+    if missing:
+        raise TypeError(
+            f"{type(decoder).__name__} is not a frame decoder: it lacks {', '.join(missing)} "
+            "(see framekit.codecs.FrameDecoder)"
+        )
+    return decoder  # type: ignore[no-any-return]
 
 
 class SupportsWrite(Protocol):

@@ -140,7 +140,7 @@ class LayerReader(StreamReader):
     ) -> None:
         super().__init__(limit=limit)
         self._source = source
-        self._decoder: ByteDecoder = codec.decoder()
+        self._decoder: ByteDecoder = _byte_decoder(codec)
         self._raw = 0
         self._base = source._buffer.head
         # A decoder error met while decoded bytes were still buffered: raised once a read
@@ -323,6 +323,11 @@ class LayerReader(StreamReader):
             if source._exception is not None:
                 self._fail(source._exception)
                 return True
+            if source._skip is not None:
+                # The rest of a frame a reader of the source rejected: not this layer's input.
+                source._discard_skipped()
+                if source._skip is not None:
+                    break
             available = len(src._data) - src._pos
             # Decode up to the next HTTP chunk end in the source, to carry the mark over.
             bound = src.next_chunk_end() if src._marks else None
@@ -412,6 +417,26 @@ class LayerReader(StreamReader):
                 self._starved_size = available
             break
         return progressed
+
+
+def _byte_decoder(codec: object) -> ByteDecoder:
+    """``codec``'s decoder, checked to be a byte decoder (TypeError naming the mistake)."""
+    make = getattr(codec, "decoder", None)
+    if make is None:
+        raise TypeError(
+            f"{type(codec).__name__} is not a codec: a byte codec has a decoder() method"
+        )
+    decoder = make()
+    if not hasattr(decoder, "done"):
+        kind = (
+            "a frame codec (its decoder produces frames)"
+            if hasattr(decoder, "discard")
+            else ("not a byte codec (its decoder has no done)")
+        )
+        raise TypeError(
+            f"{type(codec).__name__} is {kind}: read its frames with reader.frames(codec)"
+        )
+    return decoder  # type: ignore[no-any-return]
 
 
 def layer(source: StreamReader, *codecs: ByteCodec, limit: int | None = None) -> StreamReader:

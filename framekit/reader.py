@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from framekit.frames import FrameReader
     from framekit.layers import LayerReader
 
-__all__ = ["DEFAULT_LIMIT", "FlowControl", "StreamReader"]
+__all__ = ["DEFAULT_LIMIT", "FlowControl", "Skip", "StreamReader"]
 
 _log = logging.getLogger("framekit")
 
@@ -140,8 +140,8 @@ class StreamReader:
         # buffered bytes. Any change at the head of the buffer resets ``_scanned`` to 0.
         self._scan_key: tuple[bytes, ...] = ()
         self._scanned = 0
-        # Separators of an over-long line being skipped, or None.
-        self._skip: tuple[bytes, ...] | None = None
+        # What is being skipped (an over-long line or frame already reported), or None.
+        self._skip: Skip | None = None
         # The last ``readuntil`` separator and its tuple: the same tuple object on every call
         # with the same separator object, so that ``_scan_key is seps`` holds between calls.
         self._separator: object = b"\n"
@@ -236,6 +236,10 @@ class StreamReader:
         """
         self._exception = exc
         self._exception_tb = exc.__traceback__
+        # The buffered bytes can no longer be read: dropped, which also tells frame readers
+        # that remember the buffer's state (they hand out no frame decoded from them).
+        self._buffer.drop(len(self._buffer))
+        self._skip = None
         self._eof_callbacks.clear()
         waiters = (self._waiter, self._eof_waiter)
         self._waiter = self._eof_waiter = None
@@ -332,6 +336,8 @@ class StreamReader:
         """
         if self._exception is not None:
             raise self._failure()
+        if self._skip is not None:
+            self._discard_skipped()
         return self._buffer.view()
 
     def consume(self, n: int) -> None:
@@ -344,6 +350,24 @@ class StreamReader:
         if n:
             self._buffer.drop(n)
             self._after_consume()
+
+    def begin_skip(self, skip: Skip) -> None:
+        """Drop what ``skip`` claims (the rest of a frame already reported) before any read.
+
+        Every read of this reader, and every layer or frame reader over it, first lets
+        ``skip`` drop the bytes it claims, as they arrive, until it says the skip is over:
+        whoever reads next gets the bytes after the skipped frame. Raises RuntimeError if a
+        skip is already under way.
+        """
+        if self._skip is not None:
+            raise RuntimeError("begin_skip() while another skip is under way")
+        self._skip = skip
+        self._discard_skipped()
+
+    @property
+    def skipping(self) -> bool:
+        """True while a skip begun by ``begin_skip`` (or an over-long line) is under way."""
+        return self._skip is not None
 
     async def fill(self) -> bool:
         """Wait until more bytes are buffered than now, or EOF.
@@ -620,8 +644,7 @@ class StreamReader:
 
     def _line_too_long(self, seps: tuple[bytes, ...], max_size: int, option: str) -> None:
         offset = self._buffer.head
-        self._skip = seps
-        self._discard_skipped()
+        self.begin_skip(_SeparatorSkip(seps))
         raise LineTooLong(
             f"no separator within {option}={max_size} bytes; the line is skipped",
             limit=max_size,
@@ -629,23 +652,11 @@ class StreamReader:
         )
 
     def _discard_skipped(self) -> None:
-        """Drop the buffered part of the over-long line being skipped."""
-        seps = self._skip
-        assert seps is not None
-        buffer = self._buffer
-        best = -1
-        for sep in seps:
-            i = buffer.find(sep)
-            if i >= 0 and (best < 0 or i + len(sep) < best):
-                best = i + len(sep)
-        if best >= 0:
+        """Drop the buffered part of what is being skipped (the skip ends when it says so)."""
+        skip = self._skip
+        assert skip is not None
+        if skip.discard(self._buffer, self._eof):
             self._skip = None
-            buffer.drop(best)
-        elif self._eof:
-            self._skip = None
-            buffer.drop(len(buffer))
-        else:
-            buffer.drop(max(0, len(buffer) - max(len(s) for s in seps) + 1))
         self._after_consume()
 
     async def _finish_skip(self, func: str) -> None:
@@ -848,6 +859,39 @@ class StreamReader:
 _LF = (b"\n",)
 #: The first window a search for several separators looks in (see ``_search``).
 _FIRST_WINDOW = 256
+
+
+class Skip(Protocol):
+    """Something a reader drops before any read: the rest of a frame already reported."""
+
+    def discard(self, buffer: Buffer, eof: bool) -> bool:
+        """Drop from the head of ``buffer`` the bytes that belong to what is skipped; return
+        True once it is over (``eof``: no more bytes will come). Never raises."""
+
+
+class _SeparatorSkip:
+    """The rest of an over-long line: everything through the earliest of ``seps``."""
+
+    __slots__ = ("_longest", "_seps")
+
+    def __init__(self, seps: tuple[bytes, ...]) -> None:
+        self._seps = seps
+        self._longest = max(len(s) for s in seps)
+
+    def discard(self, buffer: Buffer, eof: bool) -> bool:
+        best = -1
+        for sep in self._seps:
+            i = buffer.find(sep)
+            if i >= 0 and (best < 0 or i + len(sep) < best):
+                best = i + len(sep)
+        if best >= 0:
+            buffer.drop(best)
+            return True
+        if eof:
+            buffer.drop(len(buffer))
+            return True
+        buffer.drop(max(0, len(buffer) - self._longest + 1))
+        return False
 
 
 class _Iterator(Generic[T]):

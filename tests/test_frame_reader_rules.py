@@ -289,12 +289,12 @@ async def test_a_decoder_that_forgets_ends_is_a_contract_error_naming_the_rule()
 
 
 def test_layer_refuses_a_frame_codec() -> None:
-    with pytest.raises(TypeError, match=r"frame codec.*frames\(\)"):
+    with pytest.raises(TypeError, match=r"frame codec.*frames\(codec\)"):
         fed(b"").layer(Lines())  # type: ignore[arg-type]
 
 
 def test_frames_refuses_a_byte_codec() -> None:
-    with pytest.raises(TypeError, match=r"byte codec.*layer\(\)"):
+    with pytest.raises(TypeError, match=r"byte codec.*layer\(codec\)"):
         fed(b"").frames(Chunked())  # type: ignore[arg-type]
 
 

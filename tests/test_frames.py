@@ -13,7 +13,13 @@ from framekit.codecs.delimited import Delimited
 from framekit.codecs.length import LengthPrefixed
 from framekit.codecs.lines import Lines, TextLines
 from framekit.codecs.netstring import Netstring, OctetCounted
-from framekit.errors import FrameTooLong, LineTooLong, MalformedError, TruncatedError
+from framekit.errors import (
+    EndOfStream,
+    FrameTooLong,
+    LineTooLong,
+    MalformedError,
+    TruncatedError,
+)
 from framekit.frames import FrameWriter
 from framekit.reader import StreamReader
 from tests.toy_codecs import Hexchunks
@@ -92,7 +98,8 @@ async def test_switching_to_readexactly_mid_batch_loses_nothing(codec: Any) -> N
     assert await source.readexactly(len(RAW)) == RAW
     assert await frames.read() == c
     assert await frames.read() == d
-    assert await frames.read() is None
+    with pytest.raises(EndOfStream):
+        await frames.read()
 
 
 @pytest.mark.parametrize("codec", CODECS, ids=IDS)
@@ -324,13 +331,15 @@ async def test_async_for_gives_every_frame(codec: Any) -> None:
     assert [frame async for frame in frames] == expected
 
 
-async def test_end_of_stream_returns_none_every_time() -> None:
+async def test_end_of_stream_is_raised_every_time() -> None:
     frames = root(b"a\nlast").frames(Lines())
     assert await frames.read() == b"a"
     assert await frames.read() == b"last"
     assert not frames.at_eof()
-    assert await frames.read() is None
-    assert await frames.read() is None
+    with pytest.raises(EndOfStream):
+        await frames.read()
+    with pytest.raises(EndOfStream):
+        await frames.read()
     assert frames.at_eof()
 
 
@@ -338,7 +347,8 @@ async def test_truncated_frame_at_the_end_is_raised_then_the_end() -> None:
     frames = root(b"\x00\x00\x00\x05ab").frames(LengthPrefixed())
     with pytest.raises(TruncatedError):
         await frames.read()
-    assert await frames.read() is None
+    with pytest.raises(EndOfStream):
+        await frames.read()
 
 
 async def test_frames_fed_a_byte_at_a_time_are_all_read() -> None:
@@ -386,7 +396,8 @@ async def test_too_long_frame_in_the_middle_is_raised_once_and_the_rest_delivere
         await frames.read()
     assert await frames.read() == b"b"
     assert await frames.read() == b"c"
-    assert await frames.read() is None
+    with pytest.raises(EndOfStream):
+        await frames.read()
 
 
 async def test_error_offsets_count_a_prefix_read_before_framing() -> None:
@@ -423,12 +434,13 @@ async def test_error_offsets_count_bytes_read_around_the_frame_reader() -> None:
     assert await frames.read() == b"b"
 
 
-async def test_source_exception_is_raised_after_the_frames_before_it() -> None:
+async def test_source_exception_wins_over_the_frames_decoded_before_it() -> None:
+    # As on the core reader: bytes (and so frames) buffered before the exception are no
+    # longer readable, whichever way they were fed.
     source = root(b"a\nb\n", eof=False)
     frames = source.frames(Lines())
     assert await frames.read() == b"a"
     source.set_exception(ConnectionResetError())
-    assert await frames.read() == b"b"
     with pytest.raises(ConnectionResetError):
         await frames.read()
 
@@ -486,7 +498,8 @@ async def test_frame_reader_over_a_layer_stops_mid_batch_and_reads_the_layer() -
     assert await frames.read() == b"a"
     assert await body.readexactly(3) == b"bb\n"
     assert await frames.read() == b"ccc"
-    assert await frames.read() is None
+    with pytest.raises(EndOfStream):
+        await frames.read()
 
 
 async def test_frame_reader_over_a_layer_fed_in_pieces() -> None:

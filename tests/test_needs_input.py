@@ -100,6 +100,10 @@ class CheckedFrames:
     def reset_search(self) -> None:
         self.decoder.reset_search()
 
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        result: tuple[int, bool] = self.decoder.discard(data, eof)
+        return result
+
 
 @settings(max_examples=300, deadline=None)
 @given(
@@ -265,6 +269,10 @@ class CountingCodec:
 
             def reset_search(self) -> None:
                 inner.reset_search()
+
+            def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+                result: tuple[int, bool] = inner.discard(data, eof)
+                return result
 
         return Decoder()
 

@@ -409,6 +409,10 @@ class CountingLines:
             def reset_search(self) -> None:
                 inner.reset_search()
 
+            def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+                result: tuple[int, bool] = inner.discard(data, eof)
+                return result
+
         return Decoder()
 
     def encoder(self) -> Any:

@@ -96,6 +96,18 @@ class SemicolonsDecoder:
         self.searched = 0
         self.resets += 1
 
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        if not self.skipping:
+            return 0, True
+        i = bytes(data).find(b";")
+        if i < 0:
+            self.seen += len(data)
+            self.skipping = not eof
+            return len(data), eof
+        self.skipping = False
+        self.seen += i + 1
+        return i + 1, True
+
     def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
         raw = bytes(data)
         n = len(raw)

@@ -72,6 +72,11 @@ no such attribute, promises nothing: the driver calls again. A decoder that stop
 budget, still holds output (a decompressor), or has an error to raise on the next call (see
 below) says False.
 
+**Skipping survives the reader.** A frame reader that gets a recoverable error (or sees a
+decoder consume bytes past its last frame: a frame being skipped) hands the decoder's
+``discard`` to its source (``StreamReader.begin_skip``): every later read of the source, by
+any reader, first lets it drop the rest of the rejected frame.
+
 **Errors and what they consume.** When a decoder raises, the driver treats the call as having
 consumed nothing. A decoder that meets bad input after it already produced frames or output in
 the same call returns those first (consuming up to the bad spot) and raises on the next call.
@@ -188,6 +193,18 @@ class FrameDecoder(Protocol[T]):
         """Forget how far the last search got: ``data`` may have changed at its head.
 
         A driver may instead replace the decoder with a fresh one (FrameReader does).
+        """
+
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        """Consume the rest of a frame this decoder rejected; return ``(consumed, over)``.
+
+        Called by a driver after ``decode`` raised a recoverable error (a frame over its
+        maximum), or consumed bytes past its last frame, with the bytes that follow: the
+        decoder consumes those that belong to the rejected frame and says whether that frame
+        is over (with ``eof``, it is). Never raises: an error found on the way (a malformed
+        length) is raised by the next ``decode``. With nothing being rejected, ``(0, True)``.
+        The driver hands this call to the source, so whoever reads the source next gets the
+        bytes after the rejected frame.
         """
 
 

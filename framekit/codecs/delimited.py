@@ -202,6 +202,30 @@ class DelimitedDecoder:
         """Forget how far the last search got."""
         self._scan_pos = 0
 
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        """Consume the rest of a frame rejected by the last call; return ``(consumed, over)``.
+
+        ``over`` is True once its delimiter was consumed (or ``eof``); with no frame being
+        rejected, ``(0, True)``.
+        """
+        if not self._discarding:
+            return 0, True
+        n = len(data)
+        scan = max(0, self._scan_pos - self._offset)
+        if scan <= n - scan:
+            scan = 0  # rescanning costs no more than the new bytes (as ``_decode``)
+        base = max(0, scan - self._longest + 1)
+        found = _Finder(bytes(data[base:]), self._delimiters).find(-base, scan - base)
+        if found is None:
+            if eof:
+                self._discarding = False
+                return self._consumed(n), True
+            keep = min(self._longest - 1, n)
+            self._scan_pos = self._offset + n
+            return self._consumed(n - keep), False
+        self._discarding = False
+        return self._consumed(base + found[1]), True
+
     def _decode(
         self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
     ) -> int:

@@ -267,6 +267,32 @@ class LengthPrefixedDecoder(CountedDecoder):
                     max(min(high, bound), -bound),
                 )
 
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        """Consume the rest of a frame rejected by the last call; return ``(consumed, over)``.
+
+        ``over`` is True once the frame's last byte was consumed (or ``eof``), or when its
+        varint turns out malformed (the next ``decode`` raises that); with no frame being
+        rejected, ``(0, True)``.
+        """
+        n = len(data)
+        pos = 0
+        if self._rejected is not None:
+            pos, malformed = self._rest_of_rejected_varint(data, 0)
+            if malformed is not None:
+                return self._consumed(pos), True
+            if self._rejected is not None:
+                if eof:
+                    self._rejected = None
+                    return self._consumed(n), True
+                return self._consumed(pos), False
+        skipped = min(self._skip, n - pos)
+        self._skip -= skipped
+        pos += skipped
+        if self._skip and eof:
+            self._skip = 0
+            return self._consumed(pos), True
+        return self._consumed(pos), not self._skip
+
     def _decode(
         self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
     ) -> int:

@@ -302,6 +302,26 @@ class LineDecoder(Generic[T]):
         self._scan_pos = 0
         self._discard_end = None
 
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        """Consume the rest of a line rejected by the last call; return ``(consumed, over)``.
+
+        ``over`` is True once the line's ending was consumed (or ``eof``: the line ends with
+        the stream); with no line being rejected, ``(0, True)``.
+        """
+        if not self._discarding:
+            return 0, True
+        end = self._end_of_discarded(data, 0, eof)
+        if end < 0:
+            n = len(data)
+            if eof:
+                self._discarding = False
+                return self._consumed(n), True
+            held = n > 0 and self._ending != "lf" and data[n - 1] == _CR
+            return self._consumed(n - held), False
+        self._discarding = False
+        self._discard_end = None
+        return self._consumed(end), True
+
     # -- the state machine ------------------------------------------------------------------
 
     def _decode(

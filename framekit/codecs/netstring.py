@@ -117,6 +117,42 @@ class AsciiLengthDecoder(CountedDecoder):
         self._trailer_due = False
         self._rejected: tuple[int, int] | None = None
 
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        """Consume the rest of a frame rejected by the last call; return ``(consumed, over)``.
+
+        ``over`` is True once the frame (and its trailer) was consumed (or ``eof``), or when
+        its length or trailer turns out malformed (the next ``decode`` raises that); with no
+        frame being rejected, ``(0, True)``.
+        """
+        n = len(data)
+        pos = 0
+        if self._rejected is not None:
+            pos, malformed = self._rest_of_rejected_length(data, 0)
+            if malformed is not None:
+                return self._consumed(pos), True
+            if self._rejected is not None:
+                if eof:
+                    self._rejected = None
+                    return self._consumed(n), True
+                return self._consumed(pos), False
+        if self._skip or self._trailer_due:
+            dropped = min(self._skip, n - pos)
+            self._skip -= dropped
+            pos += dropped
+            if self._skip or (self._trailer_due and pos == n):
+                if eof:
+                    self._skip = 0
+                    self._trailer_due = False
+                    return self._consumed(pos), True
+                return self._consumed(pos), False
+            if self._trailer_due:
+                self._trailer_due = False
+                if data[pos : pos + 1] != self._trailer:
+                    self._bad_trailer(pos)  # fatal: raised by the next ``decode``
+                    return self._consumed(pos), True
+                pos += 1
+        return self._consumed(pos), True
+
     def _decode(
         self, data: memoryview, frames: list[bytes], ends: list[int] | None, *, eof: bool
     ) -> int:
