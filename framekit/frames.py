@@ -186,7 +186,12 @@ class FrameReader(Generic[T]):
                             if source._paused:
                                 source._after_consume()
                             return frames.popleft()
-            await self._settle("FrameReader.read")
+            source = self._source
+            if source._exception is not None:
+                raise source._failure()
+            if source._skip is not None:
+                await source._finish_skip("FrameReader.read")
+            self._resync()
             if frames:
                 return self._hand_out()
             if self._done:
@@ -203,8 +208,13 @@ class FrameReader(Generic[T]):
         (bytes fed after them are decoded by the next call). Raises as ``read()`` does;
         frames before an error are returned first.
         """
+        source = self._source
         while True:
-            await self._settle("FrameReader.read_batch")
+            if source._exception is not None:
+                raise source._failure()
+            if source._skip is not None:
+                await source._finish_skip("FrameReader.read_batch")
+            self._resync()
             if self._frames:
                 batch = list(self._frames)
                 self._consume(self._start + self._ends[-1] + self._tail - self._buffer.head)
@@ -225,16 +235,6 @@ class FrameReader(Generic[T]):
                 await self._wait()
 
     # -- internals ---------------------------------------------------------------------------
-
-    async def _settle(self, func: str) -> None:
-        """Before any decision: raise the source's exception, let a skip under way on the
-        source end (this reader's or anyone's), and notice reads made around this reader."""
-        source = self._source
-        if source._exception is not None:
-            raise source._failure()
-        if source._skip is not None:
-            await source._finish_skip(func)
-        self._resync()
 
     def _resync(self) -> None:
         """Go on from the source's head if someone read around this reader."""
