@@ -465,7 +465,9 @@ def wrap(
     source's own flow control goes on working. ``b""`` from the source is EOF.
 
     - Errors: an exception from ``source.read`` is stored on the framekit reader (every later
-      read raises it too) and raised from the read that pulled.
+      read raises it too) and raised from the read that pulled. So is a TypeError naming the
+      source and the type when ``source.read`` returns something that is not an awaitable,
+      or its awaitable gives something that is not bytes-like (``str``, ``None``...).
     - Cancellation: a read cancelled while it waits consumes nothing, and the source's
       ``read`` it started is not cancelled (it runs in a task of its own): its bytes are
       buffered when they come, for the next read. (So a reader abandoned while that
@@ -512,8 +514,15 @@ class _PullReader(StreamReader):
             and not self._eof
             and self._exception is None
         ):
+            source = self._source
             try:
-                pull = asyncio.ensure_future(self._source.read(self._read_size))
+                pending = source.read(self._read_size)
+                if not inspect.isawaitable(pending):
+                    raise TypeError(
+                        f"the source's read() returned {type(pending).__name__}, not an "
+                        f"awaitable (source: {source!r})"
+                    )
+                pull = asyncio.ensure_future(pending)
             except Exception as exc:  # read() raised at once, or gave no awaitable
                 self.set_exception(exc)
                 raise
@@ -557,6 +566,19 @@ class _PullReader(StreamReader):
             self.set_exception(error)
             return
         data = pull.result()
+        if type(data) is not bytes:
+            try:
+                data = bytes(memoryview(data))
+            except TypeError:
+                # Raised here, it would only reach the loop's exception handler, and the
+                # waiting read would never wake.
+                self.set_exception(
+                    TypeError(
+                        f"the source's read() gave {type(data).__name__}, not a bytes-like "
+                        f"object (source: {self._source!r})"
+                    )
+                )
+                return
         if data:
             self.feed_data(data)
         else:

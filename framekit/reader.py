@@ -232,8 +232,28 @@ class StreamReader:
         """Store ``exc``: the waiting read, ``wait_eof()`` and every later read raise it.
 
         As in aiohttp, the exception wins over buffered bytes, even after ``feed_eof``: bytes
-        fed before it are no longer readable (``read_nowait`` raises too).
+        fed before it are no longer readable (``read_nowait`` raises too). As asyncio's
+        ``Future.set_exception``, an exception class is called with no arguments and the
+        instance stored, and StopIteration is refused (a coroutine raising it out of a read
+        would raise RuntimeError instead). Raises TypeError, changing nothing, for
+        StopIteration or anything that is not an exception instance or class.
         """
+        value: object = exc
+        if isinstance(value, type) and issubclass(value, BaseException):
+            value = value()
+        if not isinstance(value, BaseException):
+            what = (
+                f"the class {value.__qualname__}"
+                if isinstance(value, type)
+                else f"{type(value).__name__} {value!r}"
+            )
+            raise TypeError(f"set_exception() takes an exception instance or class, got {what}")
+        if type(value) is StopIteration:
+            raise TypeError(
+                "set_exception() refuses StopIteration (as asyncio's futures do): raised out "
+                "of a read in a coroutine, it would become a RuntimeError"
+            )
+        exc = value
         self._exception = exc
         self._exception_tb = exc.__traceback__
         # The buffered bytes can no longer be read: dropped, which also tells frame readers

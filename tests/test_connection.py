@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import gc
 import hashlib
@@ -446,6 +447,77 @@ async def test_wrap_stores_an_error_raised_by_read_itself() -> None:
     assert isinstance(reader.exception(), ValueError)
 
 
+class _Returns:
+    """A source whose ``read`` returns the given results in turn (then ``b""``)."""
+
+    def __init__(self, *results: object) -> None:
+        self.results = list(results)
+
+    async def read(self, n: int) -> bytes:
+        return self.results.pop(0) if self.results else b""  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return "<the source>"
+
+
+@pytest.mark.parametrize("result", ["text", 42, None, [b"x"]], ids=type)
+async def test_wrap_raises_a_type_error_naming_a_non_bytes_result_and_keeps_it(
+    result: object,
+) -> None:
+    reader = wrap(_Returns(b"ok\n", result))
+    assert await asyncio.wait_for(reader.readline(), 1) == b"ok\n"
+    with pytest.raises(TypeError) as info:
+        await asyncio.wait_for(reader.readline(), 1)
+    message = str(info.value)
+    assert type(result).__name__ in message and "<the source>" in message
+    assert reader.exception() is info.value
+    with pytest.raises(TypeError):
+        await asyncio.wait_for(reader.read(), 1)
+
+
+async def test_wrap_non_bytes_result_wakes_a_layer_above_it() -> None:
+    top = layer(wrap(_Returns("text")), Limited(10))
+    with pytest.raises(TypeError, match="str"):
+        await asyncio.wait_for(top.read(5), 1)
+
+
+async def test_wrap_takes_any_bytes_like_result() -> None:
+    words = array.array("H", [1, 2])
+    reader = wrap(_Returns(bytearray(b"ab"), memoryview(b"cd"), memoryview(words)))
+    assert await asyncio.wait_for(reader.read(), 1) == b"abcd" + words.tobytes()
+
+
+async def test_wrap_raises_a_type_error_naming_a_read_that_is_not_awaitable() -> None:
+    class Blocking:
+        def read(self, n: int) -> bytes:
+            return b"x"
+
+        def __repr__(self) -> str:
+            return "<blocking source>"
+
+    reader = wrap(Blocking())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not an awaitable") as info:
+        await asyncio.wait_for(reader.read(1), 1)
+    assert "<blocking source>" in str(info.value)
+    assert isinstance(reader.exception(), TypeError)
+
+
+async def test_wrap_raises_any_exception_of_the_source_read_and_keeps_it() -> None:
+    class Odd(Exception):
+        pass
+
+    class Failing:
+        async def read(self, n: int) -> bytes:
+            await asyncio.sleep(0)
+            raise Odd("odd failure")
+
+    reader = wrap(Failing())
+    with pytest.raises(Odd, match="odd failure"):
+        await asyncio.wait_for(reader.read(1), 1)
+    with pytest.raises(Odd):
+        await asyncio.wait_for(reader.read(1), 1)
+
+
 class _Waits:
     """A source whose read waits on a future it exposes, and notes when it is cancelled."""
 
@@ -481,6 +553,20 @@ async def test_wrap_read_is_cancelled_when_the_source_read_is() -> None:
     source.future.cancel()  # the source's own read is cancelled from inside
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(pending, 1)
+
+
+async def test_wrap_reads_again_after_the_source_read_was_cancelled() -> None:
+    source = _Waits()
+    reader = wrap(source)
+    pending = asyncio.ensure_future(reader.read(1))
+    await asyncio.sleep(0.01)
+    source.future.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(pending, 1)
+    assert reader.exception() is None
+    source.future = asyncio.get_running_loop().create_future()
+    source.future.set_result(b"after")
+    assert await asyncio.wait_for(reader.read(5), 1) == b"after"
 
 
 async def test_wrap_set_exception_on_a_layer_wakes_the_read_at_once() -> None:

@@ -531,6 +531,53 @@ async def test_set_exception_wakes_the_waiter() -> None:
         await task
 
 
+async def test_set_exception_instantiates_an_exception_class_as_asyncio_futures_do() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.readline())
+    await asyncio.sleep(0)
+    reader.set_exception(ConnectionResetError)  # type: ignore[arg-type]
+    with pytest.raises(ConnectionResetError) as info:
+        await asyncio.wait_for(task, 1)
+    assert reader.exception() is info.value
+    with pytest.raises(ConnectionResetError) as again:
+        await reader.read(1)
+    assert again.value is info.value
+
+
+async def test_set_exception_class_on_a_layer_is_raised_by_its_reads() -> None:
+    top = fed(b"abc", eof=False).layer(Limited(10))
+    top.set_exception(ValueError)  # type: ignore[arg-type]
+    assert isinstance(top.exception(), ValueError)
+    with pytest.raises(ValueError):
+        await top.read(1)
+
+
+@pytest.mark.parametrize("value", [StopIteration, StopIteration("x")], ids=["class", "instance"])
+async def test_set_exception_refuses_stop_iteration_and_changes_nothing(value: object) -> None:
+    # As asyncio's futures: raised out of a read in a coroutine it would turn into RuntimeError.
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.read(3))
+    await asyncio.sleep(0)
+    with pytest.raises(TypeError, match="StopIteration"):
+        reader.set_exception(value)  # type: ignore[arg-type]
+    assert reader.exception() is None
+    reader.feed_data(b"abc")
+    assert await asyncio.wait_for(task, 1) == b"abc"
+
+
+@pytest.mark.parametrize(
+    ("value", "named"), [("boom", "str"), (42, "int"), (int, "class int"), (None, "NoneType")]
+)
+def test_set_exception_refuses_what_is_not_an_exception_naming_it(
+    value: object, named: str
+) -> None:
+    reader = StreamReader()
+    with pytest.raises(TypeError, match="exception instance or class") as info:
+        reader.set_exception(value)  # type: ignore[arg-type]
+    assert named in str(info.value)
+    assert reader.exception() is None
+
+
 async def test_exception_is_sticky_for_every_read() -> None:
     reader = fed(b"buffered\n", eof=False)
     error = ValueError("boom")

@@ -115,6 +115,8 @@ class Chunked:
       integers; above this one most peers (signed 64-bit sizes) would wrap or refuse, which is
       exactly where two parsers disagree, so framekit refuses too.
     - ``max_trailers`` (128, as aiohttp): the most trailer field lines.
+    - ``max_trailer_line_length`` (8190, as aiohttp and llhttp): the longest trailer field
+      line, line ending excluded.
     - ``max_trailer_size`` (64 KiB, as Twisted): the bytes of the trailer section, line endings
       and the final empty line included.
     - ``max_overhead`` (16 KiB, as Go): a cap on framing bytes that carry no data. For each
@@ -131,6 +133,7 @@ class Chunked:
     max_chunk_size: int = attrs.field(default=2**63 - 1, validator=_at_least(1))
     max_trailers: int = attrs.field(default=128, validator=_at_least(0))
     max_trailer_size: int = attrs.field(default=64 * 1024, validator=_at_least(2))
+    max_trailer_line_length: int = attrs.field(default=8190, validator=_at_least(1))
     max_overhead: int = attrs.field(default=16 * 1024, validator=_at_least(0))
     lenient: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     keep_extensions: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
@@ -161,6 +164,7 @@ class ChunkedDecoder:
         "_max_chunk_size",
         "_max_line_length",
         "_max_overhead",
+        "_max_trailer_line_length",
         "_max_trailer_size",
         "_max_trailers",
         "_offset",
@@ -178,6 +182,7 @@ class ChunkedDecoder:
         self._max_chunk_size = codec.max_chunk_size
         self._max_trailers = codec.max_trailers
         self._max_trailer_size = codec.max_trailer_size
+        self._max_trailer_line_length = codec.max_trailer_line_length
         self._max_overhead = codec.max_overhead
         self._lenient = codec.lenient
         self._keep_extensions = codec.keep_extensions
@@ -355,13 +360,16 @@ class ChunkedDecoder:
                         continue
                 if state == _TRAILER:
                     while True:
-                        line_end = self._find_line(
-                            data,
-                            pos,
-                            end,
-                            self._max_trailer_size - self._trailer_bytes,
-                            "max_trailer_size",
-                        )
+                        # A line stops at whichever comes first: the section's room left, or
+                        # the line limit (two bytes of CRLF beyond it, as for size lines).
+                        room = self._max_trailer_size - self._trailer_bytes
+                        line_window = self._max_trailer_line_length + 2
+                        if room < line_window:
+                            line_end = self._find_line(data, pos, end, room, "max_trailer_size")
+                        else:
+                            line_end = self._find_line(
+                                data, pos, end, line_window, "max_trailer_line_length"
+                            )
                         if line_end < 0:
                             break
                         last = self._parse_trailer_line(bytes(data[pos:line_end]), pos)
@@ -490,6 +498,13 @@ class ChunkedDecoder:
         """Record one trailer field line; return True for the final (empty) line."""
         bare_lf = not line.endswith(b"\r\n")
         content = line[:-1] if bare_lf else line[:-2]
+        if len(content) > self._max_trailer_line_length:
+            # Only a line ending in a bare LF gets here (CRLF lines stop in _find_line).
+            raise LimitExceededError(
+                "trailer line is longer than max_trailer_line_length",
+                limit=self._max_trailer_line_length,
+                offset=self._offset + pos,
+            )
         if content:
             if len(self.trailers) >= self._max_trailers:
                 raise LimitExceededError(

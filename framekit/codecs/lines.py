@@ -35,8 +35,10 @@ the same options:
 
 :class:`TextLines` adds ``encoding`` (default ``"utf-8"``; it must be ASCII-compatible so
 that line endings are found in the bytes) and ``errors`` (default ``"strict"``). A line that
-does not decode is a ``MalformedError`` whose offset is the first undecodable byte; the line
-is skipped and decoding goes on with the next line.
+does not decode is a ``MalformedError`` whose offset is the first undecodable byte (the
+line's first byte, for a codec that does not say where: idna); the line is skipped and
+decoding goes on with the next line. An ``errors`` handler that ``encoding`` does not take
+(idna takes only ``"strict"``) is a ValueError at construction.
 
 The encoders append the ending (LF for ``"lf"`` and ``"any"``, CRLF for ``"crlf"``), or with
 ``keep_ending=True`` check that the frame is one line ending in an ending. They raise
@@ -153,6 +155,16 @@ def _error_handler(instance: Any, attribute: attrs.Attribute[Any], value: Any) -
         codecs.lookup_error(value)
     except (LookupError, TypeError):
         raise ValueError(f"{attribute.name} must be a codec error handler, got {value!r}") from None
+    # Run after ``encoding`` was checked. Some codecs take only some handlers (idna only
+    # "strict"), and say so only when they decode: found here, not at every line.
+    encoding = instance.encoding
+    try:
+        b"a\r\n".decode(encoding, value)
+        "a\r\n".encode(encoding, value)
+    except UnicodeError as exc:
+        raise ValueError(
+            f"{attribute.name}={value!r} does not work with encoding {encoding!r}: {exc}"
+        ) from None
 
 
 @attrs.define(frozen=True, kw_only=True)
@@ -437,7 +449,7 @@ class LineDecoder(Generic[T]):
             if encoding is not None:
                 try:
                     frames.append(line.decode(encoding, self._errors))
-                except UnicodeDecodeError as exc:
+                except UnicodeError as exc:
                     return base + start, self._undecodable(base + start, exc), base + next_start
             else:
                 frames.append(line)
@@ -572,7 +584,7 @@ class LineDecoder(Generic[T]):
         else:
             try:
                 texts = [part.decode(encoding, self._errors) for part in parts]
-            except UnicodeDecodeError:
+            except UnicodeError:
                 return 0
             frames.extend(texts)
         if ends is not None:
@@ -639,7 +651,7 @@ class LineDecoder(Generic[T]):
         if self._encoding is not None:
             try:
                 frames.append(line.decode(self._encoding, self._errors))
-            except UnicodeDecodeError as exc:
+            except UnicodeError as exc:
                 return base + start, self._undecodable(base + start, exc), base + end
         else:
             frames.append(line)
@@ -654,10 +666,15 @@ class LineDecoder(Generic[T]):
             offset=self._offset + start,
         )
 
-    def _undecodable(self, start: int, exc: UnicodeDecodeError) -> MalformedError:
+    def _undecodable(self, start: int, exc: UnicodeError) -> MalformedError:
+        # Some codecs (idna) raise a bare UnicodeError, without a position: the line's start.
+        if isinstance(exc, UnicodeDecodeError):
+            return MalformedError(
+                f"line is not valid {self._encoding}: {exc.reason}",
+                offset=self._offset + start + exc.start,
+            )
         return MalformedError(
-            f"line is not valid {self._encoding}: {exc.reason}",
-            offset=self._offset + start + exc.start,
+            f"line is not valid {self._encoding}: {exc}", offset=self._offset + start
         )
 
 

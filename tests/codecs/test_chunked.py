@@ -432,6 +432,58 @@ def test_trailer_section_over_max_trailer_size_is_refused() -> None:
     assert "max_trailer_size" in str(error)
 
 
+def test_trailer_line_up_to_max_trailer_line_length_is_accepted() -> None:
+    codec = Chunked(max_trailer_line_length=10)
+    _, _, decoder = decode(b"0\r\nA: 0123456\r\n\r\n", codec)  # 10 bytes before the CRLF
+    assert decoder.trailers == [(b"A", b"0123456")]
+
+
+@pytest.mark.parametrize("piece_size", [1, 7, 1000])
+def test_trailer_line_over_max_trailer_line_length_is_refused(piece_size: int) -> None:
+    wire = HELLO + b"0\r\nA: 1\r\nB: 01234567\r\n\r\n"
+    error = error_of(
+        [wire[i : i + piece_size] for i in range(0, len(wire), piece_size)],
+        Chunked(max_trailer_line_length=10),
+    )
+    assert isinstance(error, LimitExceededError)
+    assert (error.limit, error.offset) == (10, len(HELLO) + 3 + 6)
+    assert "max_trailer_line_length" in str(error)
+
+
+def test_default_max_trailer_line_length_refuses_a_16_kib_trailer_line() -> None:
+    assert STRICT.max_trailer_line_length == 8190
+    wire = HELLO + b"0\r\nA: " + b"v" * (16 * 1024) + b"\r\n\r\n"
+    error = error_of(wire)
+    assert isinstance(error, LimitExceededError)
+    assert (error.limit, error.offset) == (8190, len(HELLO) + 3)
+    assert "max_trailer_line_length" in str(error)
+
+
+def test_endless_trailer_line_is_refused_before_its_end() -> None:
+    error = error_of([HELLO, b"0\r\nA: ", b"v" * 5000], Chunked(max_trailer_line_length=100))
+    assert isinstance(error, LimitExceededError)
+    assert error.offset == len(HELLO) + 3
+
+
+def test_lenient_bare_lf_trailer_line_over_max_trailer_line_length_is_refused() -> None:
+    codec = Chunked(max_trailer_line_length=10, lenient=True)
+    _, _, decoder = decode(b"0\nA: 0123456\n\n", codec)
+    assert decoder.trailers == [(b"A", b"0123456")]
+    error = error_of(b"0\nA: 01234567\n\n", codec)
+    assert isinstance(error, LimitExceededError)
+    assert (error.limit, error.offset) == (10, 2)
+    assert "max_trailer_line_length" in str(error)
+
+
+def test_a_line_over_the_trailer_sections_room_names_max_trailer_size() -> None:
+    # The section's room left (20 - 8) is smaller than the line limit: the section is named.
+    codec = Chunked(max_trailer_size=20, max_trailer_line_length=15)
+    error = error_of(b"0\r\nA: 123\r\nB: 0123456789\r\n\r\n", codec)
+    assert isinstance(error, LimitExceededError)
+    assert (error.limit, error.offset) == (20, 3 + 8)
+    assert "max_trailer_size" in str(error)
+
+
 def test_many_tiny_chunks_with_long_extensions_pass_max_overhead() -> None:
     # Each chunk adds len("1;" + 100 * "e" + "\r\n") + 2 - 16 - 2 * 1 = 88 bytes of excess:
     # the 187th chunk takes it over 16 KiB.
@@ -460,6 +512,8 @@ def test_tiny_chunks_without_extensions_never_pass_max_overhead() -> None:
         {"max_chunk_size": 0},
         {"max_trailers": -1},
         {"max_trailer_size": 1},
+        {"max_trailer_line_length": 0},
+        {"max_trailer_line_length": True},
         {"max_overhead": -1},
         {"max_line_length": 1.5},
         {"max_trailers": True},
@@ -600,7 +654,15 @@ def corrupted(draw: st.DrawFn) -> bytes:
 @settings(max_examples=200, deadline=None)
 @given(
     wire=corrupted(),
-    codec=st.sampled_from([STRICT, LENIENT, Chunked(max_line_length=8, max_trailer_size=30)]),
+    codec=st.sampled_from(
+        [
+            STRICT,
+            LENIENT,
+            Chunked(max_line_length=8, max_trailer_size=30),
+            Chunked(max_trailer_line_length=8, max_trailers=1),
+            Chunked(max_trailer_line_length=8, max_trailers=1, lenient=True),
+        ]
+    ),
     data=st.data(),
 )
 def test_any_split_gives_the_same_result_or_the_same_error(
@@ -609,3 +671,25 @@ def test_any_split_gives_the_same_result_or_the_same_error(
     cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=10))
     budget = data.draw(st.integers(1, 64))
     assert outcome(split_at(wire, cuts), codec, budget) == outcome([wire], codec, 64 * 1024)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    length=st.integers(3, 40),
+    limit=st.integers(4, 40),
+    lenient=st.booleans(),
+    data=st.data(),
+)
+def test_max_trailer_line_length_holds_for_any_split(
+    length: int, limit: int, lenient: bool, data: st.DataObject
+) -> None:
+    eol = b"\n" if lenient else b"\r\n"
+    line = b"A: " + b"v" * (length - 3)
+    wire = HELLO + b"0" + eol + b"B: 1" + eol + line + eol + eol + b"NEXT"
+    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=10))
+    codec = Chunked(max_trailer_line_length=limit, lenient=lenient)
+    got = outcome(split_at(wire, cuts), codec, data.draw(st.integers(1, 64)))
+    if length <= limit:
+        assert got == ([b"hello"], b"NEXT", [(b"B", b"1"), (b"A", line[3:])], [])
+    else:
+        assert got == ("error", LimitExceededError, len(HELLO) + 2 * len(eol) + 5)

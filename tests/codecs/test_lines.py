@@ -239,6 +239,50 @@ def test_text_lines_reject_ascii_incompatible_encoding() -> None:
         TextLines(encoding="utf-16")
 
 
+def test_text_lines_reject_an_error_handler_the_encoding_does_not_support() -> None:
+    with pytest.raises(ValueError, match="errors") as info:
+        TextLines(encoding="idna", errors="replace")
+    assert "'idna'" in str(info.value) and "'replace'" in str(info.value)
+
+
+def test_text_lines_take_idna_with_strict_errors() -> None:
+    assert decode(TextLines(encoding="idna"), b"example.com\n") == ["example.com"]
+
+
+@pytest.mark.parametrize("pieces", [[b"ok\nxn--abc\nnext\n"], [b"ok\nxn--", b"abc\nnext\n"]])
+def test_line_the_encoding_refuses_without_a_position_is_malformed_at_its_start(
+    pieces: list[bytes],
+) -> None:
+    # idna raises a bare UnicodeError (no position) for a bad punycode label.
+    out = results(TextLines(encoding="idna").decoder(), pieces)
+    assert out[0] == "ok"
+    assert out[1][:2] == (MalformedError, 3) and "idna" in out[1][2]
+    assert out[2:] == ["next"]
+
+
+def test_final_line_the_encoding_refuses_is_malformed_at_its_start() -> None:
+    out = decode(TextLines(encoding="idna"), b"ok\nxn--abc")
+    assert out[0] == "ok"
+    assert out[1][:2] == (MalformedError, 3)
+    assert len(out) == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from([b"xn--", b"abc", b"-3ya", b".", b"\n", b"\xff"]), max_size=20),
+    cuts=st.lists(st.integers(0, 100), max_size=8),
+)
+def test_idna_lines_give_only_frames_and_framekit_errors_for_any_split(
+    parts: list[bytes], cuts: list[int]
+) -> None:
+    data = b"".join(parts)
+    codec = TextLines(encoding="idna")
+    whole = results(codec.decoder(), [data])
+    assert all(isinstance(item, str) or item[0] is MalformedError for item in whole)
+    assert results(codec.decoder(), split(data, cuts)) == whole
+    assert results(codec.decoder(), [data[i : i + 1] for i in range(len(data))]) == whole
+
+
 # -- options ----------------------------------------------------------------------------
 
 
