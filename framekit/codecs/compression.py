@@ -588,7 +588,11 @@ class _BrotliDecoder:
     )
 
     def __init__(self, module: Any, max_output_size: int | None, max_window_size: int) -> None:
-        self._decompressor = cast(_BrotliDecompressor, module.Decompressor())
+        #: None once the stream ended or failed: the library's state (the ring buffer) is freed
+        #: then, not when the decoder is dropped.
+        self._decompressor: _BrotliDecompressor | None = cast(
+            _BrotliDecompressor, module.Decompressor()
+        )
         self._error = cast(type[Exception], module.error)
         self._max_output_size = max_output_size
         self._max_window_size = max_window_size
@@ -638,7 +642,7 @@ class _BrotliDecoder:
                     )
                 )
         decompressor = self._decompressor
-        if decompressor.is_finished():
+        if decompressor is None:  # the stream ended
             if data:
                 # Same offset as when the library meets those bytes in the stream's last feed.
                 raise self._fail(_corrupt_brotli("data after its end", 0))
@@ -660,18 +664,22 @@ class _BrotliDecoder:
                 chunk = decompressor.process(b"", output_buffer_limit=limit)
         except self._error as exc:
             raise self._fail(_corrupt_brotli(str(exc), 0)) from None
+        finished = decompressor.is_finished()  # the end, and no output left in the library
+        if finished:
+            self._decompressor = None
         if not chunk and not consumed:
-            if eof and not decompressor.is_finished():
+            if eof and not finished:
                 raise self._fail(
                     TruncatedError("brotli stream ends before its end", offset=self._offset)
                 )
-            if not eof or not decompressor.is_finished():
+            if not eof or not finished:
                 return 0
         self._offset += consumed
         if chunk:
             room = _count_output(self, len(chunk), "brotli", self._offset)
             if room < len(chunk):
                 # Past max_output_size: the bytes up to it first, then the error.
+                self._decompressor = None
                 if room <= 0:
                     raise cast(FramingError, self._failure)
                 chunk = chunk[:room]
@@ -685,6 +693,7 @@ class _BrotliDecoder:
 
     def _fail(self, error: FramingError) -> FramingError:
         self._failure = error
+        self._decompressor = None
         return error
 
 
@@ -819,7 +828,9 @@ class _ZstdDecoder:
         max_window_size: int,
         trailing_data: TrailingData,
     ) -> None:
-        self._dctx = cast(
+        #: None once the stream ended or failed: the library's state (the window) is freed then,
+        #: not when the decoder is dropped.
+        self._dctx: _ZstdDecompressor | None = cast(
             _ZstdDecompressor, module.ZstdDecompressor(max_window_size=max_window_size)
         )
         self._zstd_error = cast(type[Exception], module.ZstdError)
@@ -851,6 +862,7 @@ class _ZstdDecoder:
 
     def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
         if self._failure is not None and not self._pending:
+            self._release()  # past max_output_size, the state outlived the last output
             # The same object every time: its traceback must not grow with each raise.
             raise self._failure.with_traceback(None)
         if budget <= 0:
@@ -928,7 +940,9 @@ class _ZstdDecoder:
                         MalformedError("zstd frame header reserved bit set", offset=self._offset)
                     )
                 self._checksum = bool(data[start + 4] & 0x04)
-                self._decompressor = self._dctx.decompressobj()
+                dctx = self._dctx
+                assert dctx is not None  # released only once done or failed
+                self._decompressor = dctx.decompressobj()
                 self._feed(data[start : start + length])
                 start += length
                 self._offset += length
@@ -936,6 +950,8 @@ class _ZstdDecoder:
             elif not self._next_frame(data[start : start + 8], eof):
                 break
         self._check_eof(eof, size - start)
+        if self._done:
+            self._release()
         return start
 
     def _next_frame(self, head: memoryview, eof: bool) -> bool:
@@ -1013,7 +1029,13 @@ class _ZstdDecoder:
 
     def _fail(self, error: FramingError) -> FramingError:
         self._failure = error
+        self._release()
         return error
+
+    def _release(self) -> None:
+        """Free the library's state (the window) at the end of the stream or on failure."""
+        self._dctx = None
+        self._decompressor = None
 
 
 class _ZstdEncoder:
