@@ -51,6 +51,7 @@ from framekit.errors import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_BROTLI_WINDOW_SIZE",
     "DEFAULT_MAX_CODINGS",
     "DEFAULT_MAX_WINDOW_SIZE",
     "Brotli",
@@ -67,6 +68,8 @@ DecompressionCodec: TypeAlias = "Gzip | Deflate | RawDeflate | Brotli | Zstd"
 
 #: zstd window a decoder accepts by default: 8 MiB, what RFC 9659 asks HTTP decoders to support.
 DEFAULT_MAX_WINDOW_SIZE = 8 * 1024 * 1024
+#: brotli window a decoder accepts by default: 16 MiB (WBITS 24), the largest RFC 7932 allows.
+DEFAULT_MAX_BROTLI_WINDOW_SIZE = 16 * 1024 * 1024
 #: Stacked content codings ``content_decoding`` accepts by default (urllib3 CVE-2025-66418).
 DEFAULT_MAX_CODINGS = 5
 
@@ -540,8 +543,36 @@ class RawDeflate:
 # -- brotli -----------------------------------------------------------------------------------
 
 
+def _brotli_window_bits(head: memoryview) -> int:
+    """WBITS from the first bytes of a brotli stream: 0 if invalid, -1 if a byte is missing.
+
+    RFC 7932 9.1: 1-7 bits, read from the low bit up: 0 is 16; else three bits n, 17 + n if
+    n > 0; else three bits m, 8 + m if m > 1, 17 if m = 0. m = 1 (the first byte's low seven
+    bits 0x11) is invalid there and is large-window brotli's signature: a zero bit, then WBITS
+    (10-30) in the next byte's low six bits.
+    """
+    first = head[0]
+    if not first & 1:
+        return 16
+    if first >> 1 & 7:
+        return 17 + (first >> 1 & 7)
+    m = first >> 4 & 7
+    if m != 1:
+        return 8 + m if m else 17
+    if first & 0x80:
+        return 0
+    if len(head) < 2:
+        return -1
+    wbits = head[1] & 0x3F
+    return wbits if 10 <= wbits <= 30 else 0
+
+
 class _BrotliDecoder:
-    """A brotli decoder; output beyond the budget waits in ``_pending``."""
+    """A brotli decoder; output beyond the budget waits in ``_pending``.
+
+    Before the library sees any byte, the window the stream asks for (``1 << WBITS`` bytes,
+    the ring buffer the library allocates for it) is checked against ``max_window_size``.
+    """
 
     __slots__ = (
         "_decoded",
@@ -550,14 +581,22 @@ class _BrotliDecoder:
         "_error",
         "_failure",
         "_max_output_size",
+        "_max_window_size",
         "_offset",
         "_pending",
+        "_window_checked",
     )
 
-    def __init__(self, module: Any, max_output_size: int | None) -> None:
-        self._decompressor = cast(_BrotliDecompressor, module.Decompressor())
+    def __init__(self, module: Any, max_output_size: int | None, max_window_size: int) -> None:
+        #: None once the stream ended or failed: the library's state (the ring buffer) is freed
+        #: then, not when the decoder is dropped.
+        self._decompressor: _BrotliDecompressor | None = cast(
+            _BrotliDecompressor, module.Decompressor()
+        )
         self._error = cast(type[Exception], module.error)
         self._max_output_size = max_output_size
+        self._max_window_size = max_window_size
+        self._window_checked = False
         self._pending = memoryview(b"")
         self._failure: FramingError | None = None
         self._done = False
@@ -588,8 +627,22 @@ class _BrotliDecoder:
             raise self._failure.with_traceback(None)
         if self._done:
             return 0
+        if not self._window_checked and data:
+            wbits = _brotli_window_bits(data)
+            if wbits < 0 and not eof:
+                return 0  # a large-window header: the next byte holds its WBITS
+            self._window_checked = True
+            if wbits > 0 and 1 << wbits > self._max_window_size:
+                raise self._fail(
+                    LimitExceededError(
+                        f"brotli stream needs a {1 << wbits}-byte window (WBITS {wbits}), over "
+                        f"max_window_size={self._max_window_size}",
+                        limit=self._max_window_size,
+                        offset=0,
+                    )
+                )
         decompressor = self._decompressor
-        if decompressor.is_finished():
+        if decompressor is None:  # the stream ended
             if data:
                 # Same offset as when the library meets those bytes in the stream's last feed.
                 raise self._fail(_corrupt_brotli("data after its end", 0))
@@ -611,18 +664,22 @@ class _BrotliDecoder:
                 chunk = decompressor.process(b"", output_buffer_limit=limit)
         except self._error as exc:
             raise self._fail(_corrupt_brotli(str(exc), 0)) from None
+        finished = decompressor.is_finished()  # the end, and no output left in the library
+        if finished:
+            self._decompressor = None
         if not chunk and not consumed:
-            if eof and not decompressor.is_finished():
+            if eof and not finished:
                 raise self._fail(
                     TruncatedError("brotli stream ends before its end", offset=self._offset)
                 )
-            if not eof or not decompressor.is_finished():
+            if not eof or not finished:
                 return 0
         self._offset += consumed
         if chunk:
             room = _count_output(self, len(chunk), "brotli", self._offset)
             if room < len(chunk):
                 # Past max_output_size: the bytes up to it first, then the error.
+                self._decompressor = None
                 if room <= 0:
                     raise cast(FramingError, self._failure)
                 chunk = chunk[:room]
@@ -636,6 +693,7 @@ class _BrotliDecoder:
 
     def _fail(self, error: FramingError) -> FramingError:
         self._failure = error
+        self._decompressor = None
         return error
 
 
@@ -663,9 +721,24 @@ class Brotli:
     Bytes after the end of the stream are always an error: the library does not say where the
     stream ended. ``quality`` (0-11) is the encoder's. Constructing it without the package
     raises UnsupportedEncodingError naming the extra.
+
+    ``max_window_size`` bounds the memory a stream holds: the library keeps a ring buffer of
+    up to the stream's window, ``2**WBITS`` bytes, from WBITS in its first byte (a 14-byte
+    stream can ask for 16 MiB). A stream whose window is larger is refused with
+    LimitExceededError (offset 0) before the library sees a byte of it; the brotli library
+    has no such limit of its own. The default, 16 MiB (WBITS 24), accepts every RFC 7932
+    stream: no HTTP specification narrows brotli's window (RFC 9659 does for zstd), the
+    Python bindings urllib3 and aiohttp use cannot limit it, and the ``brotli`` command line
+    writes WBITS 24 for inputs over 8 MiB. A server decoding many untrusted streams at once
+    may lower it: 4 MiB (WBITS 22) is the brotli library's default encoder window.
+    Large-window brotli (not RFC 7932; WBITS up to 30) is refused: LimitExceededError over
+    the limit, else MalformedError, as the library does not decode it.
     """
 
     max_output_size: int | None = attrs.field(default=None, validator=_optional_size)
+    max_window_size: int = attrs.field(
+        default=DEFAULT_MAX_BROTLI_WINDOW_SIZE, validator=_int_in(1 << 10, 1 << 31)
+    )
     quality: int = attrs.field(default=4, validator=_int_in(0, 11))
 
     def __attrs_post_init__(self) -> None:
@@ -674,7 +747,9 @@ class Brotli:
     def decoder(self) -> ByteDecoder:
         """A fresh brotli decoder for one stream."""
         return _BrotliDecoder(
-            _import_extra("brotli", "brotli", "brotli decoding"), self.max_output_size
+            _import_extra("brotli", "brotli", "brotli decoding"),
+            self.max_output_size,
+            self.max_window_size,
         )
 
     def encoder(self) -> ByteEncoder:
@@ -753,7 +828,9 @@ class _ZstdDecoder:
         max_window_size: int,
         trailing_data: TrailingData,
     ) -> None:
-        self._dctx = cast(
+        #: None once the stream ended or failed: the library's state (the window) is freed then,
+        #: not when the decoder is dropped.
+        self._dctx: _ZstdDecompressor | None = cast(
             _ZstdDecompressor, module.ZstdDecompressor(max_window_size=max_window_size)
         )
         self._zstd_error = cast(type[Exception], module.ZstdError)
@@ -785,6 +862,7 @@ class _ZstdDecoder:
 
     def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
         if self._failure is not None and not self._pending:
+            self._release()  # past max_output_size, the state outlived the last output
             # The same object every time: its traceback must not grow with each raise.
             raise self._failure.with_traceback(None)
         if budget <= 0:
@@ -862,7 +940,9 @@ class _ZstdDecoder:
                         MalformedError("zstd frame header reserved bit set", offset=self._offset)
                     )
                 self._checksum = bool(data[start + 4] & 0x04)
-                self._decompressor = self._dctx.decompressobj()
+                dctx = self._dctx
+                assert dctx is not None  # released only once done or failed
+                self._decompressor = dctx.decompressobj()
                 self._feed(data[start : start + length])
                 start += length
                 self._offset += length
@@ -870,6 +950,8 @@ class _ZstdDecoder:
             elif not self._next_frame(data[start : start + 8], eof):
                 break
         self._check_eof(eof, size - start)
+        if self._done:
+            self._release()
         return start
 
     def _next_frame(self, head: memoryview, eof: bool) -> bool:
@@ -947,7 +1029,13 @@ class _ZstdDecoder:
 
     def _fail(self, error: FramingError) -> FramingError:
         self._failure = error
+        self._release()
         return error
+
+    def _release(self) -> None:
+        """Free the library's state (the window) at the end of the stream or on failure."""
+        self._dctx = None
+        self._decompressor = None
 
 
 class _ZstdEncoder:
@@ -967,10 +1055,17 @@ class _ZstdEncoder:
 class Zstd:
     """zstd (RFC 8878); needs the ``zstandard`` package (``pip install framekit[zstd]``).
 
-    Reads every frame until EOF and skips skippable frames. A frame whose window is larger
-    than ``max_window_size`` (default 8 MiB, as RFC 9659 asks of HTTP) is refused with
-    LimitExceededError before anything is allocated for it. ``trailing_data`` as for
+    Reads every frame until EOF and skips skippable frames. ``trailing_data`` as for
     :class:`Gzip`; ``level`` is the encoder's (levels above 19 may need a larger window).
+
+    ``max_window_size`` bounds the memory a stream holds: the library keeps the frame's
+    window (``Window_Size`` from its header, or its content size under
+    ``Single_Segment_Flag``), and a 1 KB frame can ask for, and fill, all of it. A frame
+    whose window is larger, the first or any later one, is refused with LimitExceededError
+    at the frame's offset before the library sees it; the library is given the same limit
+    (its ``max_window_size``) as a backstop. The default, 8 MiB, is what RFC 9659 requires
+    HTTP decoders to support, and encoders not to exceed; the zstd library's own default is
+    128 MiB.
     """
 
     max_output_size: int | None = attrs.field(default=None, validator=_optional_size)
@@ -1005,7 +1100,7 @@ def content_decoding(
     *,
     max_codings: int = DEFAULT_MAX_CODINGS,
     max_output_size: int | None = None,
-    max_window_size: int = DEFAULT_MAX_WINDOW_SIZE,
+    max_window_size: int | None = None,
     backend: Backend = "auto",
 ) -> list[DecompressionCodec]:
     """The codecs that decode a body with this Content-Encoding, in decoding order.
@@ -1013,8 +1108,10 @@ def content_decoding(
     Codings are applied in the header's order, so they are undone in reverse. ``identity`` is
     skipped; ``gzip``/``x-gzip``, ``deflate``, ``br`` and ``zstd`` are known (case-insensitive,
     whitespace around items ignored). ``max_output_size`` caps the final decoded output: it is
-    set on the last codec of the list. Raises UnsupportedEncodingError naming an unknown coding
-    (or a missing extra), and LimitExceededError when more than ``max_codings`` are stacked.
+    set on the last codec of the list. ``max_window_size`` is set on every brotli and zstd
+    codec (None: their defaults, 16 MiB and 8 MiB). Raises UnsupportedEncodingError naming an
+    unknown coding (or a missing extra), and LimitExceededError when more than
+    ``max_codings`` are stacked.
     """
     names = [item.strip(" \t").lower() for item in header.split(",")]
     names = [name for name in names if name and name != "identity"]
@@ -1031,9 +1128,11 @@ def content_decoding(
         elif name == "deflate":
             codecs.append(Deflate(max_output_size=cap, backend=backend))
         elif name == "br":
-            codecs.append(Brotli(max_output_size=cap))
+            window = DEFAULT_MAX_BROTLI_WINDOW_SIZE if max_window_size is None else max_window_size
+            codecs.append(Brotli(max_output_size=cap, max_window_size=window))
         elif name == "zstd":
-            codecs.append(Zstd(max_output_size=cap, max_window_size=max_window_size))
+            window = DEFAULT_MAX_WINDOW_SIZE if max_window_size is None else max_window_size
+            codecs.append(Zstd(max_output_size=cap, max_window_size=window))
         else:
             raise UnsupportedEncodingError(f"unsupported content coding {name!r}")
     return codecs

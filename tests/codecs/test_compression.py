@@ -426,6 +426,96 @@ def test_deflate_leave_option_keeps_bytes_after_the_stream() -> None:
     )
 
 
+# -- brotli --------------------------------------------------------------------------------
+
+MiB = 1 << 20
+
+
+def large_window_brotli(wbits: int) -> bytes:
+    """The start of a large-window brotli stream (not RFC 7932): signature 0x11, then WBITS."""
+    return b"\x11" + bytes([wbits]) + b"\x00" * 8
+
+
+def test_brotli_refuses_a_window_over_max_window_size_before_decoding() -> None:
+    wire = brotli.compress(bytes(16 * MiB), lgwin=24)  # 14 bytes asking for a 16 MiB window
+    error = error_of(Brotli(max_window_size=4 * MiB), wire)
+    assert isinstance(error, LimitExceededError)
+    assert (error.limit, error.offset) == (4 * MiB, 0)
+    assert "max_window_size=4194304" in error.message
+    assert "16777216-byte window" in error.message
+
+
+def test_brotli_accepts_a_window_equal_to_max_window_size() -> None:
+    assert decode(Brotli(max_window_size=4 * MiB), brotli.compress(TEXT, lgwin=22))[0] == TEXT
+    error = error_of(Brotli(max_window_size=4 * MiB), brotli.compress(TEXT, lgwin=23))
+    assert isinstance(error, LimitExceededError)
+
+
+@pytest.mark.parametrize("wbits", [10, 15, 16, 17, 18, 22, 24])
+def test_brotli_default_window_limit_accepts_every_standard_stream(wbits: int) -> None:
+    assert Brotli().max_window_size == 16 * MiB
+    assert decode(Brotli(), brotli.compress(TEXT, lgwin=wbits)) == (TEXT, b"")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    wbits=st.integers(10, 24),
+    limit_log=st.integers(10, 24),
+    cuts=st.lists(st.integers(0, 10**6), max_size=6),
+    bytewise=st.booleans(),
+)
+def test_brotli_window_check_does_not_depend_on_the_feed_split(
+    wbits: int, limit_log: int, cuts: list[int], bytewise: bool
+) -> None:
+    wire = brotli.compress(TEXT[:3000], lgwin=wbits)
+    pieces = (
+        [wire[i : i + 1] for i in range(len(wire))]
+        if bytewise
+        else split_at(wire, [c % (len(wire) + 1) for c in cuts])
+    )
+    codec = Brotli(max_window_size=1 << limit_log)
+    if wbits > limit_log:
+        error = error_of(codec, pieces, budget=4096)
+        assert isinstance(error, LimitExceededError)
+        assert (error.limit, error.offset) == (1 << limit_log, 0)
+    else:
+        assert decode(codec, pieces, budget=4096) == (TEXT[:3000], b"")
+
+
+@pytest.mark.parametrize("wbits", [25, 30])
+def test_brotli_large_window_stream_over_the_limit_is_refused_naming_its_window(
+    wbits: int,
+) -> None:
+    wire = large_window_brotli(wbits)
+    for pieces in ([wire], [wire[:1], wire[1:]], [wire[i : i + 1] for i in range(len(wire))]):
+        error = error_of(Brotli(), pieces)
+        assert isinstance(error, LimitExceededError)
+        assert (error.limit, error.offset) == (16 * MiB, 0)
+        assert f"{1 << wbits}-byte window" in error.message
+
+
+def test_brotli_large_window_stream_within_the_limit_is_malformed() -> None:
+    # Within the limit, the library decides: it decodes RFC 7932 streams only.
+    error = error_of(Brotli(), [b"\x11", large_window_brotli(20)[1:]])
+    assert isinstance(error, MalformedError)
+    assert error.offset == 0
+
+
+def test_brotli_waits_for_the_second_byte_of_a_large_window_header() -> None:
+    decoder = Brotli().decoder()
+    out = Buffer()
+    assert decoder.decode(memoryview(b"\x11"), out, 4096) == 0
+    assert out.take_all() == b""
+    with pytest.raises(LimitExceededError):
+        decoder.decode(memoryview(large_window_brotli(26)), out, 4096)
+
+
+@pytest.mark.parametrize("value", [0, 1023, True, 1 << 40, "16M"])
+def test_brotli_max_window_size_is_validated(value: object) -> None:
+    with pytest.raises(ValueError, match="max_window_size"):
+        Brotli(max_window_size=value)  # type: ignore[arg-type]
+
+
 # -- zstd ----------------------------------------------------------------------------------
 
 
@@ -483,6 +573,94 @@ def test_zstd_garbage_instead_of_a_first_frame_is_malformed() -> None:
     error = error_of(Zstd(), b"not zstd at all")
     assert isinstance(error, MalformedError)
     assert error.offset == 0
+
+
+def long_window_zstd(data: bytes, window_log: int) -> bytes:
+    """One zstd frame of ``data`` whose header asks for a 2**window_log-byte window."""
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=window_log)
+    compressor = zstandard.ZstdCompressor(compression_params=params).compressobj()
+    return compressor.compress(data) + compressor.flush()
+
+
+def test_zstd_refuses_a_later_frame_whose_window_is_over_the_limit() -> None:
+    first = encode(Zstd(), b"first frame")
+    second = long_window_zstd(TEXT, 24)
+    head = first + skippable(b"meta", 7)
+    decoder = Zstd().decoder()
+    out = Buffer()
+    with pytest.raises(LimitExceededError) as info:
+        decode_byte_pieces(
+            decoder, split_at(head + second, [len(first) + 3, len(head) + 5]), out=out
+        )
+    assert out.take_all() == b"first frame"
+    assert (info.value.limit, info.value.offset) == (8 * MiB, len(head))
+    assert "16777216-byte window" in info.value.message
+    assert "max_window_size=8388608" in info.value.message
+
+
+def test_zstd_single_segment_window_is_the_content_size() -> None:
+    # Descriptor 0xA0: Single_Segment_Flag and a 4-byte Frame_Content_Size, no window byte.
+    header = b"\x28\xb5\x2f\xfd\xa0" + (8 * MiB + 1).to_bytes(4, "little")
+    error = error_of(Zstd(), [header, b"\x01\x00\x00"])
+    assert isinstance(error, LimitExceededError)
+    assert f"{8 * MiB + 1}-byte window" in error.message
+    small = b"\x28\xb5\x2f\xfd\xa0" + (8 * MiB).to_bytes(4, "little")
+    assert isinstance(error_of(Zstd(), small), TruncatedError)  # within the limit: read on
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    window_log=st.integers(10, 25),
+    limit_log=st.integers(10, 25),
+    cuts=st.lists(st.integers(0, 10**6), max_size=6),
+    bytewise=st.booleans(),
+)
+def test_zstd_window_check_does_not_depend_on_the_feed_split(
+    window_log: int, limit_log: int, cuts: list[int], bytewise: bool
+) -> None:
+    wire = long_window_zstd(TEXT[:3000], window_log)
+    wire = skippable(b"x", 1) + wire + wire  # the window of every frame is checked
+    pieces = (
+        [wire[i : i + 1] for i in range(len(wire))]
+        if bytewise
+        else split_at(wire, [c % (len(wire) + 1) for c in cuts])
+    )
+    codec = Zstd(max_window_size=1 << limit_log)
+    if window_log > limit_log:
+        error = error_of(codec, pieces, budget=4096)
+        assert isinstance(error, LimitExceededError)
+        assert (error.limit, error.offset) == (1 << limit_log, len(skippable(b"x", 1)))
+    else:
+        assert decode(codec, pieces, budget=4096) == (TEXT[:3000] * 2, b"")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    descriptor=st.integers(0, 255).map(lambda d: d & ~0x08),  # the reserved bit clear
+    rest=st.binary(min_size=13, max_size=13),
+    limit_log=st.integers(10, 31),
+)
+def test_zstd_refuses_exactly_the_frames_the_library_finds_too_large(
+    descriptor: int, rest: bytes, limit_log: int
+) -> None:
+    header = b"\x28\xb5\x2f\xfd" + bytes([descriptor]) + rest
+    try:
+        window = zstandard.get_frame_parameters(header).window_size
+    except zstandard.ZstdError:  # a window past the library's maximum (2 GiB)
+        window = 1 << 42
+    error = error_of(Zstd(max_window_size=1 << limit_log), header)
+    assert isinstance(error, LimitExceededError) == (window > 1 << limit_log)
+
+
+def test_zstd_library_also_enforces_the_window_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A backstop: were framekit's header check to miss a window, the library refuses it.
+    from framekit.codecs import compression
+
+    real = compression._zstd_window
+    monkeypatch.setattr(compression, "_zstd_window", lambda h: (1024, real(h)[1]))
+    error = error_of(Zstd(), long_window_zstd(TEXT, 24))
+    assert isinstance(error, MalformedError)
+    assert "too much memory" in error.message
 
 
 # -- extras --------------------------------------------------------------------------------
@@ -569,6 +747,12 @@ def test_content_decoding_refuses_too_many_stacked_codings() -> None:
         content_decoding(", ".join(["gzip"] * 6))
     assert info.value.limit == 5
     assert len(content_decoding(", ".join(["gzip"] * 5))) == 5
+
+
+def test_content_decoding_sets_the_window_limit_on_brotli_and_zstd() -> None:
+    assert [c.max_window_size for c in content_decoding("br, zstd")] == [8 * MiB, 16 * MiB]
+    codecs = content_decoding("br, zstd", max_window_size=MiB)
+    assert [c.max_window_size for c in codecs] == [MiB, MiB]
 
 
 # -- bombs ---------------------------------------------------------------------------------
@@ -671,3 +855,66 @@ def test_a_bomb_is_stopped_by_max_output_size(bombs: dict[str, str]) -> None:
     error = error_of(Gzip(max_output_size=10 << 20), wire)
     assert isinstance(error, LimitExceededError)
     assert error.limit == 10 << 20
+
+
+# -- memory per stream ---------------------------------------------------------------------
+
+# Decode the same small body (a full window's worth of zeros) with 20 decoders, keep them all,
+# and print how much RSS grew (KiB) and whether every decoder was done.
+STREAMS_CHILD = textwrap.dedent(
+    """
+    import sys
+    import brotli, zstandard
+    from framekit.codecs._base import decode_byte_pieces
+    from framekit.codecs.compression import Brotli, Zstd
+
+    if sys.argv[1] == "brotli":
+        codec, wire = Brotli(), brotli.compress(bytes(16 << 20), lgwin=24)
+    else:
+        params = zstandard.ZstdCompressionParameters.from_level(3, window_log=23)
+        compressor = zstandard.ZstdCompressor(compression_params=params).compressobj()
+        codec = Zstd()
+        wire = compressor.compress(bytes(8 << 20)) + compressor.flush()
+
+    class Counter:
+        def write(self, data):
+            pass
+        def mark_chunk_end(self):
+            pass
+
+    def rss():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+    before = rss()
+    decoders = []
+    for _ in range(20):
+        decoder = codec.decoder()
+        view, position = memoryview(wire), 0
+        while not decoder.done:
+            position += decoder.decode_eof(view[position:], Counter(), 65536)
+        decoders.append(decoder)
+    print(rss() - before, all(d.done for d in decoders))
+    """
+)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+@pytest.mark.parametrize(("name", "window_mib"), [("brotli", 16), ("zstd", 8)])
+def test_a_finished_decoder_no_longer_holds_its_window(name: str, window_mib: int) -> None:
+    # Twenty finished streams, decoders kept: held with the decoders, the windows came to
+    # twenty times one (330 MiB for brotli). Released at the end of each stream, the allocator
+    # hands a freed window to the next stream, so about one stays resident.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    result = subprocess.run(
+        [sys.executable, "-c", STREAMS_CHILD, name],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": root},
+        timeout=120,
+    )
+    growth_kib, done = result.stdout.split()
+    assert done == "True"
+    assert int(growth_kib) < 4 * window_mib * 1024
