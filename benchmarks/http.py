@@ -1,6 +1,7 @@
 """Workload group ``http``: HTTP/1.1 body decoding (chunked, gzip) against aiohttp, h11, zlib.
 
-Every input is an HTTP response body on the wire, cut into 64 KiB pieces and fed piece by
+Every input is an HTTP response body on the wire, cut into 64 KiB pieces (1460-byte pieces,
+one TCP segment's payload, for the ``/1460`` rows, at a quarter of the size) and fed piece by
 piece (:func:`~benchmarks.harness.feed_and_read`); every implementation reads the decoded body
 until its end and returns the chunks it got (checked: length and hash of their concatenation).
 
@@ -395,5 +396,85 @@ register(
         baselines=["aiohttp-c", "aiohttp-py"],
         summarize=bytes_digest,
         targets=[Target("aiohttp-c", 1.0)],
+    )
+)
+
+
+# -- TCP-segment-sized pieces ----------------------------------------------------------------
+#
+# The same bodies cut into 1460-byte pieces (one TCP segment's payload), as a transport hands
+# them over from a socket read at a time on a fast connection: the cost per piece (a decode
+# step, a wake-up) weighs more than at 64 KiB. At a quarter of the size of the 64 KiB rows.
+
+SEGMENT = 1460
+
+
+def _segments(inp: Input) -> Input:
+    return Input(split_pieces(b"".join(inp.pieces), SEGMENT), inp.expected, inp.nbytes)
+
+
+def _segment_input(make: Callable[[float], Input]) -> Callable[[float], Input]:
+    return lambda scale: _segments(make(scale / 4))
+
+
+register(
+    Workload(
+        name="chunked-16k/1460",
+        group="http",
+        description="16 MiB body in 16 KiB HTTP chunks, 1460-byte pieces, readany()",
+        make_input=_segment_input(partial(chunked_input, chunk_size=16384)),
+        implementations=_chunked_impls,
+        baselines=["aiohttp-c", "aiohttp-py", "h11"],
+        summarize=bytes_digest,
+        targets=[Target("aiohttp-c", 1.0)],
+    )
+)
+register(
+    Workload(
+        name="chunked-64b/1460",
+        group="http",
+        description="16 MiB body in 64-byte HTTP chunks, 1460-byte pieces, readany()",
+        make_input=_segment_input(partial(chunked_input, chunk_size=64)),
+        implementations=_chunked_impls,
+        baselines=["aiohttp-c", "aiohttp-py", "h11"],
+        summarize=bytes_digest,
+        targets=[Target("aiohttp-c", 1.0)],
+    )
+)
+register(
+    Workload(
+        name="gzip/1460",
+        group="http",
+        description="16 MiB log-like body, gzip, 1460-byte pieces, readany()",
+        make_input=_segment_input(gzip_input),
+        implementations={
+            "framekit": framekit_impl(lambda: (Gzip(),), head=None),
+            "framekit-zlib": framekit_impl(lambda: (Gzip(backend="zlib"),), head=None),
+            "zlib": zlib_loop,
+            "aiohttp-c": aiohttp_c_impl(lambda pieces: _length_gzip_head(sum(map(len, pieces)))),
+            "aiohttp-py": aiohttp_py_impl("gzip", chunked=False),
+        },
+        baselines=["aiohttp-c", "zlib"],
+        summarize=bytes_digest,
+        targets=[Target("aiohttp-c", 1.0, subject="framekit-zlib")],
+    )
+)
+register(
+    Workload(
+        name="chunked-gzip/1460",
+        group="http",
+        description="the gzip body in 8 KiB HTTP chunks, 1460-byte pieces, readany()",
+        make_input=_segment_input(chunked_gzip_input),
+        implementations={
+            "framekit": framekit_impl(lambda: (Chunked(), Gzip()), head=CHUNKED_GZIP_HEAD),
+            "framekit-zlib": framekit_impl(
+                lambda: (Chunked(), Gzip(backend="zlib")), head=CHUNKED_GZIP_HEAD
+            ),
+            "aiohttp-c": aiohttp_c_impl(lambda pieces: CHUNKED_GZIP_HEAD),
+            "aiohttp-py": aiohttp_py_impl("gzip", chunked=True),
+        },
+        baselines=["aiohttp-c"],
+        summarize=bytes_digest,
+        targets=[Target("aiohttp-c", 1.0, subject="framekit-zlib")],
     )
 )
