@@ -28,7 +28,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from framekit._buffer import Buffer
-from framekit.codecs._base import ByteCodec, ByteDecoder
+from framekit.codecs._base import ByteCodec, ByteDecoder, drop_frame_locals
 from framekit.errors import FramingError, TruncatedError
 from framekit.reader import DEFAULT_LIMIT, StreamReader
 
@@ -372,6 +372,9 @@ class LayerReader(StreamReader):
             except FramingError as error:
                 if error.offset is not None:
                     error.offset += self._base
+                # Kept (and the decoder may keep it too): its frames must not hold slices
+                # of the source's view, or the source's buffer could not change again.
+                drop_frame_locals(error)
                 self._fail(error)
                 return True
             if consumed:

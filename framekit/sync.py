@@ -41,6 +41,7 @@ from framekit.codecs._base import (
     FrameCodec,
     FrameDecoder,
     decode_byte_pieces,
+    drop_frame_locals,
     iter_frame_pieces,
 )
 from framekit.errors import FramingError, MalformedError, TruncatedError
@@ -484,6 +485,8 @@ class SyncFrameReader(Generic[T]):
         except FramingError as error:
             if eof and isinstance(error, TruncatedError):
                 self._done = True
+            # The decoder may keep it: its frames must not hold slices of ``_data``.
+            drop_frame_locals(error)
             raise self._rebased(error) from None
         origin = reader._origin
         if ends is not None and frames:

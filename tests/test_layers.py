@@ -12,7 +12,7 @@ from framekit import MalformedError, TruncatedError
 from framekit.codecs import Chunked, Gzip
 from framekit.layers import layer
 from framekit.reader import StreamReader
-from tests.toy_codecs import Hexchunks
+from tests.toy_codecs import FailsHoldingASlice, Hexchunks
 
 BODY = b"3abc5defgh2ij0"
 
@@ -89,6 +89,20 @@ async def test_codec_error_sets_layer_exception_and_source_stays_usable() -> Non
     with pytest.raises(MalformedError):
         await body.readline()
     assert await source.read() == b"Zrest"
+
+
+async def test_a_decoder_error_keeps_no_view_of_the_source_alive() -> None:
+    # A bytearray with a live view cannot be resized: the stored error (and the decoder,
+    # which keeps it) must not hold a slice of the source's bytes.
+    source = root(b"x" * 100, b"y", eof=False)
+    assert type(source._buffer._data) is bytearray
+    body = source.layer(FailsHoldingASlice())
+    with pytest.raises(MalformedError):
+        await body.read()
+    source.feed_data(b"more")
+    assert source.read_nowait() == b"x" * 100 + b"ymore"
+    with pytest.raises(MalformedError):
+        await body.read()
 
 
 async def test_error_offsets_count_in_the_source_stream() -> None:

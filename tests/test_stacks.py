@@ -26,7 +26,7 @@ from framekit.codecs._base import ByteCodec
 from framekit.codecs.chunked import Chunked, ChunkedDecoder
 from framekit.codecs.compression import Brotli, Deflate, Gzip, Zstd, content_decoding
 from framekit.codecs.limited import Limited
-from framekit.errors import LimitExceededError, MalformedError, TruncatedError
+from framekit.errors import FramingError, LimitExceededError, MalformedError, TruncatedError
 from framekit.layers import LayerReader, layer
 from framekit.reader import StreamReader
 
@@ -658,6 +658,89 @@ async def test_corrupt_gzip_inside_a_valid_chunked_body_leaves_the_layers_under_
     assert rest == bytes(compressed[body.total_raw_bytes :])
     assert await stack(root, Chunked(), Gzip()).read() == TWO
     await feeding
+
+
+# -- a failed layer pins nothing in its source ------------------------------------------------
+
+BIG = 100_000  # more than a decoder's 64 KiB input slice: the decoders slice the view
+
+
+def _corrupt_zstd() -> bytes:
+    zstandard = pytest.importorskip("zstandard")
+    frame = bytearray(zstandard.ZstdCompressor().compress(text(BIG * 3)))
+    for i in range(20, len(frame) - 10, 7):
+        frame[i] ^= 0x55  # corrupt inside the first block, behind a good header
+    return bytes(frame)
+
+
+def _broken_wire(name: str) -> tuple[ByteCodec, bytes, bool]:
+    """A codec, input it fails on after taking a view of more than 64 KiB, and whether the
+    failure needs the source's EOF (a truncated body)."""
+    if name == "gzip":
+        return Gzip(), b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + b"\xff" * BIG, False
+    if name == "deflate":
+        return Deflate(), b"\x78\x9c" + b"\xff" * BIG, False
+    if name == "brotli":
+        pytest.importorskip("brotli")
+        return Brotli(), b"\xff" * BIG, False
+    if name == "zstd":
+        return Zstd(), _corrupt_zstd(), False
+    if name == "chunked":
+        return Chunked(), b"%x\r\n" % BIG + b"x" * BIG + b"\r\nZZ\r\n", False
+    assert name == "limited"
+    return Limited(2 * BIG), b"x" * BIG, True
+
+
+def fed_as_a_bytearray(wire: bytes, *, eof: bool) -> StreamReader:
+    """A root holding ``wire`` in its bytearray storage (its last byte fed behind the rest)."""
+    root = StreamReader()
+    root.feed_data(wire[:-1])
+    root.feed_data(wire[-1:])
+    assert type(root._buffer._data) is bytearray
+    if eof:
+        root.feed_eof()
+    return root
+
+
+@pytest.mark.parametrize("name", ["gzip", "deflate", "brotli", "zstd", "chunked", "limited"])
+async def test_after_a_layer_error_the_root_still_feeds_and_reads(name: str) -> None:
+    codec, wire, eof = _broken_wire(name)
+    root = fed_as_a_bytearray(wire, eof=eof)
+    body = root.layer(codec)
+    with pytest.raises(FramingError):
+        while await body.read(BIG):
+            pass
+    error = body.exception()
+    assert isinstance(error, FramingError)
+    left = root.buffered
+    if not eof:
+        root.feed_data(b"more")  # the bytearray grows: no view of it may be alive
+        left += 4
+    rest = await root.readexactly(left)
+    assert rest.endswith(b"" if eof else b"more")
+    assert body.exception() is error  # the layer's error is still there, and still sticky
+    with pytest.raises(type(error)):
+        await body.read()
+
+
+@pytest.mark.parametrize("name", ["gzip", "zstd"])
+async def test_an_error_waiting_behind_decoded_bytes_pins_nothing_in_the_root(name: str) -> None:
+    """Met after decoded output, the error is kept until that output is read."""
+    good = gzipped(b"good") if name == "gzip" else _zstd_pair_frame(b"good")
+    codec, bad, _ = _broken_wire(name)
+    root = fed_as_a_bytearray(good + bad, eof=False)
+    body = root.layer(codec)
+    assert await body.read(1) == b"g"  # the rest of the output, then the error, are pending
+    root.feed_data(b"more")
+    assert root.read_nowait().endswith(b"more")
+    assert await body.read(10) == b"ood"
+    with pytest.raises(MalformedError):
+        await body.read()
+
+
+def _zstd_pair_frame(data: bytes) -> bytes:
+    zstandard = pytest.importorskip("zstandard")
+    return zstandard.ZstdCompressor().compress(data)  # type: ignore[no-any-return]
 
 
 # -- unread_data and backpressure through a stack ---------------------------------------------

@@ -39,6 +39,7 @@ from framekit.sync import (
     iter_decoded,
     iter_frames,
 )
+from tests.toy_codecs import FailsHoldingASlice
 
 _NO_LINE_BREAK = st.binary(max_size=20).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b""))
 
@@ -531,6 +532,18 @@ def test_switching_loses_nothing_for_any_split(data: st.DataObject) -> None:
     frame_reader = reader.frames(LengthPrefixed())
     assert [frame_reader.read() for _ in frames] == frames
     assert reader.read() == tail
+
+
+def test_a_frame_decoder_error_keeps_no_view_of_the_read_bytes_alive() -> None:
+    # The reader's bytes are a bytearray: a slice of them kept alive by the error (which the
+    # decoder keeps, to raise again) would stop it from ever growing or shrinking again.
+    reader = SyncReader([b"abc", b"def"])
+    frames = reader.frames(FailsHoldingASlice())
+    with pytest.raises(MalformedError):
+        frames.read()
+    assert reader.read() == b"abcdef"
+    with pytest.raises(MalformedError):
+        frames.read()
 
 
 # -- byte codecs ---------------------------------------------------------------------------

@@ -197,3 +197,34 @@ class NoneFramesDecoder:
 class NoneFramesEncoder:
     def encode(self, frame: bytes | None) -> bytes:
         return b"n" if frame is None else frame
+
+
+@attrs.define(frozen=True)
+class FailsHoldingASlice:
+    """A codec (bytes or frames) whose decoder fails at once, with a slice of its input alive
+    in its frame as it raises, and raises the same error again on every later call (as a
+    decoder that cannot recover does)."""
+
+    def decoder(self) -> FailsHoldingASliceDecoder:
+        return FailsHoldingASliceDecoder()
+
+    def encoder(self) -> HexchunksEncoder:
+        raise NotImplementedError
+
+
+class FailsHoldingASliceDecoder:
+    def __init__(self) -> None:
+        self.done = False
+        self.failure: MalformedError | None = None
+
+    def decode(self, data: memoryview, out: object, budget: object = None) -> int:
+        if self.failure is not None:
+            raise self.failure
+        rest = data[1:]  # alive in this frame as the error is raised
+        self.failure = MalformedError(f"bad input ({len(rest) + 1} bytes)", offset=0)
+        raise self.failure
+
+    decode_eof = decode
+
+    def reset_search(self) -> None:
+        pass

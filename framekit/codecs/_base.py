@@ -91,6 +91,8 @@ the input, however the encoded bytes are split into feeds.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from collections.abc import Iterable, Iterator
 from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
 
@@ -108,6 +110,7 @@ __all__ = [
     "OutputSink",
     "decode_byte_pieces",
     "decode_frame_pieces",
+    "drop_frame_locals",
     "iter_frame_pieces",
 ]
 
@@ -223,6 +226,46 @@ class FrameCodec(Protocol[T]):
 
     def encoder(self) -> FrameEncoder[T]:
         """A fresh encoder for one stream."""
+
+
+# -- errors a driver keeps ------------------------------------------------------------------
+
+# Frames that can be suspended: clearing one closes its generator or coroutine.
+_SUSPENDABLE = (
+    inspect.CO_GENERATOR
+    | inspect.CO_COROUTINE
+    | inspect.CO_ASYNC_GENERATOR
+    | inspect.CO_ITERABLE_COROUTINE
+)
+
+
+def drop_frame_locals(error: BaseException) -> None:
+    """Clear the local variables of the finished frames ``error`` (and the errors chained to
+    it) went through, before a driver keeps it.
+
+    A decoder that raised may have had slices of its input view in its frames, and a stored
+    error keeps its traceback's frames, and so those slices, alive: the source's buffer, when
+    it is a ``bytearray``, could then never grow or shrink again (``BufferError``). Frames
+    still running (the driver's own) and generator or coroutine frames are left as they are.
+    The traceback itself (file, line, function) is unchanged.
+    """
+    seen: set[int] = set()
+    errors: list[BaseException] = [error]
+    while errors:
+        current = errors.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if not frame.f_code.co_flags & _SUSPENDABLE:
+                with contextlib.suppress(RuntimeError):  # still running
+                    frame.clear()
+            tb = tb.tb_next
+        for chained in (current.__cause__, current.__context__):
+            if chained is not None:
+                errors.append(chained)
 
 
 # -- reference drivers ---------------------------------------------------------------------
