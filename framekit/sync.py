@@ -11,7 +11,10 @@ A *source* is where the bytes come from, read in pieces as they are needed:
 
 Sources must be blocking: a read waits until bytes arrive. Whatever a read raises (a socket
 timeout, an interrupted pipe) reaches the caller unchanged, and the reader lost nothing: the
-same call can be made again.
+same call can be made again (the next ``next()`` of an iterator goes on where it was). An
+iterable that raised is not asked again (a generator that raised has ended, and its end is not
+the stream's): every later read raises the same error. Nothing ever ends as if the stream were
+complete after an error.
 
 Frames: :func:`decode` decodes a bytes object in one call; :func:`iter_frames` iterates over the
 frames of a source; :class:`SyncReader` reads a source with the core reader's read calls and
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 from framekit.codecs._base import (
@@ -40,7 +44,6 @@ from framekit.codecs._base import (
     ByteDecoder,
     FrameCodec,
     FrameDecoder,
-    decode_byte_pieces,
     drop_frame_locals,
     iter_frame_pieces,
 )
@@ -101,14 +104,15 @@ def decode_bytes(data: Bytes, *codecs: ByteCodec, budget: int = DEFAULT_BUDGET) 
     Raises the codec's errors (TruncatedError if an encoding is cut short), and MalformedError
     for bytes after the end of an encoding (for a codec that stops there, as chunked does).
     Offsets count in the input of the codec that raised: ``data`` for the first, the first's
-    output for the second, and so on. ``budget`` bounds the output of each decoding step.
+    output for the second, and so on. ``budget`` bounds the output of each decoding step: the
+    stages stream into each other a step at a time, as the async layers do, so only the final
+    output is held whole (a codec's ``max_output_size`` stops it as it grows).
     """
-    for codec in codecs:
-        output, leftover = decode_byte_pieces(codec.decoder(), (data,), budget=budget)
-        if leftover:
-            raise _trailing(codec, len(data) - len(leftover), len(leftover))
-        data = output.take_all()
-    return bytes(data)
+    stages = _ByteStages(_once(data), codecs, budget)
+    parts = []
+    while piece := stages.next_output():
+        parts.append(piece)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _trailing(codec: ByteCodec, offset: int, count: int) -> MalformedError:
@@ -157,11 +161,20 @@ def _piece_reader(source: Source, read_size: int) -> Callable[[], Bytes]:
         return read_bytes
     if isinstance(source, Iterable):
         pieces = iter(source)
+        failed: list[tuple[BaseException, TracebackType | None]] = []
 
         def next_piece() -> Bytes:
-            for piece in pieces:
-                if piece:
-                    return piece
+            if failed:
+                # Raised again with the traceback it had, which must not grow with each raise.
+                error, traceback = failed[0]
+                raise error.with_traceback(traceback)
+            try:
+                for piece in pieces:
+                    if piece:
+                        return piece
+            except BaseException as error:
+                failed.append((error, error.__traceback__))
+                raise
             return b""
 
         return next_piece
@@ -520,31 +533,146 @@ class SyncFrameReader(Generic[T]):
 class _Output:
     """A byte decoder's output sink for one step (chunk ends are not kept here)."""
 
-    __slots__ = ("data",)
+    __slots__ = ("parts",)
 
     def __init__(self) -> None:
-        self.data = bytearray()
+        self.parts: list[bytes] = []
 
     def write(self, data: Bytes) -> None:
-        self.data += data
+        # A copy unless it is ``bytes``: a view may be of the decoder's input, or reused.
+        self.parts.append(data if type(data) is bytes else bytes(data))
 
     def write_marked(self, data: bytes, marks: list[int]) -> None:
-        self.data += data
+        self.parts.append(data)
 
     def mark_chunk_end(self) -> None:
         pass
+
+    def take(self) -> bytes:
+        parts = self.parts
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class _Stage:
     """One byte decoder in a stack, with the input it has not consumed yet."""
 
-    __slots__ = ("codec", "decoder", "pending", "position")
+    __slots__ = ("codec", "decoder", "ended", "input_ended", "pending", "position")
 
     def __init__(self, codec: ByteCodec) -> None:
         self.codec = codec
         self.decoder: ByteDecoder = codec.decoder()
         self.pending = bytearray()
         self.position = 0  # stream position of ``pending[0]`` in this stage's input
+        self.input_ended = False  # the stage under it (or the source) has no more bytes
+        self.ended = False  # the decoder is done and nothing followed its end
+
+
+class _ByteStages:
+    """Byte decoders stacked over a source, pulled from the top a step at a time.
+
+    Asking for output runs the top decoder on what it holds; when it needs more input it asks
+    the stage under it for one step of output, and so on down to the source, which is read
+    only when the bottom decoder needs a piece. So each stage holds at most one step of its
+    input beyond what its decoder left, and no stage's output is ever held whole. Whatever
+    the source raises passes through with nothing changed, and the same call goes on where it
+    was; a decoder's error (or bytes after the end of an encoding) is raised again by every
+    later call.
+    """
+
+    __slots__ = ("_budget", "_failure", "_failure_tb", "_next_piece", "_source_ended", "_stages")
+
+    def __init__(
+        self, next_piece: Callable[[], Bytes], codecs: tuple[ByteCodec, ...], budget: int
+    ) -> None:
+        if budget <= 0:
+            raise ValueError(f"budget must be positive, got {budget}")
+        self._next_piece = next_piece
+        self._stages = [_Stage(codec) for codec in codecs]
+        self._budget = budget
+        self._source_ended = False
+        self._failure: FramingError | None = None
+        self._failure_tb: TracebackType | None = None
+
+    def next_output(self) -> bytes:
+        """The next piece of the top stage's output (at most ``budget`` bytes), ``b""`` at
+        the end, after which every decoder is done and the source has ended."""
+        if self._failure is not None:
+            raise self._failure.with_traceback(self._failure_tb)
+        data = self._pull(len(self._stages))
+        return data if type(data) is bytes else bytes(data)
+
+    def _pull(self, index: int) -> Bytes:
+        """One step of output of the stage below ``index`` (the source's next piece for 0)."""
+        if index == 0:
+            if self._source_ended:
+                return b""
+            piece = self._next_piece()
+            if not piece:
+                self._source_ended = True
+            return piece
+        stage = self._stages[index - 1]
+        decoder = stage.decoder
+        pending = stage.pending
+        budget = self._budget
+        while True:
+            if decoder.done:
+                if stage.ended:
+                    return b""
+                if pending:
+                    raise self._fail(_trailing(stage.codec, stage.position, len(pending)))
+                more = self._pull(index - 1)
+                if not more:
+                    stage.ended = True
+                pending += more
+                continue
+            out = _Output()
+            try:
+                with memoryview(pending).toreadonly() as view:
+                    if stage.input_ended:
+                        consumed = decoder.decode_eof(view, out, budget)
+                    else:
+                        consumed = decoder.decode(view, out, budget)
+            except FramingError as error:
+                raise self._fail(error) from None
+            if consumed:
+                del pending[:consumed]
+                stage.position += consumed
+            if out.parts:
+                return out.take()
+            if consumed or decoder.done:
+                continue
+            if stage.input_ended:
+                raise AssertionError(f"{decoder!r} made no progress at EOF and did not end")
+            more = self._pull(index - 1)  # the decoder needs more input
+            if more:
+                pending += more
+            else:
+                stage.input_ended = True
+
+    def _fail(self, error: FramingError) -> FramingError:
+        # Kept: its frames must not hold slices of a stage's pending bytes.
+        drop_frame_locals(error)
+        self._failure = error
+        self._failure_tb = error.__traceback__
+        return error
+
+
+class _DecodedIterator(Iterator[bytes]):
+    """What :func:`iter_decoded` returns: ``next()`` gives the next piece of output."""
+
+    __slots__ = ("_stages",)
+
+    def __init__(self, stages: _ByteStages) -> None:
+        self._stages = stages
+
+    def __iter__(self) -> _DecodedIterator:
+        return self
+
+    def __next__(self) -> bytes:
+        data = self._stages.next_output()
+        if not data:
+            raise StopIteration
+        return data
 
 
 def iter_decoded(
@@ -553,46 +681,14 @@ def iter_decoded(
     read_size: int = DEFAULT_READ_SIZE,
     budget: int = DEFAULT_BUDGET,
 ) -> Iterator[bytes]:
-    """Yield ``source``'s bytes decoded by ``codecs`` in order, piece by piece.
+    """Return an iterator over ``source``'s bytes decoded by ``codecs`` in order, in pieces.
 
     ``for data in iter_decoded(open(path, "rb"), Chunked(), Gzip()):`` reads pieces of at
-    most ``read_size`` bytes and yields the output as it is decoded, in pieces of at most
-    ``budget`` bytes, so a small file that decompresses to gigabytes is never held whole.
-    Raises as :func:`decode_bytes` does, and what the source raises; either ends the
-    iteration (byte codecs do not recover from errors). Chunk boundaries are not kept.
+    most ``read_size`` bytes as output is needed and yields the output as it is decoded, in
+    pieces of at most ``budget`` bytes; the stages stream into each other a step at a time, so
+    a small file that decompresses to gigabytes is never held whole, at any stage. Raises as
+    :func:`decode_bytes` does (a codec's error is raised again by every later ``next()``:
+    byte codecs do not recover), and what the source raises: then the iteration can go on,
+    and nothing is lost (see the module docstring). Chunk boundaries are not kept.
     """
-    stages = [_Stage(codec) for codec in codecs]
-    next_piece = _piece_reader(source, read_size)
-
-    def run(index: int, eof: bool) -> Iterator[bytes]:
-        """Decode what stage ``index`` holds, pushing its output down the stack."""
-        stage = stages[index]
-        decoder = stage.decoder
-        step = decoder.decode_eof if eof else decoder.decode
-        pending = stage.pending
-        while not decoder.done:
-            out = _Output()
-            with memoryview(pending).toreadonly() as view:
-                consumed = step(view, out, budget)
-            del pending[:consumed]
-            stage.position += consumed
-            if out.data:
-                yield from push(index + 1, out.data)
-            elif consumed == 0 and not decoder.done:
-                if eof:
-                    raise AssertionError(f"{decoder!r} made no progress at EOF and did not end")
-                break
-        if decoder.done and pending:
-            raise _trailing(stage.codec, stage.position, len(pending))
-
-    def push(index: int, data: Bytes) -> Iterator[bytes]:
-        if index == len(stages):
-            yield bytes(data)
-            return
-        stages[index].pending += data
-        yield from run(index, eof=False)
-
-    while piece := next_piece():
-        yield from push(0, piece)
-    for index in range(len(stages)):
-        yield from run(index, eof=True)
+    return _DecodedIterator(_ByteStages(_piece_reader(source, read_size), codecs, budget))

@@ -9,7 +9,10 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from hypothesis import strategies as st
 
 from framekit.codecs._base import decode_frame_pieces
 from framekit.codecs.chunked import Chunked
-from framekit.codecs.compression import Gzip
+from framekit.codecs.compression import Gzip, content_decoding
 from framekit.codecs.delimited import Delimited
 from framekit.codecs.length import LengthPrefixed
 from framekit.codecs.lines import Lines, TextLines
@@ -27,6 +30,7 @@ from framekit.codecs.netstring import Netstring, OctetCounted
 from framekit.errors import (
     FrameTooLong,
     FramingError,
+    LimitExceededError,
     LineTooLong,
     MalformedError,
     TruncatedError,
@@ -605,6 +609,182 @@ def test_bytes_after_the_end_of_an_encoding_are_malformed() -> None:
     with pytest.raises(MalformedError) as info:
         b"".join(iter_decoded([wire_bytes, b"GET /"], Chunked()))
     assert info.value.offset == len(wire_bytes)
+
+
+def test_iter_decoded_retried_after_a_source_timeout_loses_nothing() -> None:
+    body = bytes(range(256)) * 400  # 102,400 bytes
+    source = FlakyFile(gzip.compress(body))
+    decoded = iter_decoded(source, Gzip(), budget=1000)
+    pieces = []
+    failures = 0
+    while True:
+        try:
+            for piece in decoded:  # a new loop over the same iterator after each failure
+                pieces.append(piece)
+            break
+        except TimeoutError:
+            failures += 1
+    assert failures > 3
+    assert b"".join(pieces) == body
+
+
+def test_iter_decoded_over_a_socket_goes_on_after_its_timeout() -> None:
+    body = bytes(range(256)) * 400
+    wire = gzip.compress(body)
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.settimeout(0.2)
+        theirs.sendall(wire[: len(wire) // 2])
+        decoded = iter_decoded(ours, Gzip())
+        pieces = []
+        with pytest.raises(TimeoutError):
+            for piece in decoded:
+                pieces.append(piece)
+        theirs.sendall(wire[len(wire) // 2 :])
+        theirs.shutdown(socket.SHUT_WR)
+        pieces.extend(decoded)
+    assert b"".join(pieces) == body
+
+
+def raising_after(pieces: list[bytes], error: BaseException) -> Iterator[bytes]:
+    yield from pieces
+    raise error
+
+
+def test_iter_decoded_over_an_iterable_that_raised_raises_again() -> None:
+    # A generator that raised has ended: its end is not the end of the stream.
+    wire = chunked(b"hello world", 3)
+    decoded = iter_decoded(raising_after([wire[:10]], TimeoutError("timed out")), Chunked())
+    assert next(decoded) == b"hel"
+    for _ in range(3):
+        with pytest.raises(TimeoutError):
+            next(decoded)
+
+
+def test_iter_decoded_after_a_decoder_error_raises_it_again() -> None:
+    decoded = iter_decoded([chunked(b"hello", 5), b"junk"], Chunked())
+    with pytest.raises(MalformedError) as first:
+        list(decoded)
+    for _ in range(3):
+        with pytest.raises(MalformedError) as again:
+            next(decoded)
+        assert again.value is first.value
+
+
+def test_iter_frames_over_an_iterable_that_raised_raises_again() -> None:
+    frames = iter_frames(raising_after([b"one\ntwo\n"], TimeoutError("timed out")), Lines())
+    assert list(itertools.islice(frames, 2)) == [b"one", b"two"]
+    for _ in range(3):
+        with pytest.raises(TimeoutError):
+            next(frames)
+
+
+def test_sync_reader_over_an_iterable_that_raised_raises_again() -> None:
+    reader = SyncReader(raising_after([b"abc"], TimeoutError("timed out")))
+    with pytest.raises(TimeoutError):
+        reader.read()
+    assert reader.read_nowait() == b"abc"  # what did arrive is still there
+    with pytest.raises(TimeoutError):
+        reader.read(1)
+    with pytest.raises(TimeoutError):
+        reader.readexactly(1)
+
+
+def test_sync_reader_retried_after_a_source_timeout_loses_nothing() -> None:
+    reader = SyncReader(FlakyFile(b"0123456789" * 10))
+    got = b""
+    while len(got) < 100:
+        try:
+            got += reader.readexactly(7 if len(got) < 98 else 2)
+        except TimeoutError:
+            continue
+    assert got == b"0123456789" * 10
+    while True:
+        try:
+            assert reader.read() == b""
+            break
+        except TimeoutError:
+            continue
+
+
+# -- bounded memory through stacked codings -------------------------------------------------------
+
+MIB = 1 << 20
+
+
+def gzip_of_zeros(size: int) -> bytes:
+    """A gzip member of ``size`` zeros (a multiple of 1 MiB), built in a fraction of the time
+    compressing them takes: after a full flush, each MiB of zeros compresses to the same bytes."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(bytes(MIB)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(size // MIB):
+        crc = zlib.crc32(bytes(MIB), crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = crc.to_bytes(4, "little") + (size % (1 << 32)).to_bytes(4, "little")
+    return header + block * (size // MIB) + compressor.flush() + trailer
+
+
+def peak_memory(call: Callable[[], object]) -> tuple[int, object]:
+    """(peak bytes allocated by Python during ``call()``, what it returned or raised)."""
+    tracemalloc.start()
+    try:
+        result: object = call()
+    except FramingError as error:
+        result = error
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak, result
+
+
+def test_gzip_of_zeros_is_a_valid_gzip_member() -> None:
+    assert gzip.decompress(gzip_of_zeros(3 * MIB)) == bytes(3 * MIB)
+
+
+def test_decode_bytes_streams_between_stages_instead_of_holding_one_whole() -> None:
+    # The inner coding is stored (level 0): the first stage's output is 32 MiB, the final
+    # output is stopped at 1 MiB. Held whole, the first stage alone took 32 MiB.
+    inner = gzip.compress(bytes(32 * MIB), compresslevel=0)
+    body = gzip.compress(inner)
+    peak, result = peak_memory(
+        lambda: decode_bytes(body, Gzip(), Gzip(max_output_size=MIB), budget=64 * 1024)
+    )
+    assert isinstance(result, LimitExceededError)
+    assert peak < 8 * MIB
+
+
+def test_iter_decoded_holds_one_step_per_stage() -> None:
+    body = gzip.compress(gzip.compress(bytes(32 * MIB), compresslevel=0))
+
+    def drain() -> int:
+        return sum(map(len, iter_decoded([body], Gzip(), Gzip(), budget=64 * 1024)))
+
+    peak, total = peak_memory(drain)
+    assert total == 32 * MIB
+    assert peak < 8 * MIB
+
+
+def test_a_gzip_bomb_inside_a_gzip_stops_at_the_cap_quickly_in_bounded_memory() -> None:
+    body = gzip.compress(gzip_of_zeros(1024 * MIB))  # 1 GiB of zeros, gzipped twice
+    started = time.monotonic()
+    peak, result = peak_memory(
+        lambda: decode_bytes(body, *content_decoding("gzip, gzip", max_output_size=MIB))
+    )
+    assert isinstance(result, LimitExceededError)
+    assert time.monotonic() - started < 10
+    assert peak < 64 * MIB
+
+
+def test_the_cap_on_the_final_output_also_bounds_an_intermediate_stage() -> None:
+    # 4 MB of empty gzip members, gzipped: the final output is empty, the first stage's
+    # output (the members) explodes.
+    members = gzip.compress(b"") * 200_000
+    body = gzip.compress(members)
+    with pytest.raises(LimitExceededError) as info:
+        decode_bytes(body, *content_decoding("gzip, gzip", max_output_size=MIB))
+    assert info.value.offset is not None and info.value.offset <= len(body)
+    assert info.value.limit is not None and MIB <= info.value.limit < 2 * MIB
 
 
 # -- the example -----------------------------------------------------------------------------

@@ -1107,11 +1107,20 @@ def content_decoding(
 
     Codings are applied in the header's order, so they are undone in reverse. ``identity`` is
     skipped; ``gzip``/``x-gzip``, ``deflate``, ``br`` and ``zstd`` are known (case-insensitive,
-    whitespace around items ignored). ``max_output_size`` caps the final decoded output: it is
-    set on the last codec of the list. ``max_window_size`` is set on every brotli and zstd
+    whitespace around items ignored). ``max_window_size`` is set on every brotli and zstd
     codec (None: their defaults, 16 MiB and 8 MiB). Raises UnsupportedEncodingError naming an
     unknown coding (or a missing extra), and LimitExceededError when more than
     ``max_codings`` are stacked.
+
+    ``max_output_size`` caps the final decoded output, and every stage on the way to it: the
+    last codec of the list gets it as its ``max_output_size``, and each codec before it gets
+    ``max_output_size + max_output_size // 1024 + 1024``. A bomb inside an outer coding (a
+    gzip stream whose decoded bytes are a huge inner stream: stored blocks, or thousands of
+    empty members that decode to nothing) is stopped at about the cap by the stage it
+    explodes in, not decoded whole first. The margin is what an encoding adds to input it
+    cannot compress (deflate's stored blocks, zstd's raw blocks, brotli's uncompressed
+    meta-blocks and each format's header add far less), so a body whose final output fits
+    under the cap never fails at an intermediate stage.
     """
     names = [item.strip(" \t").lower() for item in header.split(",")]
     names = [name for name in names if name and name != "identity"]
@@ -1121,8 +1130,11 @@ def content_decoding(
             limit=max_codings,
         )
     codecs: list[DecompressionCodec] = []
+    inner_cap = max_output_size
+    if inner_cap is not None:
+        inner_cap += inner_cap // 1024 + 1024  # see the docstring: the margin
     for position, name in enumerate(reversed(names)):
-        cap = max_output_size if position == len(names) - 1 else None
+        cap = max_output_size if position == len(names) - 1 else inner_cap
         if name in ("gzip", "x-gzip"):
             codecs.append(Gzip(max_output_size=cap, backend=backend))
         elif name == "deflate":

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -31,6 +32,7 @@ from framekit.errors import (
     TruncatedError,
     UnsupportedEncodingError,
 )
+from framekit.sync import decode_bytes
 
 brotli = pytest.importorskip("brotli")
 zstandard = pytest.importorskip("zstandard")
@@ -723,9 +725,23 @@ def test_content_decoding_skips_identity_and_knows_x_gzip() -> None:
     assert content_decoding("identity") == []
 
 
-def test_content_decoding_caps_the_final_output() -> None:
-    codecs = content_decoding("deflate, gzip", max_output_size=10)
-    assert [c.max_output_size for c in codecs] == [None, 10]
+def test_content_decoding_caps_the_final_output_and_every_stage_before_it() -> None:
+    codecs = content_decoding("deflate, br, gzip", max_output_size=10 << 20)
+    margin = (10 << 20) // 1024 + 1024  # what an encoding may add to incompressible input
+    assert [c.max_output_size for c in codecs] == [(10 << 20) + margin] * 2 + [10 << 20]
+
+
+def test_content_decoding_without_a_cap_caps_no_stage() -> None:
+    assert [c.max_output_size for c in content_decoding("gzip, gzip")] == [None, None]
+
+
+def test_content_decoding_margin_covers_incompressible_output_at_the_cap() -> None:
+    # A final output exactly at the cap, of random bytes: the stage before it (the inner
+    # gzip stream) is larger than the cap, and must still pass.
+    body = random.Random(3).randbytes(1 << 20)
+    wire = gzip.compress(gzip.compress(body))
+    assert len(gzip.compress(body)) > len(body)
+    assert decode_bytes(wire, *content_decoding("gzip, gzip", max_output_size=1 << 20)) == body
 
 
 def test_content_decoding_stack_decodes_the_body() -> None:
