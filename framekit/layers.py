@@ -11,10 +11,13 @@ codec's decoder a view of the source's buffered bytes, with an output budget of 
 - backpressure passes through: a layer pulls only while a read waits, at most ``limit`` bytes
   per step, so a full layer stops draining its source, which pauses its transport;
 - a decoder error sets the layer's exception (sticky) and leaves the source usable; bytes
-  decoded before the error are still read first;
+  decoded before the error are still read first, and the kept error holds no view of the
+  source's bytes;
 - the source's EOF before the codec's end is a :class:`~framekit.errors.TruncatedError`;
 - ``total_raw_bytes`` counts the bytes consumed from the source, ``total_bytes`` the bytes
-  produced; ``unread_data`` works as on any reader;
+  produced; ``unread_data`` and ``set_exception`` work as on any reader;
+- a layer is not fed: its bytes come from its source, and its end is its codec's, so
+  ``feed_data`` and ``feed_eof`` raise RuntimeError (feed the root reader instead);
 - HTTP chunk marks pass through: a layer over a chunked layer decodes each chunk's bytes
   separately and marks its own output where a chunk ended, so ``readchunk()`` on a gzip layer
   over a chunked one reports the chunk ends, as aiohttp does.
@@ -26,6 +29,7 @@ where the bad byte was, counting from the source's first byte.
 from __future__ import annotations
 
 from types import TracebackType
+from typing import NoReturn
 
 from framekit._buffer import Buffer
 from framekit.codecs._base import ByteCodec, ByteDecoder, drop_frame_locals
@@ -36,6 +40,10 @@ __all__ = ["LayerReader", "layer"]
 
 
 _EMPTY = memoryview(b"")
+
+# The root's end of stream, for a layer's own use at its codec's end (its public ``feed_eof``
+# refuses: a layer is not fed).
+_end_of_stream = StreamReader.feed_eof
 
 
 class _StepOutput:
@@ -124,6 +132,7 @@ class LayerReader(StreamReader):
 
     __slots__ = (
         "_base",
+        "_codec",
         "_decoder",
         "_deferred",
         "_deferred_tb",
@@ -140,6 +149,7 @@ class LayerReader(StreamReader):
     ) -> None:
         super().__init__(limit=limit)
         self._source = source
+        self._codec = codec
         self._decoder: ByteDecoder = _byte_decoder(codec)
         self._raw = 0
         self._base = source._buffer.head
@@ -163,6 +173,31 @@ class LayerReader(StreamReader):
     def source(self) -> StreamReader:
         """The reader this layer decodes from."""
         return self._source
+
+    def feed_data(self, data: bytes | bytearray | memoryview) -> NoReturn:
+        """Raise RuntimeError: a layer decodes its source and is not fed; feed the root.
+
+        (Bytes fed here would have been read as decoded output the codec never produced.)
+        """
+        raise self._not_fed("feed_data")
+
+    def feed_eof(self) -> NoReturn:
+        """Raise RuntimeError: a layer ends where its codec ends; feed EOF to the root.
+
+        (An end fed here would have made a truncated body read as a complete one.)
+        """
+        raise self._not_fed("feed_eof")
+
+    def _not_fed(self, func: str) -> RuntimeError:
+        names = []
+        reader: StreamReader = self
+        while isinstance(reader, LayerReader):
+            names.append(type(reader._codec).__name__)
+            reader = reader._source
+        return RuntimeError(
+            f"{func}() on a layer ({' over '.join(names)}): a layer decodes its source and is "
+            f"not fed; feed the root reader ({reader!r})"
+        )
 
     @property
     def decoder(self) -> ByteDecoder:
@@ -389,7 +424,7 @@ class LayerReader(StreamReader):
                 if self._mark_pending:
                     out.mark_chunk_end()
                     self._mark_pending = False
-                self.feed_eof()
+                _end_of_stream(self)
                 return True
             if consumed or out.produced != before:
                 progressed = True

@@ -10,6 +10,7 @@ import pytest
 
 from framekit import MalformedError, TruncatedError
 from framekit.codecs import Chunked, Gzip
+from framekit.codecs.limited import Limited
 from framekit.layers import layer
 from framekit.reader import StreamReader
 from tests.toy_codecs import FailsHoldingASlice, Hexchunks
@@ -103,6 +104,45 @@ async def test_a_decoder_error_keeps_no_view_of_the_source_alive() -> None:
     assert source.read_nowait() == b"x" * 100 + b"ymore"
     with pytest.raises(MalformedError):
         await body.read()
+
+
+async def test_feed_data_on_a_layer_raises_and_says_to_feed_the_root() -> None:
+    source = root(b"3ab", eof=False)
+    body = source.layer(Hexchunks())
+    with pytest.raises(RuntimeError, match=r"feed_data\(\).*Hexchunks.*feed the root"):
+        body.feed_data(b"injected")
+    source.feed_data(b"c0")
+    assert await body.read() == b"abc"  # nothing was injected into the decoded bytes
+
+
+async def test_feed_eof_on_a_layer_raises_and_a_truncated_body_stays_truncated() -> None:
+    source = root(b"x" * 5, eof=False)
+    body = source.layer(Limited(10))
+    assert await body.read(5) == b"x" * 5
+    with pytest.raises(RuntimeError, match=r"feed_eof\(\).*Limited.*feed the root"):
+        body.feed_eof()
+    assert not body.is_eof()
+    source.feed_eof()
+    with pytest.raises(TruncatedError):
+        await body.read()
+
+
+async def test_feeding_a_layer_of_a_layer_names_the_root_to_feed() -> None:
+    source = root(eof=False)
+    top = layer(source, Chunked(), Gzip())
+    with pytest.raises(RuntimeError, match=r"Gzip.*over.*Chunked.*feed the root"):
+        top.feed_data(b"x")
+    with pytest.raises(RuntimeError, match="feed the root"):
+        top.feed_eof()
+
+
+async def test_a_layer_at_its_end_still_refuses_to_be_fed() -> None:
+    body = root(BODY).layer(Hexchunks())
+    assert await body.read() == b"abcdefghij"
+    with pytest.raises(RuntimeError, match="feed the root"):
+        body.feed_eof()
+    with pytest.raises(RuntimeError, match="feed the root"):
+        body.feed_data(b"more")
 
 
 async def test_error_offsets_count_in_the_source_stream() -> None:
