@@ -542,7 +542,7 @@ def test_a_frame_decoder_error_keeps_no_view_of_the_read_bytes_alive() -> None:
     # The reader's bytes are a bytearray: a slice of them kept alive by the error (which the
     # decoder keeps, to raise again) would stop it from ever growing or shrinking again.
     reader = SyncReader([b"abc", b"def"])
-    frames = reader.frames(FailsHoldingASlice())
+    frames = reader.frames(FailsHoldingASlice(frames=True))
     with pytest.raises(MalformedError):
         frames.read()
     assert reader.read() == b"abcdef"

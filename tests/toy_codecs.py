@@ -201,12 +201,14 @@ class NoneFramesEncoder:
 
 @attrs.define(frozen=True)
 class FailsHoldingASlice:
-    """A codec (bytes or frames) whose decoder fails at once, with a slice of its input alive
-    in its frame as it raises, and raises the same error again on every later call (as a
-    decoder that cannot recover does)."""
+    """A codec whose decoder fails at once, with a slice of its input alive in its frame as it
+    raises, and raises the same error again on every later call (as a decoder that cannot
+    recover does). ``frames=True``: a frame codec; else a byte codec."""
+
+    frames: bool = False
 
     def decoder(self) -> FailsHoldingASliceDecoder:
-        return FailsHoldingASliceDecoder()
+        return FramesFailHoldingASliceDecoder() if self.frames else BytesFailHoldingASliceDecoder()
 
     def encoder(self) -> HexchunksEncoder:
         raise NotImplementedError
@@ -214,7 +216,6 @@ class FailsHoldingASlice:
 
 class FailsHoldingASliceDecoder:
     def __init__(self) -> None:
-        self.done = False
         self.failure: MalformedError | None = None
 
     def decode(self, data: memoryview, out: object, budget: object = None) -> int:
@@ -226,5 +227,14 @@ class FailsHoldingASliceDecoder:
 
     decode_eof = decode
 
+
+class BytesFailHoldingASliceDecoder(FailsHoldingASliceDecoder):
+    done = False
+
+
+class FramesFailHoldingASliceDecoder(FailsHoldingASliceDecoder):
     def reset_search(self) -> None:
         pass
+
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        return 0, True
