@@ -106,6 +106,24 @@ async def test_a_decoder_error_keeps_no_view_of_the_source_alive() -> None:
         await body.read()
 
 
+async def test_a_decoder_error_leaves_the_locals_of_an_error_being_handled() -> None:
+    # Read in an except block, the decoder's error has the handled one as its context: only
+    # frames the decoder's call went through lose their locals.
+    def fail() -> None:
+        marker = "kept"
+        raise KeyError(marker)
+
+    body = root(b"x" * 100, b"y", eof=False).layer(FailsHoldingASlice())
+    try:
+        fail()
+    except KeyError as handled:
+        with pytest.raises(MalformedError) as info:
+            await body.read()
+        assert info.value.__context__ is handled
+        assert handled.__traceback__ is not None and handled.__traceback__.tb_next is not None
+        assert handled.__traceback__.tb_next.tb_frame.f_locals["marker"] == "kept"
+
+
 async def test_feed_data_on_a_layer_raises_and_says_to_feed_the_root() -> None:
     source = root(b"3ab", eof=False)
     body = source.layer(Hexchunks())

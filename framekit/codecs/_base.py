@@ -94,6 +94,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Iterable, Iterator
+from types import FrameType
 from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from framekit._buffer import Buffer
@@ -240,15 +241,19 @@ _SUSPENDABLE = (
 
 
 def drop_frame_locals(error: BaseException) -> None:
-    """Clear the local variables of the finished frames ``error`` (and the errors chained to
-    it) went through, before a driver keeps it.
+    """Clear the local variables of the finished frames ``error`` went through, before a
+    driver keeps it; likewise for the errors chained to it that were caught in those frames
+    (a library's error a decoder turned into a framekit one).
 
     A decoder that raised may have had slices of its input view in its frames, and a stored
     error keeps its traceback's frames, and so those slices, alive: the source's buffer, when
     it is a ``bytearray``, could then never grow or shrink again (``BufferError``). Frames
-    still running (the driver's own) and generator or coroutine frames are left as they are.
-    The traceback itself (file, line, function) is unchanged.
+    still running (the driver's own) and generator or coroutine frames are left as they are,
+    and so is an error the caller was handling when it called the driver (it is chained as
+    the context, but was not caught in the decoder). The traceback itself (file, line,
+    function) is unchanged.
     """
+    walked: set[FrameType] = set()
     seen: set[int] = set()
     errors: list[BaseException] = [error]
     while errors:
@@ -259,12 +264,16 @@ def drop_frame_locals(error: BaseException) -> None:
         tb = current.__traceback__
         while tb is not None:
             frame = tb.tb_frame
+            walked.add(frame)
             if not frame.f_code.co_flags & _SUSPENDABLE:
                 with contextlib.suppress(RuntimeError):  # still running
                     frame.clear()
             tb = tb.tb_next
         for chained in (current.__cause__, current.__context__):
-            if chained is not None:
+            if chained is None:
+                continue
+            chained_tb = chained.__traceback__
+            if chained_tb is not None and chained_tb.tb_frame in walked:
                 errors.append(chained)
 
 
