@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 from framekit._buffer import Buffer
-from framekit.codecs._base import FrameCodec, FrameDecoder, FrameEncoder
+from framekit.codecs._base import FrameCodec, FrameDecoder, FrameEncoder, drop_frame_locals
 from framekit.errors import CodecContractError, EndOfStream, FramingError, TruncatedError
 from framekit.reader import StreamReader
 
@@ -348,6 +348,9 @@ class FrameReader(Generic[T]):
                     else:
                         consumed = decoder.decode(view, frames, ends)
             except FramingError as error:
+                # The decoder may keep the error (to raise again): it must not keep a view
+                # of the source's bytes alive with it.
+                drop_frame_locals(error)
                 if eof and isinstance(error, TruncatedError):
                     self._done = True
                 else:

@@ -20,9 +20,15 @@ from framekit.codecs.delimited import Delimited
 from framekit.codecs.length import LengthPrefixed
 from framekit.codecs.lines import Lines
 from framekit.codecs.netstring import Netstring, OctetCounted
-from framekit.errors import CodecContractError, EndOfStream, FrameTooLong, LimitExceededError
+from framekit.errors import (
+    CodecContractError,
+    EndOfStream,
+    FrameTooLong,
+    LimitExceededError,
+    MalformedError,
+)
 from framekit.reader import StreamReader
-from tests.toy_codecs import NoneFrames
+from tests.toy_codecs import FailsHoldingASlice, NoneFrames
 
 
 def fed(*pieces: bytes, eof: bool = True) -> StreamReader:
@@ -310,3 +316,19 @@ async def test_a_frame_too_long_error_still_names_its_limit_and_offset() -> None
         await source.frames(LengthPrefixed(max_frame_length=16)).read()
     assert info.value.offset == 3
     assert info.value.limit == 16
+
+
+# -- an error kept by a decoder pins nothing in the source --------------------------------------
+
+
+async def test_a_frame_decoder_error_keeps_no_view_of_the_source_alive() -> None:
+    # The source's bytes are a bytearray (fed behind a longer remainder): a slice of them kept
+    # alive by the error, which the decoder keeps to raise again, would stop the buffer from
+    # ever growing or shrinking (BufferError in feed_data, and so in the transport).
+    source = fed(b"x" * 100, eof=False)
+    source.feed_data(b"y")
+    frames = source.frames(FailsHoldingASlice(frames=True))
+    with pytest.raises(MalformedError):
+        await frames.read()
+    source.feed_data(b"z" * 10)
+    assert await source.readexactly(111) == b"x" * 100 + b"y" + b"z" * 10
