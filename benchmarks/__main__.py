@@ -9,7 +9,14 @@ import sys
 import time
 from collections.abc import Sequence
 
-from benchmarks.harness import CheckFailed, format_report, run, select
+from benchmarks.harness import (
+    CheckFailed,
+    format_linearity,
+    format_report,
+    linearity,
+    run,
+    select,
+)
 
 #: ``--quick``: inputs this fraction of full size, and this many rounds.
 QUICK_SCALE = 1 / 64
@@ -38,6 +45,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="run only workloads whose name or group matches (shell pattern; repeatable)",
     )
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument(
+        "--linearity",
+        action="store_true",
+        help="time each implementation at the input size and at a quarter of it, and print "
+        "the time ratio (linear: about 4) instead of the usual tables",
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     return parser.parse_args(argv)
 
@@ -57,7 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.monotonic()
     try:
-        report = run(workloads, rounds=rounds, scale=scale, progress=progress)
+        if args.linearity:
+            results = linearity(workloads, scale=scale, rounds=rounds, progress=progress)
+            text = format_linearity(results, markdown=args.markdown)
+        else:
+            report = run(workloads, rounds=rounds, scale=scale, progress=progress)
+            text = format_report(report, markdown=args.markdown)
     except CheckFailed as e:
         print(f"CHECK FAILED: {e}", file=sys.stderr)
         return 2
@@ -67,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"rounds={rounds} scale={scale:g}; {elapsed:.0f}s; {time.strftime('%Y-%m-%d')}"
     )
     print()
-    print(format_report(report, markdown=args.markdown))
+    print(text)
     return 0
 
 
