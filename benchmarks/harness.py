@@ -34,6 +34,7 @@ __all__ = [
     "GROUP_MODULES",
     "CheckFailed",
     "Checked",
+    "Clock",
     "Implementation",
     "Input",
     "LinearityResult",
@@ -62,6 +63,13 @@ GROUP_MODULES: list[str] = ["benchmarks.streams", "benchmarks.http", "benchmarks
 Implementation: TypeAlias = Callable[[Sequence[bytes]], Awaitable[Any]]
 
 Metric: TypeAlias = Literal["throughput", "time"]
+
+#: What a run is timed by: ``"wall"`` (``time.perf_counter``) or ``"cpu"``
+#: (``time.process_time``, this process's CPU time: it leaves out the time other processes
+#: ran, so it is steadier on a busy machine; the runs do no I/O, so on an idle machine the
+#: two agree).
+Clock: TypeAlias = Literal["wall", "cpu"]
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 class CheckFailed(AssertionError):
@@ -345,12 +353,14 @@ class Report:
         return all(r.met for w in self.workloads() for r in self.target_results(w))
 
 
-async def _time_one(workload: Workload, name: str, inp: Input) -> float:
+async def _time_one(
+    workload: Workload, name: str, inp: Input, clock: Callable[[], float] = time.perf_counter
+) -> float:
     impl = workload.implementations[name]
     gc.collect()
-    start = time.perf_counter()
+    start = clock()
     output = await impl(inp.pieces)
-    elapsed = time.perf_counter() - start
+    elapsed = clock() - start
     got = workload.summarize(output)
     if got != inp.expected:
         raise CheckFailed(
@@ -377,16 +387,20 @@ def make_inputs(workload: Workload, scale: float, shrink: float = 1.0) -> dict[s
     return inputs
 
 
-async def run_round(workload: Workload, inputs: Mapping[str, Input], rnd: int) -> dict[str, float]:
+async def run_round(
+    workload: Workload, inputs: Mapping[str, Input], rnd: int, clock: Clock = "wall"
+) -> dict[str, float]:
     """One round of ``workload``: every implementation once (``once`` ones in round 0 only),
     in an order rotated by ``rnd``, each the fastest of ``repeat`` checked runs. Their times
-    in seconds, by implementation; raises CheckFailed on a wrong result."""
+    in seconds by ``clock``, by implementation; raises CheckFailed on a wrong result."""
+    timer = CLOCKS[clock]
     names = [n for n in workload.implementations if rnd == 0 or n not in workload.once]
     shift = rnd % len(names)
     times: dict[str, float] = {}
     for name in names[shift:] + names[:shift]:
         inp = inputs[name]
-        times[name] = min([await _time_one(workload, name, inp) for _ in range(workload.repeat)])
+        runs = [await _time_one(workload, name, inp, timer) for _ in range(workload.repeat)]
+        times[name] = min(runs)
     return times
 
 
@@ -395,6 +409,7 @@ async def _run(
     rounds: int,
     scale: float,
     progress: Callable[[str], None] | None,
+    clock: Clock,
 ) -> Report:
     inputs = {w.name: make_inputs(w, scale) for w in workloads}
     measurements: dict[str, dict[str, Measurement]] = {}
@@ -406,7 +421,7 @@ async def _run(
         }
     for rnd in range(rounds):
         for w in workloads:
-            times = await run_round(w, inputs[w.name], rnd)
+            times = await run_round(w, inputs[w.name], rnd, clock)
             measured = measurements[w.name]
             for name, t in times.items():
                 measured[name].times.append(t)
@@ -427,11 +442,13 @@ def run(
     rounds: int = 5,
     scale: float = 1.0,
     progress: Callable[[str], None] | None = None,
+    clock: Clock = "wall",
 ) -> Report:
-    """Run ``workloads`` for ``rounds`` interleaved rounds; raise CheckFailed on a bad result."""
+    """Run ``workloads`` for ``rounds`` interleaved rounds, timed by ``clock``; raise
+    CheckFailed on a bad result."""
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    return asyncio.run(_run(workloads, rounds, scale, progress))
+    return asyncio.run(_run(workloads, rounds, scale, progress, clock))
 
 
 # -- linearity ---------------------------------------------------------------------------------
@@ -473,6 +490,7 @@ async def _linearity(
     factor: float,
     rounds: int,
     progress: Callable[[str], None] | None,
+    clock: Clock,
 ) -> list[LinearityResult]:
     results = []
     for w in workloads:
@@ -486,7 +504,7 @@ async def _linearity(
             # Alternate which size runs first, so that drift over a round cancels out.
             sizes = [(0, small), (1, big)]
             for index, inputs in sizes if rnd % 2 == 0 else sizes[::-1]:
-                for name, t in (await run_round(w, inputs, rnd)).items():
+                for name, t in (await run_round(w, inputs, rnd, clock)).items():
                     if rnd:
                         times[name][index].append(t)
             if progress is not None:
@@ -513,6 +531,7 @@ def linearity(
     factor: float = 4.0,
     rounds: int = 3,
     progress: Callable[[str], None] | None = None,
+    clock: Clock = "wall",
 ) -> list[LinearityResult]:
     """Time every implementation of ``workloads`` at ``scale`` and at ``scale / factor``.
 
@@ -520,13 +539,14 @@ def linearity(
     input; ``once`` implementations are left out. After a warm-up round, ``rounds`` rounds
     alternate the two sizes; each time is the least over them. Every result is checked
     (CheckFailed on a wrong one). A linear reader's time ratio is about the size ratio
-    (``factor``, unless an input generator's minimum size clamps the smaller input).
+    (``factor``, unless an input generator's minimum size clamps the smaller input). Times
+    are taken by ``clock``.
     """
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
     if factor <= 1:
         raise ValueError("factor must be above 1")
-    return asyncio.run(_linearity(workloads, scale, factor, rounds, progress))
+    return asyncio.run(_linearity(workloads, scale, factor, rounds, progress, clock))
 
 
 def format_linearity(results: Sequence[LinearityResult], markdown: bool = False) -> str:

@@ -16,6 +16,7 @@ pytest.importorskip("aiohttp")
 
 from benchmarks import streams
 from benchmarks.__main__ import main
+from benchmarks.ab import REPO_ROOT, ABRow, prepare
 from benchmarks.harness import (
     CheckFailed,
     Input,
@@ -193,18 +194,59 @@ def test_capped_implementation_reads_a_smaller_input_and_is_compared_per_byte() 
 
 
 def test_linearity_tells_a_linear_implementation_from_a_quadratic_one() -> None:
+    def work(units: int) -> None:
+        sum(range(units * 20_000))
+
     async def linear(pieces: Sequence[bytes]) -> list[bytes]:
-        time.sleep(len(pieces) * 1e-3)
+        work(len(pieces))
         return list(pieces)
 
     async def quadratic(pieces: Sequence[bytes]) -> list[bytes]:
-        time.sleep(len(pieces) ** 2 * 1e-4)
+        work(len(pieces) ** 2 // 10)
         return list(pieces)
 
     w = Workload("t-lin", "t", "", _sized_input, {"lin": linear, "quad": quadratic}, ["lin"])
-    results = {r.implementation: r for r in linearity([w], scale=0.4, rounds=1)}
+    results = {r.implementation: r for r in linearity([w], scale=0.4, rounds=2, clock="cpu")}
     assert (results["lin"].small_nbytes, results["lin"].big_nbytes) == (10, 40)
     assert results["lin"].linear and 3 < results["lin"].time_ratio < 5
     assert not results["quad"].linear and results["quad"].time_ratio > 10
     table = format_linearity(list(results.values()))
     assert "SUPERLINEAR" in table and "linear" in table
+
+
+def test_cpu_clock_leaves_out_time_the_process_did_not_run() -> None:
+    async def sleeps(pieces: Sequence[bytes]) -> list[bytes]:
+        time.sleep(0.05)
+        return list(pieces)
+
+    w = Workload("t-clock", "t", "", _sized_input, {"a": sleeps}, ["a"])
+    assert run([w], rounds=1, clock="wall").measurements["t-clock"]["a"].times[0] >= 0.05
+    assert run([w], rounds=1, clock="cpu").measurements["t-clock"]["a"].times[0] < 0.03
+
+
+def test_ab_row_ratio_is_the_median_of_same_round_ratios() -> None:
+    row = ABRow("w", "framekit", old_times=[1.0, 2.0, 1.0], new_times=[1.02, 2.2, 1.2])
+    assert row.ratio == pytest.approx(1.1)
+    assert row.slower
+    assert not ABRow("w", "framekit", [1.0, 2.0], [1.02, 2.04]).slower
+
+
+def test_ab_refuses_what_is_neither_a_revision_nor_a_framekit_directory(tmp_path: Any) -> None:
+    with pytest.raises(SystemExit, match="neither a git revision"):
+        prepare("no-such-revision-h7f3")
+    with pytest.raises(SystemExit, match="neither a git revision"):
+        prepare(str(tmp_path))
+
+
+def test_ab_mode_compares_two_framekit_directories_in_worker_processes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--ab", str(REPO_ROOT), "--scale", str(TINY), "--rounds", "2", "--ab-repeat", "1"]
+    assert main([*argv, "--only", "lines-lf/64k", "--only", "bulk-4/1460"]) == 0
+    out = capsys.readouterr().out
+    assert f"old: {REPO_ROOT} (directory): {REPO_ROOT / 'framekit'}" in out
+    assert "new: checkout " in out
+    for row in ["lines-lf/64k", "bulk-4/1460"]:
+        assert row in out
+    assert "framekit-frames" in out
+    assert "new/old" in out
