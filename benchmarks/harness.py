@@ -615,7 +615,8 @@ def table_rows(report: Report, metric: Metric) -> tuple[list[str], list[list[str
             if m.capped:
                 note += f" (capped: {_fmt_size(m.nbytes)} input)"
             if metric == "throughput":
-                value = [f"{m.throughput:.1f}"]
+                # Three decimals for a capped quadratic reader's fraction of a MB/s.
+                value = [f"{m.throughput:.1f}" if m.throughput >= 1 else f"{m.throughput:.3f}"]
             else:
                 value = [f"{m.median_time * 1e3:.1f}"]
             rows.append(
