@@ -1,12 +1,12 @@
 """``python -m benchmarks --ab REV``: the same workloads with two framekit versions, interleaved.
 
 Two packages named ``framekit`` cannot share a process, so each version runs in a worker
-process of its own (``python -m benchmarks --ab-worker``), started once and kept for the whole
-run: it builds its inputs once, then runs one round of one workload per request (JSON lines on
-its stdin and stdout) while the other waits. The parent asks them in turns, old then new, then
-new then old for the next workload or round (so that a drift of the machine's speed falls on
-both), and reports per row the median over rounds of new time / old time, both from the same
-turn. The benchmark code is this checkout's for both; only ``framekit`` differs.
+process of its own (``python -m benchmarks --ab-worker``), a fresh pair every round: a worker
+builds its inputs, then runs one round of one workload per request (JSON lines on its stdin
+and stdout) while the other waits. The parent asks them in turns, old then new, then new then
+old for the next workload (so that a drift of the machine's speed falls on both), and reports
+per row the median over rounds of new time / old time, both from the same round. The
+benchmark code is this checkout's for both; only ``framekit`` differs.
 
 "old" is framekit at git revision ``REV``: ``git archive REV`` unpacked in a temporary
 directory and installed there with ``pip install --no-deps --target`` (which builds its C
@@ -303,15 +303,19 @@ def run_ab(
         for source in stale_extensions(root):
             print(f"warning: {side}: {source} is newer than its build", file=sys.stderr)
     rows: dict[tuple[str, str], ABRow] = {}
+    sides: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as cwd:
-        old = _Worker("old", old_root, scale, clock, cwd)
-        try:
-            new = _Worker("new", REPO_ROOT, scale, clock, cwd)
-        except BaseException:
-            old.close()
-            raise
-        try:
-            for rnd in range(rounds):
+        for rnd in range(rounds):
+            # Fresh processes every round: a process's memory layout can make everything in it
+            # a few percent faster or slower for its whole life (seen: 2-3%, peers included,
+            # changing sign from run to run); over rounds that becomes noise the median takes.
+            old = _Worker("old", old_root, scale, clock, cwd)
+            try:
+                new = _Worker("new", REPO_ROOT, scale, clock, cwd)
+            except BaseException:
+                old.close()
+                raise
+            try:
                 for index, w in enumerate(workloads):
                     pair = (old, new) if (rnd + index) % 2 == 0 else (new, old)
                     times = {worker.side: worker.run(w.name, rnd, repeat) for worker in pair}
@@ -321,13 +325,15 @@ def run_ab(
                         row.new_times.append(times["new"][name])
                     if progress is not None:
                         progress(f"round {rnd + 1}/{rounds} {w.name}")
-        finally:
-            old.close()
-            new.close()
-    sides = {
-        worker.side: {"label": label, "framekit": str(worker.framekit), "compiled": worker.compiled}
-        for worker, label in ((old, old_label), (new, new_label))
-    }
+            finally:
+                old.close()
+                new.close()
+            for worker, label in ((old, old_label), (new, new_label)):
+                sides[worker.side] = {
+                    "label": label,
+                    "framekit": str(worker.framekit),
+                    "compiled": worker.compiled,
+                }
     return ABReport(rounds, scale, repeat, clock, sides, list(rows.values()))
 
 
