@@ -24,8 +24,8 @@ from benchmarks.harness import (
 QUICK_SCALE = 1 / 64
 QUICK_ROUNDS = 2
 #: ``--ab --quick``: rounds (each pairs an old and a new time), and runs per turn.
-AB_QUICK_ROUNDS = 4
-AB_QUICK_REPEAT = 3
+AB_QUICK_ROUNDS = 8
+AB_QUICK_REPEAT = 2
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

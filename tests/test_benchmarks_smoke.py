@@ -224,11 +224,13 @@ def test_cpu_clock_leaves_out_time_the_process_did_not_run() -> None:
     assert run([w], rounds=1, clock="cpu").measurements["t-clock"]["a"].times[0] < 0.03
 
 
-def test_ab_row_ratio_is_the_median_of_same_round_ratios() -> None:
+def test_ab_row_ratio_is_the_median_of_same_round_ratios_and_flags_over_3_percent() -> None:
     row = ABRow("w", "framekit", old_times=[1.0, 2.0, 1.0], new_times=[1.02, 2.2, 1.2])
     assert row.ratio == pytest.approx(1.1)
-    assert row.slower
+    assert row.slower and row.slower_every_round
     assert not ABRow("w", "framekit", [1.0, 2.0], [1.02, 2.04]).slower
+    mixed = ABRow("w", "framekit", old_times=[1.0, 1.0, 1.0], new_times=[0.99, 1.05, 1.06])
+    assert mixed.slower and not mixed.slower_every_round
 
 
 def test_ab_refuses_what_is_neither_a_revision_nor_a_framekit_directory(tmp_path: Any) -> None:
