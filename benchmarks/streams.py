@@ -284,10 +284,11 @@ for _label, _size in PIECE_SIZES.items():
 BULK_SIZES = {4: 4 * MiB, 100: 16 * MiB, 1000: 32 * MiB}
 #: ``framekit-frames`` on the bulk replies reads at most this fraction of the full input, by
 #: body size and piece size (each run then takes ~0.2 s or less here). Each header read
-#: decodes every line buffered after it again (a read around the FrameReader resets it), so
-#: its time grows with the number of replies per piece times the input's size: 4-byte bodies
-#: in 64 KiB pieces took 15.6 ms for 4 kB and 214 ms for 16 kB (the core reader: 0.5 and 1.3);
-#: at 1460 bytes ~20x the core reader's time, linear; less with larger bodies.
+#: decodes every line buffered after it again (a read around the FrameReader resets it):
+#: quadratic in the replies a buffer holds (4-byte bodies in 64 KiB pieces: 15.6 ms for 4 kB
+#: and 214 ms for 16 kB, the core reader 0.5 and 1.3), linear with that cost per reply once
+#: the input spans many pieces (at 1460 bytes ~20x the core reader's time; less with larger
+#: bodies).
 BULK_FRAMES_MAX_SCALE = {
     (4, "64k"): 1 / 256,
     (4, "1460"): 1 / 32,
