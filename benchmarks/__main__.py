@@ -9,11 +9,23 @@ import sys
 import time
 from collections.abc import Sequence
 
-from benchmarks.harness import CheckFailed, format_report, run, select
+from benchmarks.ab import AB_THRESHOLD, format_ab, run_ab, worker_main
+from benchmarks.harness import (
+    CheckFailed,
+    Clock,
+    format_linearity,
+    format_report,
+    linearity,
+    run,
+    select,
+)
 
 #: ``--quick``: inputs this fraction of full size, and this many rounds.
 QUICK_SCALE = 1 / 64
 QUICK_ROUNDS = 2
+#: ``--ab --quick``: rounds (each pairs an old and a new time), and runs per turn.
+AB_QUICK_ROUNDS = 8
+AB_QUICK_REPEAT = 2
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -38,36 +50,89 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="run only workloads whose name or group matches (shell pattern; repeatable)",
     )
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        help="time by the wall clock or by this process's CPU time (steadier on a busy "
+        "machine); default wall, cpu with --ab and --linearity",
+    )
+    parser.add_argument(
+        "--linearity",
+        action="store_true",
+        help="time each implementation at the input size and at a quarter of it, and print "
+        "the time ratio (linear: about 4) instead of the usual tables",
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
+    parser.add_argument(
+        "--ab",
+        metavar="REV",
+        help="A/B: run the workloads with framekit at git revision REV (or in directory REV) "
+        "and with this checkout's, in two interleaved worker processes, and print new/old "
+        f"time ratios (rows slower by more than {(AB_THRESHOLD - 1) * 100:g}%% flagged)",
+    )
+    parser.add_argument(
+        "--ab-repeat",
+        type=int,
+        metavar="K",
+        help=f"A/B: each turn runs a workload K times and keeps the least time (default "
+        f"{AB_QUICK_REPEAT} with --quick, 1 otherwise)",
+    )
+    parser.add_argument("--ab-worker", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.ab_worker:
+        return worker_main(args.scale or 1.0, args.clock or "cpu")
+    if args.ab and args.linearity:
+        raise SystemExit("--ab and --linearity do not go together")
     workloads = select(args.only)
     if args.list:
         for w in workloads:
             print(f"{w.name:24} [{w.group}] {w.description}")
         return 0
-    rounds = args.rounds or (QUICK_ROUNDS if args.quick else 5)
+    quick_rounds = AB_QUICK_ROUNDS if args.ab else QUICK_ROUNDS
+    rounds = args.rounds or (quick_rounds if args.quick else 5)
     scale = args.scale or (QUICK_SCALE if args.quick else 1.0)
+    clock: Clock = args.clock or ("cpu" if args.ab or args.linearity else "wall")
 
     def progress(message: str) -> None:
         print(f"  {message}", file=sys.stderr, flush=True)
 
     started = time.monotonic()
     try:
-        report = run(workloads, rounds=rounds, scale=scale, progress=progress)
+        if args.ab:
+            repeat = args.ab_repeat or (AB_QUICK_REPEAT if args.quick else 1)
+            ab_report = run_ab(
+                workloads,
+                args.ab,
+                rounds=rounds,
+                scale=scale,
+                repeat=repeat,
+                clock=clock,
+                progress=progress,
+            )
+            text = format_ab(ab_report, markdown=args.markdown)
+        elif args.linearity:
+            results = linearity(
+                workloads, scale=scale, rounds=rounds, progress=progress, clock=clock
+            )
+            text = format_linearity(results, markdown=args.markdown)
+        else:
+            report = run(workloads, rounds=rounds, scale=scale, progress=progress, clock=clock)
+            text = format_report(report, markdown=args.markdown)
     except CheckFailed as e:
         print(f"CHECK FAILED: {e}", file=sys.stderr)
         return 2
     elapsed = time.monotonic() - started
     print(
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus; "
-        f"rounds={rounds} scale={scale:g}; {elapsed:.0f}s; {time.strftime('%Y-%m-%d')}"
+        f"rounds={rounds} scale={scale:g} clock={clock}; {elapsed:.0f}s; "
+        f"{time.strftime('%Y-%m-%d')}"
     )
     print()
-    print(format_report(report, markdown=args.markdown))
+    print(text)
     return 0
 
 

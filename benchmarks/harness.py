@@ -34,8 +34,10 @@ __all__ = [
     "GROUP_MODULES",
     "CheckFailed",
     "Checked",
+    "Clock",
     "Implementation",
     "Input",
+    "LinearityResult",
     "Measurement",
     "Report",
     "Target",
@@ -43,10 +45,13 @@ __all__ = [
     "bytes_digest",
     "feed_and_read",
     "items_digest",
+    "linearity",
     "load_groups",
+    "make_inputs",
     "register",
     "registry",
     "run",
+    "run_round",
     "select",
     "split_pieces",
 ]
@@ -58,6 +63,13 @@ GROUP_MODULES: list[str] = ["benchmarks.streams", "benchmarks.http", "benchmarks
 Implementation: TypeAlias = Callable[[Sequence[bytes]], Awaitable[Any]]
 
 Metric: TypeAlias = Literal["throughput", "time"]
+
+#: What a run is timed by: ``"wall"`` (``time.perf_counter``) or ``"cpu"``
+#: (``time.process_time``, this process's CPU time: it leaves out the time other processes
+#: ran, so it is steadier on a busy machine; the runs do no I/O, so on an idle machine the
+#: two agree).
+Clock: TypeAlias = Literal["wall", "cpu"]
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 class CheckFailed(AssertionError):
@@ -122,6 +134,11 @@ class Workload:
     ``repeat`` runs each implementation that many times in a row within a round and keeps
     the fastest (for workloads of a few tens of milliseconds, where one busy moment on a
     shared machine would otherwise decide a round; every run is checked).
+
+    ``max_scale`` caps the input of the named implementations at that fraction of full size
+    (for one whose cost grows faster than its input, which would take minutes at full size):
+    they read ``make_input(min(scale, cap))``, checked like the others, and their ratios
+    compare time per input byte (throughput workloads only). Tables mark them.
     """
 
     name: str
@@ -137,12 +154,18 @@ class Workload:
     once: frozenset[str] = frozenset()
     notes: Mapping[str, str] = field(default_factory=dict)
     repeat: int = 1
+    max_scale: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.repeat < 1:
             raise ValueError(f"workload {self.name!r}: repeat must be at least 1")
+        if self.max_scale and self.metric != "throughput":
+            raise ValueError(f"workload {self.name!r}: max_scale needs metric='throughput'")
+        if any(not cap > 0 for cap in self.max_scale.values()):
+            raise ValueError(f"workload {self.name!r}: max_scale values must be above 0")
         names = set(self.implementations)
         missing = [b for b in self.baselines if b not in names]
+        missing += [n for n in self.max_scale if n not in names]
         missing += [t.baseline for t in self.targets if t.baseline not in names]
         missing += [t.subject for t in self.targets if t.subject and t.subject not in names]
         if any(t.subject is None for t in self.targets) and self.subject not in names:
@@ -251,8 +274,14 @@ class Measurement:
     implementation: str
     nbytes: int
     times: list[float] = field(default_factory=list)
-    #: Per-round ratios (this time / baseline time, same round), by baseline name.
+    #: Per-round ratios (this time / baseline time, same round, per input byte), by baseline.
     time_ratios: dict[str, list[float]] = field(default_factory=dict)
+    #: The workload's input size at the run's scale (``nbytes`` unless this one is capped).
+    full_nbytes: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.full_nbytes:
+            self.full_nbytes = self.nbytes
 
     @property
     def median_time(self) -> float:
@@ -280,6 +309,11 @@ class Measurement:
         if len(self.times) < 2:
             return 0.0
         return (max(self.times) - min(self.times)) / self.median_time
+
+    @property
+    def capped(self) -> bool:
+        """True if this implementation read a smaller input than the workload's (``max_scale``)."""
+        return self.nbytes < self.full_nbytes
 
 
 @dataclass(frozen=True)
@@ -319,12 +353,14 @@ class Report:
         return all(r.met for w in self.workloads() for r in self.target_results(w))
 
 
-async def _time_one(workload: Workload, name: str, inp: Input) -> float:
+async def _time_one(
+    workload: Workload, name: str, inp: Input, clock: Callable[[], float] = time.perf_counter
+) -> float:
     impl = workload.implementations[name]
     gc.collect()
-    start = time.perf_counter()
+    start = clock()
     output = await impl(inp.pieces)
-    elapsed = time.perf_counter() - start
+    elapsed = clock() - start
     got = workload.summarize(output)
     if got != inp.expected:
         raise CheckFailed(
@@ -334,33 +370,67 @@ async def _time_one(workload: Workload, name: str, inp: Input) -> float:
     return elapsed
 
 
+def make_inputs(workload: Workload, scale: float, shrink: float = 1.0) -> dict[str, Input]:
+    """The input of each implementation of ``workload`` at ``scale``, by implementation.
+
+    An implementation with a ``max_scale`` cap below ``scale`` gets the input at the cap;
+    ``shrink`` divides every scale after capping (the linearity check's smaller input).
+    Implementations of equal scale share one input object.
+    """
+    by_scale: dict[float, Input] = {}
+    inputs: dict[str, Input] = {}
+    for name in workload.implementations:
+        s = min(scale, workload.max_scale.get(name, scale)) / shrink
+        if s not in by_scale:
+            by_scale[s] = workload.make_input(s)
+        inputs[name] = by_scale[s]
+    return inputs
+
+
+async def run_round(
+    workload: Workload, inputs: Mapping[str, Input], rnd: int, clock: Clock = "wall"
+) -> dict[str, float]:
+    """One round of ``workload``: every implementation once (``once`` ones in round 0 only),
+    in an order rotated by ``rnd``, each the fastest of ``repeat`` checked runs. Their times
+    in seconds by ``clock``, by implementation; raises CheckFailed on a wrong result."""
+    timer = CLOCKS[clock]
+    names = [n for n in workload.implementations if rnd == 0 or n not in workload.once]
+    shift = rnd % len(names)
+    times: dict[str, float] = {}
+    for name in names[shift:] + names[:shift]:
+        inp = inputs[name]
+        runs = [await _time_one(workload, name, inp, timer) for _ in range(workload.repeat)]
+        times[name] = min(runs)
+    return times
+
+
 async def _run(
     workloads: Sequence[Workload],
     rounds: int,
     scale: float,
     progress: Callable[[str], None] | None,
+    clock: Clock,
 ) -> Report:
-    inputs = {w.name: w.make_input(scale) for w in workloads}
-    measurements = {
-        w.name: {name: Measurement(w, name, inputs[w.name].nbytes) for name in w.implementations}
-        for w in workloads
-    }
+    inputs = {w.name: make_inputs(w, scale) for w in workloads}
+    measurements: dict[str, dict[str, Measurement]] = {}
+    for w in workloads:
+        full = max(inp.nbytes for inp in inputs[w.name].values())
+        measurements[w.name] = {
+            name: Measurement(w, name, inputs[w.name][name].nbytes, full_nbytes=full)
+            for name in w.implementations
+        }
     for rnd in range(rounds):
         for w in workloads:
-            names = [n for n in w.implementations if rnd == 0 or n not in w.once]
-            shift = rnd % len(names)
-            order = names[shift:] + names[:shift]
-            times: dict[str, float] = {}
-            for name in order:
-                times[name] = min(
-                    [await _time_one(w, name, inputs[w.name]) for _ in range(w.repeat)]
-                )
-                measurements[w.name][name].times.append(times[name])
+            times = await run_round(w, inputs[w.name], rnd, clock)
+            measured = measurements[w.name]
+            for name, t in times.items():
+                measured[name].times.append(t)
             for name, t in times.items():
                 for base in w.baselines:
                     if base != name and base in times:
-                        ratios = measurements[w.name][name].time_ratios
-                        ratios.setdefault(base, []).append(t / times[base])
+                        # Per input byte: a capped implementation read fewer bytes.
+                        ratio = (t / measured[name].nbytes) / (times[base] / measured[base].nbytes)
+                        measured[name].time_ratios.setdefault(base, []).append(ratio)
             if progress is not None:
                 progress(f"round {rnd + 1}/{rounds} {w.name}")
     return Report(rounds, scale, measurements)
@@ -372,11 +442,136 @@ def run(
     rounds: int = 5,
     scale: float = 1.0,
     progress: Callable[[str], None] | None = None,
+    clock: Clock = "wall",
 ) -> Report:
-    """Run ``workloads`` for ``rounds`` interleaved rounds; raise CheckFailed on a bad result."""
+    """Run ``workloads`` for ``rounds`` interleaved rounds, timed by ``clock``; raise
+    CheckFailed on a bad result."""
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    return asyncio.run(_run(workloads, rounds, scale, progress))
+    return asyncio.run(_run(workloads, rounds, scale, progress, clock))
+
+
+# -- linearity ---------------------------------------------------------------------------------
+
+#: A time ratio up to this many times the size ratio counts as linear (caches and the
+#: allocator make a 4x input cost a little more than 4x; a quadratic reader costs ~16x).
+LINEAR_TOLERANCE = 1.25
+
+
+@dataclass(frozen=True)
+class LinearityResult:
+    """One implementation timed on a workload's input and on one ``factor`` times smaller."""
+
+    workload: str
+    implementation: str
+    small_nbytes: int
+    big_nbytes: int
+    #: The least seconds over the rounds (as ``timeit`` advises: noise only adds time).
+    small_time: float
+    big_time: float
+
+    @property
+    def time_ratio(self) -> float:
+        return self.big_time / self.small_time
+
+    @property
+    def size_ratio(self) -> float:
+        return self.big_nbytes / self.small_nbytes
+
+    @property
+    def linear(self) -> bool:
+        """True if the time grew no more than :data:`LINEAR_TOLERANCE` times the size."""
+        return self.time_ratio <= LINEAR_TOLERANCE * self.size_ratio
+
+
+async def _linearity(
+    workloads: Sequence[Workload],
+    scale: float,
+    factor: float,
+    rounds: int,
+    progress: Callable[[str], None] | None,
+    clock: Clock,
+) -> list[LinearityResult]:
+    results = []
+    for w in workloads:
+        big = make_inputs(w, scale)
+        small = make_inputs(w, scale, shrink=factor)
+        times: dict[str, tuple[list[float], list[float]]] = {
+            name: ([], []) for name in w.implementations
+        }
+        # Round 0 warms up (first runs pay for allocations the later ones reuse): not kept.
+        for rnd in range(rounds + 1):
+            # Alternate which size runs first, so that drift over a round cancels out.
+            sizes = [(0, small), (1, big)]
+            for index, inputs in sizes if rnd % 2 == 0 else sizes[::-1]:
+                for name, t in (await run_round(w, inputs, rnd, clock)).items():
+                    if rnd:
+                        times[name][index].append(t)
+            if progress is not None:
+                progress(f"linearity round {rnd}/{rounds} {w.name}")
+        for name, (small_times, big_times) in times.items():
+            if small_times:  # not a ``once`` implementation
+                results.append(
+                    LinearityResult(
+                        w.name,
+                        name,
+                        small[name].nbytes,
+                        big[name].nbytes,
+                        min(small_times),
+                        min(big_times),
+                    )
+                )
+    return results
+
+
+def linearity(
+    workloads: Sequence[Workload],
+    *,
+    scale: float = 1.0,
+    factor: float = 4.0,
+    rounds: int = 3,
+    progress: Callable[[str], None] | None = None,
+    clock: Clock = "wall",
+) -> list[LinearityResult]:
+    """Time every implementation of ``workloads`` at ``scale`` and at ``scale / factor``.
+
+    Capped implementations (``max_scale``) are timed at their cap and a ``factor`` smaller
+    input; ``once`` implementations are left out. After a warm-up round, ``rounds`` rounds
+    alternate the two sizes; each time is the least over them. Every result is checked
+    (CheckFailed on a wrong one). A linear reader's time ratio is about the size ratio
+    (``factor``, unless an input generator's minimum size clamps the smaller input). Times
+    are taken by ``clock``.
+    """
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
+    if factor <= 1:
+        raise ValueError("factor must be above 1")
+    return asyncio.run(_linearity(workloads, scale, factor, rounds, progress, clock))
+
+
+def format_linearity(results: Sequence[LinearityResult], markdown: bool = False) -> str:
+    """A table of linearity results: sizes, median times, time ratio, verdict."""
+    header = ["workload", "implementation", "n", "larger", "ms at n", "ms larger"]
+    header += ["time ratio", "size ratio", "verdict"]
+    rows = [
+        [
+            r.workload,
+            r.implementation,
+            _fmt_size(r.small_nbytes),
+            _fmt_size(r.big_nbytes),
+            f"{r.small_time * 1e3:.1f}",
+            f"{r.big_time * 1e3:.1f}",
+            f"{r.time_ratio:.2f}",
+            f"{r.size_ratio:.2f}",
+            "linear" if r.linear else "SUPERLINEAR",
+        ]
+        for r in results
+    ]
+    title = (
+        "Linearity (time at a larger input / time at n; linear: about the size ratio, "
+        f"within {LINEAR_TOLERANCE:g}x)"
+    )
+    return ("### " if markdown else "") + title + "\n\n" + format_table(header, rows, markdown)
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -384,6 +579,12 @@ def run(
 
 def _fmt_ratio(r: float | None) -> str:
     return "-" if r is None else f"{r:.2f}x"
+
+
+def _fmt_size(nbytes: int) -> str:
+    if nbytes >= 10**6:
+        return f"{nbytes / 1e6:.1f} MB"
+    return f"{nbytes / 1e3:.0f} kB"
 
 
 def _target_cell(report: Report, w: Workload, impl: str) -> str:
@@ -411,8 +612,11 @@ def table_rows(report: Report, metric: Metric) -> tuple[list[str], list[list[str
             continue
         for name, m in per_impl.items():
             note = " (1 run)" if name in w.once and report.rounds > 1 else ""
+            if m.capped:
+                note += f" (capped: {_fmt_size(m.nbytes)} input)"
             if metric == "throughput":
-                value = [f"{m.throughput:.1f}"]
+                # Three decimals for a capped quadratic reader's fraction of a MB/s.
+                value = [f"{m.throughput:.1f}" if m.throughput >= 1 else f"{m.throughput:.3f}"]
             else:
                 value = [f"{m.median_time * 1e3:.1f}"]
             rows.append(

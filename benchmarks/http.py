@@ -99,7 +99,9 @@ def log_body(size: int) -> bytes:
 
 @lru_cache(maxsize=2)
 def _gzipped(size: int) -> bytes:
-    return zlib.compress(log_body(size), 6, wbits=31)
+    # zlib.compress takes wbits from Python 3.11 on; a compressobj gives the same bytes on 3.10.
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return compressor.compress(log_body(size)) + compressor.flush()
 
 
 def _chunk(payload: bytes, chunk_size: int) -> bytes:

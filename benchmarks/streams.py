@@ -9,6 +9,13 @@ pieces (a busy socket) and 1460-byte pieces (one TCP segment each), and read unt
   ``readexactly(4)`` then ``readexactly(n)``.
 - ``long-line-1byte``: one 400 kB line fed one byte per callback, read with one ``readline()``
   (the time of the whole; linear readers stay linear).
+- ``bulk-4``, ``bulk-100``, ``bulk-1000``: pipelined RESP-like bulk replies, a header line
+  ``$<n>\r\n`` then ``n`` bytes and CRLF (``$4\r\nPING\r\n``; 100-byte and 1000-byte bodies
+  of printable bytes), 4, 16 and 32 MiB: ``readline()`` then ``readexactly(n + 2)``,
+  alternating. ``framekit-frames`` reads the header with a ``FrameReader``
+  (``reader.frames(Lines(ending="crlf")).read()``, made once and reused, as a protocol
+  would) and the body with the reader's ``readexactly``; its cost grows faster than its input
+  (see ``BULK_FRAMES_MAX_SCALE``), so it reads a smaller input.
 
 The content is deterministic pseudo-random printable bytes, the same on every run.
 """
@@ -31,7 +38,8 @@ from benchmarks.harness import (
     register,
     split_pieces,
 )
-from benchmarks.peers import READERS, ReaderFactory
+from benchmarks.peers import READERS, ReaderFactory, framekit_reader
+from framekit.codecs.lines import Lines
 
 __all__ = ["LIMIT", "LONG_LINE_LIMIT", "PIECE_SIZES"]
 
@@ -114,6 +122,26 @@ def frames_input(scale: float, piece_size: int) -> Input:
     return _input(payload, frames, piece_size)
 
 
+@lru_cache(maxsize=2)
+def _bulk(total: int, size: int) -> tuple[bytes, list[bytes]]:
+    """Bulk replies with ``size``-byte bodies, ``total`` wire bytes or a little less (one at
+    least): the wire, and each body with its CRLF (what ``readexactly(n + 2)`` returns)."""
+    header = b"$%d\r\n" % size
+    count = max(1, total // (len(header) + size + 2))
+    if size == 4:
+        bodies = [b"PING\r\n"] * count
+    else:
+        pool = _pool()
+        wrap = len(pool) - size
+        bodies = [pool[o : o + size] + b"\r\n" for o in ((i * 7919) % wrap for i in range(count))]
+    return b"".join([header + body for body in bodies]), bodies
+
+
+def bulk_input(scale: float, full_size: int, body_size: int, piece_size: int) -> Input:
+    payload, bodies = _bulk(max(1024, int(full_size * scale)), body_size)
+    return _input(payload, bodies, piece_size)
+
+
 def long_line_input(scale: float) -> Input:
     size = max(100, int(LONG_LINE_SIZE * scale))
     line = _pool()[: size - 1] + b"\n"
@@ -166,6 +194,33 @@ async def read_frames(reader: Any) -> list[bytes]:
                 raise
             return out
         append(await readexactly(from_bytes(header, "big")))
+
+
+async def read_bulk(reader: Any) -> list[bytes]:
+    """A header ``$<n>\r\n`` by ``readline()``, then ``readexactly(n + 2)``, until EOF."""
+    out: list[bytes] = []
+    append = out.append
+    readline = reader.readline
+    readexactly = reader.readexactly
+    while True:
+        header = await readline()
+        if not header:
+            return out
+        append(await readexactly(int(header[1:]) + 2))  # int() ignores the CRLF
+
+
+_HEADER_LINES = Lines(ending="crlf")
+
+
+async def read_bulk_frames(reader: Any) -> list[bytes]:
+    """``read_bulk`` with the header read by one ``FrameReader`` of CRLF lines, made once."""
+    out: list[bytes] = []
+    append = out.append
+    read_header = reader.frames(_HEADER_LINES).read
+    readexactly = reader.readexactly
+    while (header := await read_header()) is not None:
+        append(await readexactly(int(header[1:]) + 2))
+    return out
 
 
 async def read_one_line(reader: Any) -> list[bytes]:
@@ -225,6 +280,43 @@ for _label, _size in PIECE_SIZES.items():
             targets=FRAMES_TARGETS,
         )
     )
+#: Bulk replies: full size by body size.
+BULK_SIZES = {4: 4 * MiB, 100: 16 * MiB, 1000: 32 * MiB}
+#: ``framekit-frames`` on the bulk replies reads at most this fraction of the full input, by
+#: body size and piece size (each run then takes ~0.2 s or less here). Each header read
+#: decodes every line buffered after it again (a read around the FrameReader resets it):
+#: quadratic in the replies a buffer holds (4-byte bodies in 64 KiB pieces: 15.6 ms for 4 kB
+#: and 214 ms for 16 kB, the core reader 0.5 and 1.3), linear with that cost per reply once
+#: the input spans many pieces (at 1460 bytes ~20x the core reader's time; less with larger
+#: bodies).
+BULK_FRAMES_MAX_SCALE = {
+    (4, "64k"): 1 / 256,
+    (4, "1460"): 1 / 32,
+    (100, "64k"): 1 / 64,
+    (100, "1460"): 1 / 16,
+    (1000, "64k"): 1 / 16,
+    (1000, "1460"): 1 / 16,
+}
+BULK_TARGETS = (Target("asyncio", 1.5), Target("asyncio", 1.5, subject="framekit-frames"))
+
+for _body, _full in BULK_SIZES.items():
+    for _label, _size in PIECE_SIZES.items():
+        _bulk_impls = _impls(read_bulk)
+        _bulk_impls["framekit-frames"] = _impl(framekit_reader, LIMIT, read_bulk_frames)
+        register(
+            Workload(
+                name=f"bulk-{_body}/{_label}",
+                group="stream",
+                description=f"{_full // MiB} MiB of bulk replies with {_body}-byte bodies, "
+                f"readline() + readexactly(n + 2), {_size}-byte pieces",
+                make_input=partial(bulk_input, full_size=_full, body_size=_body, piece_size=_size),
+                implementations=_bulk_impls,
+                baselines=BASELINES,
+                targets=BULK_TARGETS,
+                max_scale={"framekit-frames": BULK_FRAMES_MAX_SCALE[_body, _label]},
+            )
+        )
+
 register(
     Workload(
         name="long-line-1byte",

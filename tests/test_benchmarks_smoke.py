@@ -5,6 +5,8 @@ Correctness only: no timing is asserted (the machine is shared and noisy).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,13 +14,18 @@ import pytest
 
 pytest.importorskip("aiohttp")
 
+from benchmarks import streams
 from benchmarks.__main__ import main
+from benchmarks.ab import REPO_ROOT, ABRow, prepare
 from benchmarks.harness import (
     CheckFailed,
     Input,
     Workload,
+    format_linearity,
     format_report,
     items_digest,
+    linearity,
+    make_inputs,
     registry,
     run,
     select,
@@ -48,12 +55,30 @@ def test_every_registered_implementation_passes_its_check() -> None:
 
 def test_stream_group_is_complete() -> None:
     names = set(registry())
-    for kind in ("lines-lf", "lines-crlf", "frames-len4"):
+    for kind in ("lines-lf", "lines-crlf", "frames-len4", "bulk-4", "bulk-100", "bulk-1000"):
         assert {f"{kind}/64k", f"{kind}/1460"} <= names
     assert "long-line-1byte" in names
     for w in select(["stream"]):
-        assert set(w.implementations) == {"framekit", "asyncio", "aiohttp"}
+        extra = {"framekit-frames"} if w.name.startswith("bulk-") else set()
+        assert set(w.implementations) == {"framekit", "asyncio", "aiohttp"} | extra
         assert list(w.baselines) == ["asyncio", "aiohttp"]
+
+
+def test_bulk_replies_read_the_same_bodies_with_every_reader() -> None:
+    inp = streams.bulk_input(TINY, full_size=4 * 2**20, body_size=100, piece_size=7)
+    assert inp.expected.count > 10
+    (w,) = select(["bulk-100/1460"])
+    for name, impl in w.implementations.items():
+        bodies = asyncio.run(impl(inp.pieces))
+        assert items_digest(bodies) == inp.expected, name
+        assert all(len(body) == 102 and body.endswith(b"\r\n") for body in bodies), name
+
+
+def test_bulk_frames_reader_is_capped_below_full_size() -> None:
+    for w in select(["bulk-*"]):
+        assert 0 < w.max_scale["framekit-frames"] < 1
+        inputs = make_inputs(w, 1 / 16)
+        assert inputs["framekit-frames"].nbytes <= inputs["framekit"].nbytes
 
 
 def test_http_group_is_complete() -> None:
@@ -134,3 +159,97 @@ def test_command_line_quick_run(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "lines-lf/64k" in out
     assert "lines-crlf" not in out
+
+
+def _sized_input(scale: float) -> Input:
+    pieces = [b"x"] * max(1, int(100 * scale))
+    return Input(pieces, items_digest(pieces), len(pieces))
+
+
+async def _echo(pieces: Sequence[bytes]) -> list[bytes]:
+    return list(pieces)
+
+
+def test_capped_implementation_reads_a_smaller_input_and_is_compared_per_byte() -> None:
+    seen: list[int] = []
+
+    async def capped(pieces: Sequence[bytes]) -> list[bytes]:
+        seen.append(len(pieces))
+        return list(pieces)
+
+    w = Workload(
+        "t-cap", "t", "", _sized_input, {"a": _echo, "b": capped}, ["a"], max_scale={"b": 0.1}
+    )
+    report = run([w], rounds=1, scale=0.5)
+    assert seen == [10]
+    measured = report.measurements["t-cap"]
+    assert (measured["a"].nbytes, measured["b"].nbytes) == (50, 10)
+    assert measured["b"].capped and not measured["a"].capped
+    a_per_byte = measured["a"].times[0] / 50
+    b_per_byte = measured["b"].times[0] / 10
+    assert measured["b"].ratio("a") == pytest.approx(a_per_byte / b_per_byte)
+    assert "b (capped: 0 kB input)" in format_report(report)
+    assert not run([w], rounds=1, scale=0.05).measurements["t-cap"]["b"].capped
+    with pytest.raises(ValueError):
+        Workload("t-cap-x", "t", "", _sized_input, {"a": _echo}, ["a"], max_scale={"x": 0.1})
+
+
+def test_linearity_tells_a_linear_implementation_from_a_quadratic_one() -> None:
+    def work(units: int) -> None:
+        sum(range(units * 20_000))
+
+    async def linear(pieces: Sequence[bytes]) -> list[bytes]:
+        work(len(pieces))
+        return list(pieces)
+
+    async def quadratic(pieces: Sequence[bytes]) -> list[bytes]:
+        work(len(pieces) ** 2 // 10)
+        return list(pieces)
+
+    w = Workload("t-lin", "t", "", _sized_input, {"lin": linear, "quad": quadratic}, ["lin"])
+    results = {r.implementation: r for r in linearity([w], scale=0.4, rounds=2, clock="cpu")}
+    assert (results["lin"].small_nbytes, results["lin"].big_nbytes) == (10, 40)
+    assert results["lin"].linear and 3 < results["lin"].time_ratio < 5
+    assert not results["quad"].linear and results["quad"].time_ratio > 10
+    table = format_linearity(list(results.values()))
+    assert "SUPERLINEAR" in table and "linear" in table
+
+
+def test_cpu_clock_leaves_out_time_the_process_did_not_run() -> None:
+    async def sleeps(pieces: Sequence[bytes]) -> list[bytes]:
+        time.sleep(0.05)
+        return list(pieces)
+
+    w = Workload("t-clock", "t", "", _sized_input, {"a": sleeps}, ["a"])
+    assert run([w], rounds=1, clock="wall").measurements["t-clock"]["a"].times[0] >= 0.05
+    assert run([w], rounds=1, clock="cpu").measurements["t-clock"]["a"].times[0] < 0.03
+
+
+def test_ab_row_ratio_is_the_median_of_same_round_ratios_and_flags_over_3_percent() -> None:
+    row = ABRow("w", "framekit", old_times=[1.0, 2.0, 1.0], new_times=[1.02, 2.2, 1.2])
+    assert row.ratio == pytest.approx(1.1)
+    assert row.slower and row.slower_every_round
+    assert not ABRow("w", "framekit", [1.0, 2.0], [1.02, 2.04]).slower
+    mixed = ABRow("w", "framekit", old_times=[1.0, 1.0, 1.0], new_times=[0.99, 1.05, 1.06])
+    assert mixed.slower and not mixed.slower_every_round
+
+
+def test_ab_refuses_what_is_neither_a_revision_nor_a_framekit_directory(tmp_path: Any) -> None:
+    with pytest.raises(SystemExit, match="neither a git revision"):
+        prepare("no-such-revision-h7f3")
+    with pytest.raises(SystemExit, match="neither a git revision"):
+        prepare(str(tmp_path))
+
+
+def test_ab_mode_compares_two_framekit_directories_in_worker_processes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--ab", str(REPO_ROOT), "--scale", str(TINY), "--rounds", "2", "--ab-repeat", "1"]
+    assert main([*argv, "--only", "lines-lf/64k", "--only", "bulk-4/1460"]) == 0
+    out = capsys.readouterr().out
+    assert f"old: {REPO_ROOT} (directory): {REPO_ROOT / 'framekit'}" in out
+    assert "new: checkout " in out
+    for row in ["lines-lf/64k", "bulk-4/1460"]:
+        assert row in out
+    assert "framekit-frames" in out
+    assert "new/old" in out
