@@ -13,9 +13,9 @@ pieces (a busy socket) and 1460-byte pieces (one TCP segment each), and read unt
   ``$<n>\r\n`` then ``n`` bytes and CRLF (``$4\r\nPING\r\n``; 100-byte and 1000-byte bodies
   of printable bytes), 4, 16 and 32 MiB: ``readline()`` then ``readexactly(n + 2)``,
   alternating. ``framekit-frames`` reads the header with a ``FrameReader``
-  (``reader.frames(Lines(ending="crlf")).read()``, made once and reused, as a protocol
-  would) and the body with the reader's ``readexactly``; its cost grows faster than its input
-  (see ``BULK_FRAMES_MAX_SCALE``), so it reads a smaller input.
+  (``reader.frames(Lines(ending="crlf"))``, made once and iterated, as a protocol would) and
+  the body with the reader's ``readexactly``: the FrameReader keeps the lines it decoded past
+  each body, as every body ends where a line does.
 
 The content is deterministic pseudo-random printable bytes, the same on every run.
 """
@@ -216,9 +216,8 @@ async def read_bulk_frames(reader: Any) -> list[bytes]:
     """``read_bulk`` with the header read by one ``FrameReader`` of CRLF lines, made once."""
     out: list[bytes] = []
     append = out.append
-    read_header = reader.frames(_HEADER_LINES).read
     readexactly = reader.readexactly
-    while (header := await read_header()) is not None:
+    async for header in reader.frames(_HEADER_LINES):
         append(await readexactly(int(header[1:]) + 2))
     return out
 
@@ -282,21 +281,6 @@ for _label, _size in PIECE_SIZES.items():
     )
 #: Bulk replies: full size by body size.
 BULK_SIZES = {4: 4 * MiB, 100: 16 * MiB, 1000: 32 * MiB}
-#: ``framekit-frames`` on the bulk replies reads at most this fraction of the full input, by
-#: body size and piece size (each run then takes ~0.2 s or less here). Each header read
-#: decodes every line buffered after it again (a read around the FrameReader resets it):
-#: quadratic in the replies a buffer holds (4-byte bodies in 64 KiB pieces: 15.6 ms for 4 kB
-#: and 214 ms for 16 kB, the core reader 0.5 and 1.3), linear with that cost per reply once
-#: the input spans many pieces (at 1460 bytes ~20x the core reader's time; less with larger
-#: bodies).
-BULK_FRAMES_MAX_SCALE = {
-    (4, "64k"): 1 / 256,
-    (4, "1460"): 1 / 32,
-    (100, "64k"): 1 / 64,
-    (100, "1460"): 1 / 16,
-    (1000, "64k"): 1 / 16,
-    (1000, "1460"): 1 / 16,
-}
 BULK_TARGETS = (Target("asyncio", 1.5), Target("asyncio", 1.5, subject="framekit-frames"))
 
 for _body, _full in BULK_SIZES.items():
@@ -313,7 +297,6 @@ for _body, _full in BULK_SIZES.items():
                 implementations=_bulk_impls,
                 baselines=BASELINES,
                 targets=BULK_TARGETS,
-                max_scale={"framekit-frames": BULK_FRAMES_MAX_SCALE[_body, _label]},
             )
         )
 

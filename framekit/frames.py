@@ -53,6 +53,7 @@ class FrameReader(Generic[T]):
         "_at",
         "_base",
         "_buffer",
+        "_clean",
         "_codec",
         "_decoder",
         "_done",
@@ -109,6 +110,10 @@ class FrameReader(Generic[T]):
         # frames decoded ahead were lost to a raw read, doubled by every decode: decoding far
         # ahead of a protocol that alternates frames and raw reads would be quadratic.
         self._window: int | None = None
+        # The last decode took all it was given and keeps no error for the next call (its
+        # ``needs_input`` hint): after reads around this reader it may go on from the new
+        # head, its search forgotten (see ``_resync``).
+        self._clean = False
 
     @property
     def source(self) -> StreamReader:
@@ -158,7 +163,9 @@ class FrameReader(Generic[T]):
                 # alive, so its identity cannot be reused. ``set_exception`` empties the
                 # buffer, so no frame is handed out after it. A decode below comes back here.
                 buffer = self._buffer
-                if buffer._pos == self._at and buffer._data is self._anchor:
+                if buffer._data is self._anchor and (
+                    buffer._pos == self._at or self._took_whole_frames(buffer._pos)
+                ):
                     self._at = buffer._pos = self._origin + self._ends.popleft()
                     source = self._source
                     source._scanned = 0
@@ -255,16 +262,50 @@ class FrameReader(Generic[T]):
                 return
             if skip is None and self._resume_at(now):
                 return
+            if skip is None and not self._frames and not self._tail and self._clean:
+                # The decoder had handed out everything it decoded and waits for the rest of
+                # a frame, with no error in store: the read took bytes it had only searched.
+                # Its search starts again at the new head, and its offsets move with it.
+                self._decoder.reset_search()
+                self._base += now - head
+                self._starved = -1
+                self._mark()
+                return
+        if self._frames:
+            # Frames decoded past the read around this reader are lost (``_resume_at`` left
+            # only those): decode only a little ahead for a while (``_decode``), or a
+            # protocol alternating frames and raw reads would pay for them again and again.
+            self._window = _FIRST_WINDOW
         self._frames.clear()
         self._ends.clear()
         self._tail = 0
         self._done = False
         self._starved = -1
-        self._window = _FIRST_WINDOW
         self._decoder = self._codec.decoder()
         self._base = self._head = now
         self._unreads = buffer.unreads
         self._mark()
+
+    def _took_whole_frames(self, pos: int) -> bool:
+        """Whether a read around this reader, which moved the offset in the bytes object the
+        pending frames are in to ``pos``, took whole frames and left some pending: a header
+        line handed out, then ``readexactly`` of a payload ending in CRLF, as RESP's bulk
+        strings. The frames it took are dropped; True if the next one can be handed out.
+
+        In the same bytes object the offset only moves forward (see ``read``). A landing on
+        the last pending frame, or anywhere else, is left to ``_resync``.
+        """
+        frames = self._frames
+        ends = self._ends
+        target = pos - self._origin
+        while ends and ends[0] < target:
+            ends.popleft()
+            frames.popleft()
+        if len(ends) < 2 or ends[0] != target:
+            return False
+        ends.popleft()
+        frames.popleft()
+        return True
 
     def _resume_at(self, now: int) -> bool:
         """Keep the decoder and the frames after stream position ``now`` if a frame ends
@@ -369,9 +410,8 @@ class FrameReader(Generic[T]):
                 f"{len(ends)} ends: given an ends list, a frame decoder appends one end per "
                 "frame (the offset just past its bytes)"
             )
-        self._starved = (
-            buffer.produced if whole and not eof and getattr(decoder, "needs_input", False) else -1
-        )
+        self._clean = whole and not eof and bool(getattr(decoder, "needs_input", False))
+        self._starved = buffer.produced if self._clean else -1
         if ends is not None and frames:
             self._start = buffer.head  # ``_mark`` below sets ``_origin`` from it
             self._ends.extend(ends)

@@ -25,7 +25,6 @@ from benchmarks.harness import (
     format_report,
     items_digest,
     linearity,
-    make_inputs,
     registry,
     run,
     select,
@@ -72,13 +71,6 @@ def test_bulk_replies_read_the_same_bodies_with_every_reader() -> None:
         bodies = asyncio.run(impl(inp.pieces))
         assert items_digest(bodies) == inp.expected, name
         assert all(len(body) == 102 and body.endswith(b"\r\n") for body in bodies), name
-
-
-def test_bulk_frames_reader_is_capped_below_full_size() -> None:
-    for w in select(["bulk-*"]):
-        assert 0 < w.max_scale["framekit-frames"] < 1
-        inputs = make_inputs(w, 1 / 16)
-        assert inputs["framekit-frames"].nbytes <= inputs["framekit"].nbytes
 
 
 def test_http_group_is_complete() -> None:
