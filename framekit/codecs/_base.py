@@ -91,14 +91,16 @@ the input, however the encoded bytes are split into feeds.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
+from typing import Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from framekit._buffer import Buffer
 from framekit.errors import FramingError, TruncatedError
 
 __all__ = [
     "DEFAULT_BUDGET",
+    "BaseFrameDecoder",
     "ByteCodec",
     "ByteDecoder",
     "ByteEncoder",
@@ -206,6 +208,34 @@ class FrameDecoder(Protocol[T]):
         The driver hands this call to the source, so whoever reads the source next gets the
         bytes after the rejected frame.
         """
+
+
+class BaseFrameDecoder(ABC, Generic[T]):
+    """An optional base for a frame decoder: ``reset_search`` and ``discard`` that do nothing.
+
+    Subclasses implement ``decode`` and ``decode_eof``. The defaults are right for a decoder
+    that remembers nothing about bytes it did not consume (``reset_search`` has nothing to
+    forget) and never consumes bytes of a frame it rejected or is skipping after the call
+    that rejected it (``discard`` has nothing to drop, and says so: ``(0, True)``). A decoder
+    with recoverable errors (a frame over its maximum, skipped whole) overrides ``discard``.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
+        """See :meth:`FrameDecoder.decode`."""
+
+    @abstractmethod
+    def decode_eof(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
+        """See :meth:`FrameDecoder.decode_eof`."""
+
+    def reset_search(self) -> None:
+        """Nothing to forget: every call searches its bytes from the first."""
+
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        """Nothing is being rejected: ``(0, True)``."""
+        return 0, True
 
 
 class FrameEncoder(Protocol[T_contra]):
