@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
+from framekit._buffer import Buffer
 from framekit.codecs._base import (
     DEFAULT_BUDGET,
     ByteCodec,
@@ -81,6 +82,8 @@ RULES: dict[str, str] = {
     "discard-idle": "discard with nothing rejected returns (0, True)",
     "reset-search": "reset_search never raises and changes no result",
     "needs-input": "needs_input True: a second call with the bytes left does nothing",
+    "view-kept": "a decoder keeps no view of data once its call returned (copy what it "
+    "keeps: data[a:b].tobytes())",
     "budget": "a byte decoder writes at most budget bytes per call",
     "done-consumes": "a byte decoder that is done consumes and writes nothing more",
     "split-invariance": "the results (frames or bytes, errors by class and offset) do not "
@@ -188,9 +191,8 @@ def _describe_split(wire: bytes, cuts: Sequence[int]) -> str:
 
 
 def _show(data: Bytes) -> str:
-    raw = bytes(data)
-    text = repr(raw[:24]) + ("..." if len(raw) > 24 else "")
-    return f"<{len(raw)} bytes: {text}>"
+    text = repr(bytes(data[:24])) + ("..." if len(data) > 24 else "")
+    return f"<{len(data)} bytes: {text}>"
 
 
 def _key(item: object, shift: int = 0) -> object:
@@ -277,6 +279,68 @@ def _frame_decoder(codec: FrameCodec[T]) -> FrameDecoder[T]:
     return decoder
 
 
+class _Source:
+    """The buffered input of a run: a framekit Buffer, as the readers' (views of a whole
+    bytes object, of a slice of one, or of a bytearray), and the stream position of its head.
+
+    ``offset_views``: a piece written to an empty buffer is put behind a byte then dropped,
+    so views are of a slice of a larger object. One view is open at a time; changing the
+    buffer while a decoder keeps a view of it (a bytearray cannot resize then) is the
+    ``view-kept`` violation.
+    """
+
+    def __init__(self, split: str, *, offset_views: bool = False) -> None:
+        self.buffer = Buffer()
+        self.split = split
+        self.offset_views = offset_views
+        self.head = 0
+        self.open: memoryview | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.buffer)
+
+    def view(self) -> memoryview:
+        self.release()
+        self.open = self.buffer.view()
+        return self.open
+
+    def release(self) -> None:
+        if self.open is not None:
+            self.open.release()
+            self.open = None
+
+    def write(self, data: bytes) -> None:
+        self.release()
+        try:
+            if self.offset_views and not self.buffer:
+                self.buffer.write(b"\0" + data)
+                self.buffer.drop(1)
+            else:
+                self.buffer.write(data)
+        except BufferError as error:
+            raise self.kept(error) from error
+
+    def drop(self, count: int) -> None:
+        self.release()
+        try:
+            self.buffer.drop(count)
+        except BufferError as error:
+            raise self.kept(error) from error
+        self.head += count
+
+    def take_all(self) -> bytes:
+        self.release()
+        return self.buffer.take_all()
+
+    def kept(self, error: BufferError) -> ContractViolation:
+        return ContractViolation(
+            "view-kept",
+            f"the buffer could not change ({error}): a decoder keeps a view of data",
+            split=self.split,
+        )
+
+
 class _FrameRun(Generic[T]):
     """One run of a frame decoder over one split of the wire, checking every call.
 
@@ -315,26 +379,26 @@ class _FrameRun(Generic[T]):
         self.results: list[T | FramingError] = []
         #: The stream position just past each frame (with ``with_ends``).
         self.frame_ends: list[int] = []
-        self.buffer = b""
-        self.head = 0  # the stream position of ``buffer[0]``
+        self.source = _Source(self.split, offset_views=offset_views)
         self.calls = 0
         self.max_calls = 4 * len(wire) + 4 * (len(cuts) + 1) + 64
         self.last_error: tuple[type[FramingError], int | None] | None = None
         self.skipping = False
         self.stopped = False  # a fatal error came twice: nothing more is decoded
 
+    @property
+    def head(self) -> int:
+        return self.source.head
+
     def view(self) -> memoryview:
-        if self.offset_views:
-            return memoryview(b"\0" + self.buffer)[1:]
-        return memoryview(self.buffer)
+        return self.source.view()
 
     def drop(self, count: int) -> None:
-        self.buffer = self.buffer[count:]
-        self.head += count
+        self.source.drop(count)
 
     def run(self) -> list[T | FramingError]:
         for piece in _pieces(self.wire, self.cuts):
-            self.buffer += piece
+            self.source.write(piece)
             self.step(eof=False)
             if self.stopped:
                 return self.results
@@ -487,10 +551,10 @@ class _FrameRun(Generic[T]):
 
     def check_finished(self, call: str) -> None:
         """decode_eof returned 0 and nothing: the rest is empty, and the end stays the end."""
-        if self.buffer:
+        if self.source.size:
             raise ContractViolation(
                 "eof-rest",
-                f"it returned 0 with no frame and no TruncatedError, leaving {len(self.buffer)} "
+                f"it returned 0 with no frame and no TruncatedError, leaving {self.source.size} "
                 "bytes",
                 call=call,
                 split=self.split,
@@ -764,8 +828,7 @@ class _ByteRun:
         self.budget = budget
         self.sink = _MarkedSink() if marked else _Sink()
         self.max_output = max_output
-        self.buffer = b""
-        self.head = 0
+        self.source = _Source(self.split)
         self.calls = 0
         self.errors: list[FramingError] = []
         self.leftover = b""
@@ -781,15 +844,15 @@ class _ByteRun:
     def run(self) -> ByteCheck:
         pieces = _pieces(self.wire, self.cuts)
         for index, piece in enumerate(pieces):
-            self.buffer += piece
+            self.source.write(piece)
             if self.step(eof=False):
                 break
             if self.done():
-                self.leftover = self.buffer + b"".join(pieces[index + 1 :])
+                self.leftover = self.source.take_all() + b"".join(pieces[index + 1 :])
                 break
         else:
             if not self.step(eof=True):
-                self.leftover = self.buffer
+                self.leftover = self.source.take_all()
         if self.done() and not self.errors:
             self.probe_done()
         return ByteCheck(
@@ -803,12 +866,12 @@ class _ByteRun:
     def describe(self, method: str, data: Bytes) -> str:
         return (
             f"{self.name}.{method}({_show(data)}, out, budget={self.budget}) at stream "
-            f"offset {self.head}, call {self.calls}"
+            f"offset {self.source.head}, call {self.calls}"
         )
 
     def call(self, method: str, call: str) -> int | FramingError:
         """One decode call; the consumed count (the bytes are dropped), or the error."""
-        view = memoryview(self.buffer)
+        view = self.source.view()
         self.sink.written = 0
         try:
             consumed: object = getattr(self.decoder, method)(view, self.sink, self.budget)
@@ -832,8 +895,7 @@ class _ByteRun:
                 call=call,
                 split=self.split,
             )
-        self.buffer = self.buffer[count:]
-        self.head += count
+        self.source.drop(count)
         return count
 
     def step(self, *, eof: bool) -> bool:
@@ -841,7 +903,7 @@ class _ByteRun:
         method = "decode_eof" if eof else "decode"
         while not self.done():
             self.calls += 1
-            call = self.describe(method, self.buffer)
+            call = self.describe(method, self.source.view())
             before = len(self.sink.data)
             result = self.call(method, call)
             if isinstance(result, FramingError):
@@ -871,7 +933,7 @@ class _ByteRun:
         return False
 
     def probe_needs_input(self) -> None:
-        call = self.describe("decode", self.buffer) + " (needs_input was True)"
+        call = self.describe("decode", self.source.view()) + " (needs_input was True)"
         before = len(self.sink.data)
         result = self.call("decode", call)
         if (

@@ -546,6 +546,14 @@ class DiscardsWrongly(SemicolonsDecoder):
         return (consumed - 1, over) if consumed else (consumed, over)  # keeps the ";"
 
 
+class KeepsAView(SemicolonsDecoder):
+    kept: list[memoryview] = []
+
+    def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
+        self.kept.append(data[:1])  # a view of the buffer, kept past the call
+        return super().decode(data, frames, ends)
+
+
 class ResetRaises(SemicolonsDecoder):
     def reset_search(self) -> None:
         raise RuntimeError("no")
@@ -626,6 +634,7 @@ class CountsFrames(SemicolonsDecoder):
         (ResetRaises, "reset-search", WIRE),
         (ResetForgetsTheSkip, "reset-search", WIRE),
         (ClaimsToNeedInput, "needs-input", WIRE),
+        (KeepsAView, "view-kept", WIRE),
         (DependsOnTheSplit, "split-invariance", WIRE),
         (DependsOnEnds, "ends-invariance", WIRE),
         (CountsFrames, "fresh-decoder", WIRE),
