@@ -25,31 +25,36 @@ whatever is left, until ``done``: each call either makes progress, finishes, or 
     consumed = decoder.decode(data, frames, ends)
 
 They append every complete frame in ``data`` to the list ``frames`` (a batch per call) and
-return how many bytes they consumed; bytes of an incomplete frame stay in the source.
+return how many bytes they consumed; bytes of an incomplete frame stay in the source. Every
+frame has bytes (a call that appends frames consumes), and no decoder keeps a view of
+``data`` once its call returned (what it keeps, it copies: ``data[a:b].tobytes()``): the
+source's buffer changes under it.
 
 ``ends`` is None (the fast batch path) or a list. When it is a list, the decoder appends one
 offset per frame it appends, in the same order: the offset in ``data`` just past that frame's
 bytes (its delimiter, header or line ending included). Within one call the ends strictly
-increase and the last is at most ``consumed``. Bytes a decoder skipped before a frame (an
-over-long frame it dropped, after raising or silently) count as that frame's own, so frame ``i``
-spans ``data[ends[i - 1]:ends[i]]`` (from 0 for the first); bytes consumed after the last end
-(an over-long frame being skipped, not yet over) belong to whatever frame comes next. Passing
-``ends`` changes nothing else: the same frames and the same errors in the same order. With
-the ends, a driver that hands out frames one at a time consumes them one at a time, so a
-protocol that stops framing after any frame finds every later byte still in the source.
+increase from past 0 and the last is at most ``consumed``. Bytes a decoder skipped before a
+frame (an over-long frame it dropped, after raising or silently) count as that frame's own, so
+frame ``i`` spans ``data[ends[i - 1]:ends[i]]`` (from 0 for the first); bytes consumed after
+the last end (an over-long frame being skipped, not yet over) belong to whatever frame comes
+next. Passing ``ends`` changes nothing else: the same frames and the same errors in the same
+order. With the ends, a driver that hands out frames one at a time consumes them one at a time,
+so a protocol that stops framing after any frame finds every later byte still in the source.
 ``decode_eof(data, frames, ends)`` takes ``ends`` the same way.
 
 A decoder that found no complete frame may remember how far it searched, so a long frame fed
 one byte at a time costs O(n). That memory is only right while the driver passes the bytes of
 the previous call, less what was consumed, plus new bytes at the end. When a driver cannot
 promise that (someone else read from or unread into the source between two calls), it either
-calls ``reset_search()`` first, or throws the decoder away and starts over at the source's
-head with a fresh one from the codec. :class:`~framekit.frames.FrameReader` does the latter,
-which also drops what the old decoder knew about bytes it had consumed (an over-long frame
-being skipped, an error found after the last frame handed out, its offset count): a decoder
-must not count on living as long as the stream. At EOF the driver calls ``decode_eof``: it
-delivers the remaining frames, a final unterminated frame where the codec allows it, or raises
-``TruncatedError``.
+calls ``reset_search()`` first, or throws the decoder away and starts over at the source's head
+with a fresh one from the codec. :class:`~framekit.frames.FrameReader` does the latter, which
+also drops what the old decoder knew about bytes it had consumed (an over-long frame being
+skipped, an error found after the last frame handed out, its offset count): a decoder must not
+count on living as long as the stream. At EOF the driver calls ``decode_eof`` until it returns
+0 with no frame: it delivers the remaining frames, a final unterminated frame where the codec
+allows it, or raises ``TruncatedError`` (which only ``decode_eof`` raises). Returning 0 with no
+frame is the end: no bytes are left (they would vanish unreported), and a call after it returns
+0 again. :mod:`framekit.testing` checks a codec against these rules, naming the one it breaks.
 
 **Byte decoders have no** ``reset_search``: they keep no promise about bytes they have not
 consumed except one, that the next call starts with them. A chunked decoder remembers how far
