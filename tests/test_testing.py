@@ -547,7 +547,9 @@ class DiscardsWrongly(SemicolonsDecoder):
 
 
 class KeepsAView(SemicolonsDecoder):
-    kept: list[memoryview] = []
+    def __init__(self, max_length: int) -> None:
+        super().__init__(max_length)
+        self.kept: list[memoryview] = []
 
     def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
         self.kept.append(data[:1])  # a view of the buffer, kept past the call
