@@ -9,6 +9,7 @@
 - :func:`open_connection`, :func:`start_server`, :func:`wrap`: asyncio glue.
 - :mod:`framekit.sync`: the same codecs over blocking files, sockets and iterables.
 - :mod:`framekit.codecs`: the codecs; :mod:`framekit.errors`: the exceptions.
+- :mod:`framekit.testing`: checks a codec of your own against the decoder contract.
 """
 
 from framekit.connection import (

@@ -4,10 +4,12 @@ Byte codecs (stacked as layers with ``reader.layer(codec)``): :class:`Chunked`,
 :class:`Limited`, :class:`Gzip`, :class:`Deflate`, :class:`RawDeflate`, :class:`Brotli`,
 :class:`Zstd`, and :func:`content_decoding` for a ``Content-Encoding`` header. Frame codecs
 (read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextLines`, :class:`Delimited`,
-:class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`.
+:class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`. To write one:
+``docs/writing-a-codec.md``, :class:`BaseFrameDecoder` and :mod:`framekit.testing`.
 """
 
 from framekit.codecs._base import (
+    BaseFrameDecoder,
     ByteCodec,
     ByteDecoder,
     ByteEncoder,
@@ -32,6 +34,7 @@ from framekit.codecs.lines import Lines, TextLines
 from framekit.codecs.netstring import Netstring, OctetCounted
 
 __all__ = [
+    "BaseFrameDecoder",
     "Brotli",
     "ByteCodec",
     "ByteDecoder",

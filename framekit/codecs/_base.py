@@ -25,31 +25,36 @@ whatever is left, until ``done``: each call either makes progress, finishes, or 
     consumed = decoder.decode(data, frames, ends)
 
 They append every complete frame in ``data`` to the list ``frames`` (a batch per call) and
-return how many bytes they consumed; bytes of an incomplete frame stay in the source.
+return how many bytes they consumed; bytes of an incomplete frame stay in the source. Every
+frame has bytes (a call that appends frames consumes), and no decoder keeps a view of
+``data`` once its call returned (what it keeps, it copies: ``data[a:b].tobytes()``): the
+source's buffer changes under it.
 
 ``ends`` is None (the fast batch path) or a list. When it is a list, the decoder appends one
 offset per frame it appends, in the same order: the offset in ``data`` just past that frame's
 bytes (its delimiter, header or line ending included). Within one call the ends strictly
-increase and the last is at most ``consumed``. Bytes a decoder skipped before a frame (an
-over-long frame it dropped, after raising or silently) count as that frame's own, so frame ``i``
-spans ``data[ends[i - 1]:ends[i]]`` (from 0 for the first); bytes consumed after the last end
-(an over-long frame being skipped, not yet over) belong to whatever frame comes next. Passing
-``ends`` changes nothing else: the same frames and the same errors in the same order. With
-the ends, a driver that hands out frames one at a time consumes them one at a time, so a
-protocol that stops framing after any frame finds every later byte still in the source.
+increase from past 0 and the last is at most ``consumed``. Bytes a decoder skipped before a
+frame (an over-long frame it dropped, after raising or silently) count as that frame's own, so
+frame ``i`` spans ``data[ends[i - 1]:ends[i]]`` (from 0 for the first); bytes consumed after
+the last end (an over-long frame being skipped, not yet over) belong to whatever frame comes
+next. Passing ``ends`` changes nothing else: the same frames and the same errors in the same
+order. With the ends, a driver that hands out frames one at a time consumes them one at a time,
+so a protocol that stops framing after any frame finds every later byte still in the source.
 ``decode_eof(data, frames, ends)`` takes ``ends`` the same way.
 
 A decoder that found no complete frame may remember how far it searched, so a long frame fed
 one byte at a time costs O(n). That memory is only right while the driver passes the bytes of
 the previous call, less what was consumed, plus new bytes at the end. When a driver cannot
 promise that (someone else read from or unread into the source between two calls), it either
-calls ``reset_search()`` first, or throws the decoder away and starts over at the source's
-head with a fresh one from the codec. :class:`~framekit.frames.FrameReader` does the latter,
-which also drops what the old decoder knew about bytes it had consumed (an over-long frame
-being skipped, an error found after the last frame handed out, its offset count): a decoder
-must not count on living as long as the stream. At EOF the driver calls ``decode_eof``: it
-delivers the remaining frames, a final unterminated frame where the codec allows it, or raises
-``TruncatedError``.
+calls ``reset_search()`` first, or throws the decoder away and starts over at the source's head
+with a fresh one from the codec. :class:`~framekit.frames.FrameReader` does the latter, which
+also drops what the old decoder knew about bytes it had consumed (an over-long frame being
+skipped, an error found after the last frame handed out, its offset count): a decoder must not
+count on living as long as the stream. At EOF the driver calls ``decode_eof`` until it returns
+0 with no frame: it delivers the remaining frames, a final unterminated frame where the codec
+allows it, or raises ``TruncatedError`` (which only ``decode_eof`` raises). Returning 0 with no
+frame is the end: no bytes are left (they would vanish unreported), and a call after it returns
+0 again. :mod:`framekit.testing` checks a codec against these rules, naming the one it breaks.
 
 **Byte decoders have no** ``reset_search``: they keep no promise about bytes they have not
 consumed except one, that the next call starts with them. A chunked decoder remembers how far
@@ -93,15 +98,17 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from types import FrameType
-from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
+from typing import Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from framekit._buffer import Buffer
 from framekit.errors import FramingError, TruncatedError
 
 __all__ = [
     "DEFAULT_BUDGET",
+    "BaseFrameDecoder",
     "ByteCodec",
     "ByteDecoder",
     "ByteEncoder",
@@ -210,6 +217,34 @@ class FrameDecoder(Protocol[T]):
         The driver hands this call to the source, so whoever reads the source next gets the
         bytes after the rejected frame.
         """
+
+
+class BaseFrameDecoder(ABC, Generic[T]):
+    """An optional base for a frame decoder: ``reset_search`` and ``discard`` that do nothing.
+
+    Subclasses implement ``decode`` and ``decode_eof``. The defaults are right for a decoder
+    that remembers nothing about bytes it did not consume (``reset_search`` has nothing to
+    forget) and never consumes bytes of a frame it rejected or is skipping after the call
+    that rejected it (``discard`` has nothing to drop, and says so: ``(0, True)``). A decoder
+    with recoverable errors (a frame over its maximum, skipped whole) overrides ``discard``.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
+        """See :meth:`FrameDecoder.decode`."""
+
+    @abstractmethod
+    def decode_eof(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
+        """See :meth:`FrameDecoder.decode_eof`."""
+
+    def reset_search(self) -> None:
+        """Nothing to forget: every call searches its bytes from the first."""
+
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        """Nothing is being rejected: ``(0, True)``."""
+        return 0, True
 
 
 class FrameEncoder(Protocol[T_contra]):
