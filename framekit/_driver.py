@@ -1,0 +1,407 @@
+"""The one driver of frame decoders, shared by the async and the blocking frame readers.
+
+A :class:`FrameDriver` runs one frame decoder over the receive buffer of a *source*: the core
+:class:`~framekit.reader.StreamReader` (and so any layer) for
+:class:`~framekit.frames.FrameReader`, or a :class:`~framekit.sync.SyncReader` for
+:class:`~framekit.sync.SyncFrameReader`. It is sans-IO: the readers add waiting (an await, or
+a blocking read of the source) and their fast paths; every decision is made here.
+
+The port a source offers (``FrameSource``): its :class:`~framekit._buffer.Buffer`, whose
+``head`` position and ``unreads`` count tell the driver, with one compare, whether anyone read
+or unread around it; ``begin_skip`` (the rest of a rejected frame, dropped by the source before
+any read); ``is_eof``; and ``_after_consume`` (flow control after bytes were taken).
+
+What the driver owns, so no reader and no decoder has to:
+
+- **Offsets.** A decoder counts from its own first byte; errors are rebased to the source's
+  stream (``_rebased``), on a copy, as a sticky error is raised again.
+- **Errors in order.** A decoder returns the frames before a bad spot and raises on the next
+  call; the driver hands those frames out first. The source's exception wins over frames
+  decoded (the async reader checks it before any decision).
+- **EOF.** At the source's end the driver calls ``decode_eof``; a call that finds nothing ends
+  the frames, and a TruncatedError ends them after it is raised.
+- **Skips.** After a recoverable error, or a decode that consumed bytes past its last frame,
+  the decoder's ``discard`` is handed to the source (``_hand_skip_to_source``): whoever reads
+  the source next reads what follows the rejected frame. If nobody else read, this driver
+  goes on with the same decoder after the skip.
+- **Reads around it.** Frames decoded past a read that took whole frames are kept
+  (``_resume_at``); a decoder that had handed out everything goes on after a read that took
+  bytes it had only searched (its search reset); otherwise a fresh decoder starts at the head,
+  and a one-at-a-time decode looks ahead only in a window that doubles from
+  ``_FIRST_WINDOW``, so frames alternating with raw reads cost linear time.
+- **The contract's checks.** A decoder given an ``ends`` list appends one end per frame
+  (else :class:`~framekit.errors.CodecContractError`); a codec of the wrong kind is refused
+  when the reader is made. The ``needs_input`` hint, read after each decode, saves a decode
+  call per wait.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from typing import Any, Generic, Protocol, TypeVar
+
+from framekit._buffer import Buffer
+from framekit.codecs._base import FrameCodec, FrameDecoder, drop_frame_locals
+from framekit.errors import CodecContractError, FramingError, TruncatedError
+from framekit.reader import Skip
+
+__all__ = ["FrameDriver", "FrameSource"]
+
+T = TypeVar("T")
+
+
+class FrameSource(Protocol):
+    """What a frame driver needs of the reader it decodes from (see the module docstring)."""
+
+    _buffer: Buffer
+
+    def begin_skip(self, skip: Skip) -> None:
+        """Drop what ``skip`` claims before any read."""
+
+    def is_eof(self) -> bool:
+        """True once the input has ended (bytes may still be buffered)."""
+
+    def _after_consume(self) -> None:
+        """Bytes were taken from the buffer's head (resume a paused input)."""
+
+
+class FrameDriver(Generic[T]):
+    """Runs a frame decoder over a source's buffer: the state and every decision of a frame
+    reader, without its waiting. See the module docstring."""
+
+    __slots__ = (
+        "_anchor",
+        "_at",
+        "_base",
+        "_buffer",
+        "_clean",
+        "_codec",
+        "_decoder",
+        "_done",
+        "_ends",
+        "_frames",
+        "_head",
+        "_origin",
+        "_produced",
+        "_skipping",
+        "_source",
+        "_start",
+        "_starved",
+        "_tail",
+        "_unreads",
+        "_window",
+    )
+
+    def __init__(self, source: FrameSource, codec: FrameCodec[T]) -> None:
+        self._source = source
+        self._codec = codec
+        self._decoder: FrameDecoder[T] = _frame_decoder(codec)
+        buffer = self._buffer = source._buffer
+        # The source's stream position of the decoder's first byte (to rebase error offsets).
+        self._base = buffer.head
+        # Frames decoded but not handed out, and where each one ends, counted from the first
+        # byte of the batch they were decoded in: at ``_origin`` in the buffer's bytes object
+        # (the fast path's count) and at ``_start`` in the stream. Their bytes are consumed
+        # from the source as they are handed out.
+        self._frames: deque[T] = deque()
+        self._ends: deque[int] = deque()
+        self._origin = 0
+        self._start = 0
+        # Bytes the decoder consumed after the last pending frame (skipped bytes, which count
+        # as the next frame's): consumed before the next decode.
+        self._tail = 0
+        # Where this reader left the source's head, to notice reads made around it (while
+        # ``_anchor`` is set, ``_mark``'s fields say it instead).
+        self._head = buffer.head
+        self._unreads = buffer.unreads
+        # The buffer's state when this reader last touched it (see ``_mark``): while it is
+        # unchanged, ``read()`` hands out the next frame without the full check.
+        self._anchor: bytes | None = None
+        self._at = 0
+        self._produced = 0
+        self._done = False
+        # The source's ``produced`` when the decoder last said it needs more input (its
+        # ``needs_input`` hint), or -1: until more bytes come, decoding again finds nothing.
+        # Saves a decode call per wait: the one over the partial frame left after a batch.
+        self._starved = -1
+        # The skip this reader handed to the source (the rest of a rejected frame), until
+        # this reader saw it end: if nobody read around it, the decoder goes on after it.
+        self._skipping: _DecoderSkip | None = None
+        # How many bytes a one-at-a-time decode looks at (None: all buffered). Set small when
+        # frames decoded ahead were lost to a raw read, doubled by every decode: decoding far
+        # ahead of a protocol that alternates frames and raw reads would be quadratic.
+        self._window: int | None = None
+        # The last decode took all it was given and keeps no error for the next call (its
+        # ``needs_input`` hint): after reads around this reader it may go on from the new
+        # head, its search forgotten (see ``_resync``).
+        self._clean = False
+
+    @property
+    def decoder(self) -> FrameDecoder[T]:
+        """This stream's decoder (for codec-specific counters such as skipped frames).
+
+        A new one after the source was read around this reader (see the class docstring).
+        """
+        return self._decoder
+
+    def at_eof(self) -> bool:
+        """True once the end of the stream was reached by a read."""
+        return self._done
+
+    def _take_pending(self) -> list[T]:
+        """Hand out every pending frame at once (``read_batch``)."""
+        batch = list(self._frames)
+        self._consume(self._start + self._ends[-1] + self._tail - self._buffer.head)
+        self._frames.clear()
+        self._ends.clear()
+        self._tail = 0
+        return batch
+
+    def _resync(self) -> None:
+        """Go on from the source's head if someone read around this reader."""
+        buffer = self._buffer
+        anchor = self._anchor
+        # Where this reader left the head: with an anchor, the fast path moved it since.
+        head = self._head if anchor is None else self._produced - len(anchor) + self._at
+        now = buffer.head
+        if now == head and buffer.unreads == self._unreads:
+            return
+        skip = self._skipping
+        self._skipping = None
+        if now > head and buffer.unreads == self._unreads:
+            if skip is not None and skip.ended_at == now:
+                # The source dropped the rest of the frame this reader's decoder rejected,
+                # and nothing else: the decoder goes on after it.
+                self._mark()
+                return
+            if skip is None and self._resume_at(now):
+                return
+            if skip is None and not self._frames and not self._tail and self._clean:
+                # The decoder had handed out everything it decoded and waits for the rest of
+                # a frame, with no error in store: the read took bytes it had only searched.
+                # Its search starts again at the new head, and its offsets move with it.
+                self._decoder.reset_search()
+                self._base += now - head
+                self._starved = -1
+                self._mark()
+                return
+        if self._frames:
+            # Frames decoded past the read around this reader are lost (``_resume_at`` left
+            # only those): decode only a little ahead for a while (``_decode``), or a
+            # protocol alternating frames and raw reads would pay for them again and again.
+            self._window = _FIRST_WINDOW
+        self._frames.clear()
+        self._ends.clear()
+        self._tail = 0
+        self._done = False
+        self._starved = -1
+        self._decoder = self._codec.decoder()
+        self._base = self._head = now
+        self._unreads = buffer.unreads
+        self._mark()
+
+    def _took_whole_frames(self, pos: int) -> bool:
+        """Whether a read around this reader, which moved the offset in the bytes object the
+        pending frames are in to ``pos``, took whole frames and left some pending: a header
+        line handed out, then ``readexactly`` of a payload ending in CRLF, as RESP's bulk
+        strings. The frames it took are dropped; True if the next one can be handed out.
+
+        In the same bytes object the offset only moves forward (see ``read``). A landing on
+        the last pending frame, or anywhere else, is left to ``_resync``.
+        """
+        frames = self._frames
+        ends = self._ends
+        target = pos - self._origin
+        while ends and ends[0] < target:
+            ends.popleft()
+            frames.popleft()
+        if len(ends) < 2 or ends[0] != target:
+            return False
+        ends.popleft()
+        frames.popleft()
+        return True
+
+    def _resume_at(self, now: int) -> bool:
+        """Keep the decoder and the frames after stream position ``now`` if a frame ends
+        there: a read around this reader took whole frames (and nothing else). True if so.
+
+        Frames before ``now`` are dropped either way; the scan is paid for by them.
+        """
+        frames = self._frames
+        ends = self._ends
+        target = now - self._start
+        while ends and ends[0] < target:
+            ends.popleft()
+            frames.popleft()
+        if not ends or ends[0] != target:
+            return False
+        ends.popleft()
+        frames.popleft()
+        self._mark()
+        return True
+
+    def _hand_out(self) -> T:
+        self._consume(self._start + self._ends.popleft() - self._buffer.head)
+        return self._frames.popleft()
+
+    def _consume(self, n: int) -> None:
+        if n:
+            self._buffer.drop(n)
+            self._source._after_consume()
+        self._mark()
+
+    def _mark(self) -> None:
+        """Remember where this reader left the source's buffer."""
+        buffer = self._buffer
+        self._head = buffer.head
+        self._unreads = buffer.unreads
+        data = buffer._data
+        # Only an immutable bytes object tells by its identity that it was not changed.
+        self._anchor = data if type(data) is bytes else None
+        self._at = buffer._pos
+        self._produced = buffer.produced
+        # Pending frames' ends count from the batch's first byte, at stream position
+        # ``_start``: where that byte is (or would be) in this bytes object. A feed may have
+        # replaced the object the batch was decoded from.
+        self._origin = buffer._pos - (self._head - self._start)
+
+    def _hand_skip_to_source(self) -> None:
+        """Let the source drop the rest of a frame the decoder rejected (or is skipping), so
+        whoever reads the source next reads what follows it."""
+        self._skipping = _DecoderSkip(self._decoder)
+        self._source.begin_skip(self._skipping)
+        self._mark()
+
+    def _decode(self, *, with_ends: bool, batch: list[T] | None = None) -> bool:
+        """Run the decoder once over the source's buffer. True if it made progress.
+
+        With ``with_ends``, frames become pending and are consumed as they are handed out;
+        otherwise they go to ``batch`` and their bytes are consumed at once.
+        """
+        source = self._source
+        if self._tail:
+            self._consume(self._tail)
+            self._tail = 0
+            self._hand_skip_to_source()
+            return True
+        eof = source.is_eof()
+        frames: list[T] = [] if batch is None else batch
+        ends: list[int] | None = [] if with_ends else None
+        decoder = self._decoder
+        buffer = self._buffer
+        window = self._window if with_ends else None
+        while True:
+            # Look at ``bound`` bytes (None: all); never ``decode_eof`` on a part.
+            bound = window if window is not None and window < len(buffer) else None
+            try:
+                with buffer.view() as view:
+                    if bound is not None:
+                        with view[:bound] as part:
+                            consumed = decoder.decode(part, frames, ends)
+                    elif eof:
+                        consumed = decoder.decode_eof(view, frames, ends)
+                    else:
+                        consumed = decoder.decode(view, frames, ends)
+            except FramingError as error:
+                # The decoder may keep the error (to raise again): it must not keep a view
+                # of the source's bytes alive with it.
+                drop_frame_locals(error)
+                if eof and isinstance(error, TruncatedError):
+                    self._done = True
+                else:
+                    self._hand_skip_to_source()
+                raise self._rebased(error) from None
+            if bound is None or frames or consumed:
+                break
+            # The window held no whole frame: look further (the decoder resumes its search).
+            window = self._window = 2 * bound
+        whole = bound is None
+        if window is not None:
+            self._window = None if whole else 2 * window
+        if ends is not None and len(ends) != len(frames):
+            raise CodecContractError(
+                f"{type(decoder).__name__}.decode() appended {len(frames)} frames and "
+                f"{len(ends)} ends: given an ends list, a frame decoder appends one end per "
+                "frame (the offset just past its bytes)"
+            )
+        self._clean = whole and not eof and bool(getattr(decoder, "needs_input", False))
+        self._starved = buffer.produced if self._clean else -1
+        if ends is not None and frames:
+            self._start = buffer.head  # ``_mark`` below sets ``_origin`` from it
+            self._ends.extend(ends)
+            self._frames.extend(frames)
+            self._tail = consumed - ends[-1]
+            self._mark()
+            return True
+        self._consume(consumed)
+        if consumed and not frames:
+            # Bytes consumed for no frame belong to a frame being skipped: the source
+            # finishes the skip, whoever reads it next.
+            self._hand_skip_to_source()
+            return True
+        if frames or consumed:
+            return True
+        if eof:
+            self._done = True
+            return True
+        return False
+
+    def _rebased(self, error: FramingError) -> FramingError:
+        """``error`` with its offset counted in the source's stream."""
+        if error.offset is None or not self._base:
+            return error.with_traceback(error.__traceback__)
+        # A copy: the decoder may raise the same error again (a malformed length is
+        # sticky), and its offset must not be rebased twice.
+        rebased = copy.copy(error)
+        rebased.offset = error.offset + self._base
+        return rebased.with_traceback(error.__traceback__)
+
+
+#: The first window of a one-at-a-time decode after frames decoded ahead were lost.
+_FIRST_WINDOW = 256
+
+
+class _DecoderSkip:
+    """The rest of a frame a decoder rejected, dropped by the decoder's ``discard``."""
+
+    __slots__ = ("decoder", "ended_at", "started_at")
+
+    def __init__(self, decoder: FrameDecoder[Any]) -> None:
+        self.decoder = decoder
+        self.started_at = -1
+        #: The stream position where the skip ended (-1 while it goes on).
+        self.ended_at = -1
+
+    def discard(self, buffer: Buffer, eof: bool) -> bool:
+        if self.started_at < 0:
+            self.started_at = buffer.head
+        with buffer.view() as view:
+            consumed, over = self.decoder.discard(view, eof)
+        if consumed:
+            buffer.drop(consumed)
+        if over:
+            self.ended_at = buffer.head
+        return over
+
+
+def _frame_decoder(codec: object) -> FrameDecoder[Any]:
+    """``codec``'s decoder, checked to be a frame decoder (TypeError naming the mistake)."""
+    make = getattr(codec, "decoder", None)
+    if make is None:
+        raise TypeError(
+            f"{type(codec).__name__} is not a codec: a frame codec has a decoder() method"
+        )
+    decoder = make()
+    if hasattr(decoder, "done") and not hasattr(decoder, "discard"):
+        raise TypeError(
+            f"{type(codec).__name__} is a byte codec (its decoder produces bytes): read it "
+            "with reader.layer(codec), and frames from that layer with frames()"
+        )
+    missing = [name for name in ("decode", "decode_eof", "discard") if not hasattr(decoder, name)]
+    if missing:
+        raise TypeError(
+            f"{type(decoder).__name__} is not a frame decoder: it lacks {', '.join(missing)} "
+            "(see framekit.codecs.FrameDecoder)"
+        )
+    return decoder  # type: ignore[no-any-return]
