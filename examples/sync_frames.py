@@ -26,6 +26,7 @@ if (_CHECKOUT / "framekit").is_dir():
 from framekit.codecs.length import LengthPrefixed  # noqa: E402
 from framekit.codecs.lines import TextLines  # noqa: E402
 from framekit.codecs.netstring import Netstring  # noqa: E402
+from framekit.errors import EndOfStream  # noqa: E402
 from framekit.sync import SyncReader, iter_frames  # noqa: E402
 
 
@@ -34,15 +35,19 @@ def serve(listener: socket.socket) -> None:
     connection, _ = listener.accept()
     with connection:
         reader = SyncReader(connection)
-        header = reader.frames(TextLines()).read()
-        if header is None or not header.startswith("FRAMES "):
+        try:
+            header = reader.frames(TextLines()).read()
+        except EndOfStream:
+            return
+        if not header.startswith("FRAMES "):
             return
         count = int(header.removeprefix("FRAMES "))
         answers = Netstring().encoder()
         frames = reader.frames(LengthPrefixed())
         for _ in range(count):
-            frame = frames.read()
-            if frame is None:
+            try:
+                frame = frames.read()
+            except EndOfStream:
                 return
             connection.sendall(answers.encode(b"%d" % len(frame)))
         raw = reader.read()  # everything after the frames, to the client's end

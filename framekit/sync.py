@@ -33,21 +33,21 @@ with the next frame.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeAlias, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 
+from framekit._buffer import Buffer
+from framekit._driver import FrameDriver
 from framekit.codecs._base import (
     DEFAULT_BUDGET,
     ByteCodec,
     ByteDecoder,
     FrameCodec,
-    FrameDecoder,
     drop_frame_locals,
-    iter_frame_pieces,
 )
-from framekit.errors import FramingError, MalformedError, TruncatedError
+from framekit.errors import EndOfStream, FramingError, MalformedError, TruncatedError
+from framekit.reader import Skip
 
 __all__ = [
     "DEFAULT_READ_SIZE",
@@ -94,7 +94,7 @@ def decode(data: Bytes, codec: FrameCodec[T]) -> list[T]:
     a TruncatedError as the codec says (``at_eof`` for lines). Raises the first error the codec
     meets (offsets count from ``data[0]``).
     """
-    return list(iter_frame_pieces(codec.decoder(), (data,)))
+    return list(SyncReader(data).frames(codec))
 
 
 def decode_bytes(data: Bytes, *codecs: ByteCodec, budget: int = DEFAULT_BUDGET) -> bytes:
@@ -216,33 +216,45 @@ class SyncReader:
     ``read_nowait(n)``; ``frames(codec)`` makes a :class:`SyncFrameReader` starting at the
     first byte not yet read. Frame readers and read calls can take turns: a frame reader goes
     on after bytes read around it, and a read call after frames gets the bytes after the last
-    frame handed out. Offsets in errors count from the source's first byte.
+    frame handed out (or, after an over-long frame was reported, the bytes after it). Offsets
+    in errors count from the source's first byte.
     """
 
-    __slots__ = ("_data", "_eof", "_head", "_next_piece", "_origin")
+    __slots__ = ("_buffer", "_eof", "_next_piece", "_skip")
 
     def __init__(self, source: Source, *, read_size: int = DEFAULT_READ_SIZE) -> None:
         self._next_piece = _piece_reader(source, read_size)
-        # The bytes read and not yet consumed are ``_data[_head - _origin:]``; ``_origin`` is
-        # the stream position of ``_data[0]``, ``_head`` that of the first unconsumed byte
-        # (frames handed out move it without touching ``_data``: see ``_compact``).
-        self._data = bytearray()
-        self._origin = 0
-        self._head = 0
+        # The bytes read and not yet consumed, in the core reader's buffer (stream positions,
+        # resumable frames, the same frame driver).
+        self._buffer = Buffer()
         self._eof = False
+        # What is being skipped (the rest of a frame a frame reader rejected), or None.
+        self._skip: Skip | None = None
 
     @property
     def position(self) -> int:
         """How many bytes of the source were consumed (by read calls and frames handed out)."""
-        return self._head
+        return self._buffer.head
 
     def at_eof(self) -> bool:
         """True when the source has ended and every byte read from it was consumed."""
-        return self._eof and self._head == self._origin + len(self._data)
+        return self._eof and not self._buffer and self._skip is None
+
+    def is_eof(self) -> bool:
+        """True when the source has ended (bytes read from it may still be buffered)."""
+        return self._eof
 
     def frames(self, codec: FrameCodec[T]) -> SyncFrameReader[T]:
         """A reader of the frames ``codec`` decodes from here on. See SyncFrameReader."""
         return SyncFrameReader(self, codec)
+
+    def begin_skip(self, skip: Skip) -> None:
+        """Drop what ``skip`` claims (the rest of a frame already reported) before any read,
+        as ``StreamReader.begin_skip`` does. Raises RuntimeError if a skip is under way."""
+        if self._skip is not None:
+            raise RuntimeError("begin_skip() while another skip is under way")
+        self._skip = skip
+        self._discard_skipped()
 
     def read(self, n: int = -1) -> bytes:
         """Read up to ``n`` bytes; with ``n=-1`` (the default), every byte until the end.
@@ -250,15 +262,16 @@ class SyncReader:
         Waits for one piece from the source when nothing is buffered. Returns fewer than ``n``
         bytes if fewer are buffered, and ``b""`` at the end. Raises what the source raises.
         """
+        self._finish_skip()
         if n == 0:
             return b""
         if n < 0:
             while self._fill():
                 pass
-            return self._take(len(self._data))
-        if self._head == self._origin + len(self._data) and not self._fill():
+            return self._buffer.take_all()
+        if not self._buffer and not self._fill():
             return b""
-        return self._take(n)
+        return self._buffer.take(n)
 
     def readexactly(self, n: int) -> bytes:
         """Read exactly ``n`` bytes, waiting for as many pieces as that takes.
@@ -268,40 +281,48 @@ class SyncReader:
         """
         if n < 0:
             raise ValueError("readexactly size can not be less than zero")
-        while self._origin + len(self._data) - self._head < n:
+        self._finish_skip()
+        buffer = self._buffer
+        while len(buffer) < n:
             if not self._fill():
-                end = self._origin + len(self._data)
                 raise TruncatedError(
-                    f"input ended {n - (end - self._head)} bytes short of a {n}-byte read",
-                    offset=end,
+                    f"input ended {n - len(buffer)} bytes short of a {n}-byte read",
+                    offset=buffer.produced,
                 )
-        return self._take(n)
+        return buffer.take(n)
 
     def read_nowait(self, n: int = -1) -> bytes:
         """Return up to ``n`` buffered bytes (all with ``n=-1``) without reading the source.
 
         The bytes read from the source but not yet handed out: after frames, those after the
         last frame, for a protocol that takes the source over (a TLS wrap of the socket).
+        ``b""`` while an over-long frame's rest is still to be skipped.
         """
+        if self._skip is not None:
+            self._discard_skipped()
+            if self._skip is not None:
+                return b""
         if n < 0:
-            n = len(self._data)
-        return self._take(n)
+            n = len(self._buffer)
+        return self._buffer.take(n)
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _take(self, n: int) -> bytes:
-        start = self._head - self._origin
-        with memoryview(self._data) as view:
-            chunk = bytes(view[start : start + n])
-        self._head += len(chunk)
-        return chunk
+    def _after_consume(self) -> None:
+        """Bytes were taken from the buffer (the port's flow control: nothing to resume)."""
 
-    def _compact(self) -> None:
-        """Drop the consumed bytes (O(1): CPython moves a bytearray's start)."""
-        consumed = self._head - self._origin
-        if consumed:
-            del self._data[:consumed]
-            self._origin = self._head
+    def _discard_skipped(self) -> None:
+        skip = self._skip
+        assert skip is not None
+        if skip.discard(self._buffer, self._eof):
+            self._skip = None
+
+    def _finish_skip(self) -> None:
+        """Read pieces until the skip under way (if any) is over."""
+        while self._skip is not None:
+            self._discard_skipped()
+            if self._skip is not None:
+                self._fill()
 
     def _fill(self) -> bool:
         """Append the source's next piece; False (and nothing read) at its end."""
@@ -310,115 +331,83 @@ class SyncReader:
         piece = self._next_piece()
         if not piece:
             self._eof = True
+            if self._skip is not None:
+                self._discard_skipped()
             return False
-        self._compact()
-        self._data += piece
+        self._buffer.write(piece)
+        if self._skip is not None:
+            self._discard_skipped()  # a skipped frame's bytes are dropped as they arrive
         return True
 
 
-class SyncFrameReader(Generic[T]):
+class SyncFrameReader(FrameDriver[T]):
     """Reads the frames ``codec`` decodes from a :class:`SyncReader`.
 
-    Made by ``reader.frames(codec)`` or :func:`iter_frames`. ``read()`` returns the next frame,
-    or None at the end (the source's end, after the codec's last frame); ``for frame in
-    frames`` iterates until then, and ``read_batch()`` returns every frame the bytes read so far
-    hold. Each waits for pieces from the source until it has a frame.
+    Made by ``reader.frames(codec)`` or :func:`iter_frames`. ``read()`` returns the next frame
+    and raises :class:`~framekit.errors.EndOfStream` at the end (the source's end, after the
+    codec's last frame); ``for frame in frames`` iterates until then, and ``read_batch()``
+    returns every frame the bytes read so far hold (``[]`` at the end). Each waits for pieces
+    from the source until it has a frame.
 
     Codec errors are raised by the read (or the ``next``) that meets them, with offsets from the
-    source's first byte. A frame over its maximum is raised once and skipped, and reading or
-    iterating goes on with the next frame; an error a codec cannot recover from (a malformed
-    length) is raised again by every later read. A frame cut short by the end is a
-    TruncatedError, after which the reader is at its end. Whatever the source raises passes
-    through, and the same read can be retried.
+    source's first byte. A frame over its maximum is raised once and skipped, by the
+    SyncReader, so reading or iterating goes on with the next frame, with this frame reader or
+    any other read; an error a codec cannot recover from (a malformed length) is raised again
+    by every later read. A frame cut short by the end is a TruncatedError, after which the
+    reader is at its end. Whatever the source raises passes through, and the same read can be
+    retried.
 
     Frames are consumed as they are handed out: after any frame, the bytes that follow are
-    still in the SyncReader for its read calls or another frame reader. As with the async
-    FrameReader, when bytes are read around this reader it forgets what it had decoded past
-    the last frame handed out and starts again at the reader's position with a fresh decoder.
+    still in the SyncReader for its read calls or another frame reader. It is driven as the
+    async FrameReader is (the same :class:`~framekit._driver.FrameDriver`): frames decoded
+    past a read around it are kept where that read took whole frames, and decoding starts
+    again at the reader's position otherwise, in linear time either way.
     """
 
-    __slots__ = (
-        "_base",
-        "_batch",
-        "_batch_origin",
-        "_codec",
-        "_decoded_to",
-        "_decoder",
-        "_done",
-        "_ends",
-        "_head",
-        "_index",
-        "_input",
-    )
+    __slots__ = ()
 
     def __init__(self, reader: SyncReader, codec: FrameCodec[T]) -> None:
-        self._input = reader
-        self._codec = codec
-        self._decoder: FrameDecoder[T] = codec.decoder()
-        # The stream position of the decoder's first byte (to rebase error offsets).
-        self._base = reader._head
-        # Where this reader left the input's head, to notice reads made around it.
-        self._head = reader._head
-        # Where the decoder's next call starts: past the frames decoded and the bytes it
-        # skipped after them.
-        self._decoded_to = reader._head
-        # Frames decoded, not all handed out: ``_batch[_index:]``; frame ``i`` ends at stream
-        # position ``_batch_origin + _ends[i]``.
-        self._batch: list[T] = []
-        self._ends: list[int] = []
-        self._index = 0
-        self._batch_origin = 0
-        self._done = False
+        super().__init__(reader, codec)
+        self._source: SyncReader = reader
 
     @property
     def reader(self) -> SyncReader:
         """The reader frames are decoded from (for raw reads between frames)."""
-        return self._input
-
-    @property
-    def decoder(self) -> FrameDecoder[T]:
-        """This stream's decoder (for codec-specific counters such as ``skipped_frames``).
-
-        A new one after the reader was read around this one.
-        """
-        return self._decoder
-
-    def at_eof(self) -> bool:
-        """True once the end of the stream was returned by a read."""
-        return self._done
+        return self._source
 
     def __iter__(self) -> SyncFrameReader[T]:
         return self
 
     def __next__(self) -> T:
-        index = self._index
-        if index < len(self._batch):
-            reader = self._input
-            if reader._head == self._head:
-                self._head = reader._head = self._batch_origin + self._ends[index]
-                self._index = index + 1
-                return self._batch[index]
-        frame = self._read_slow()
-        if frame is None:
-            raise StopIteration
-        return frame[0]
+        try:
+            return self.read()
+        except EndOfStream:
+            raise StopIteration from None
 
-    def read(self) -> T | None:
-        """Return the next frame; None at the end of the stream.
+    def read(self) -> T:
+        """Return the next frame.
 
-        Reads pieces from the source until a whole frame is there. Raises the codec's errors
-        (a frame too long is raised once and skipped), TruncatedError if the stream ends inside
-        a frame the codec cannot deliver, and what the source raises.
+        Reads pieces from the source until a whole frame is there. Raises EndOfStream at the
+        end of the stream (and on every later call), the codec's errors (a frame too long is
+        raised once and skipped), TruncatedError if the stream ends inside a frame the codec
+        cannot deliver, and what the source raises.
         """
-        index = self._index
-        if index < len(self._batch):
-            reader = self._input
-            if reader._head == self._head:
-                self._head = reader._head = self._batch_origin + self._ends[index]
-                self._index = index + 1
-                return self._batch[index]
-        frame = self._read_slow()
-        return None if frame is None else frame[0]
+        frames = self._frames
+        source = self._source
+        while True:
+            # The fast path, as the async reader's: the buffer is as this reader left it.
+            buffer = self._buffer
+            if frames and buffer._data is self._anchor and buffer._pos == self._at:
+                self._at = buffer._pos = self._origin + self._ends.popleft()
+                return frames.popleft()
+            source._finish_skip()
+            self._resync()
+            if frames:
+                return self._hand_out()
+            if self._done:
+                raise EndOfStream("the frames ended: the stream is at its end")
+            if not self._decode(with_ends=True):
+                source._fill()
 
     def read_batch(self) -> list[T]:
         """Return every frame the bytes read so far hold, reading pieces until there is one.
@@ -426,105 +415,20 @@ class SyncFrameReader(Generic[T]):
         Returns ``[]`` at the end. Raises as ``read()`` does; frames before an error are
         returned first.
         """
+        source = self._source
         while True:
+            source._finish_skip()
             self._resync()
-            if self._index < len(self._batch):
-                rest = self._batch[self._index :]
-                self._head = self._input._head = self._decoded_to
-                self._clear_batch()
-                return rest
+            if self._frames:
+                return self._take_pending()
             if self._done:
                 return []
             batch: list[T] = []
-            if self._decode(batch):
+            if self._decode(with_ends=False, batch=batch):
                 if batch:
                     return batch
             else:
-                self._input._fill()
-
-    # -- internals ---------------------------------------------------------------------------
-
-    def _read_slow(self) -> tuple[T] | None:
-        """The next frame (in a 1-tuple: a frame may be falsy), None at the end."""
-        while True:
-            self._resync()
-            index = self._index
-            if index < len(self._batch):
-                self._head = self._input._head = self._batch_origin + self._ends[index]
-                self._index = index + 1
-                return (self._batch[index],)
-            if self._done:
-                return None
-            if not self._decode(None):
-                self._input._fill()
-
-    def _clear_batch(self) -> None:
-        self._batch = []
-        self._ends = []
-        self._index = 0
-
-    def _resync(self) -> None:
-        """Start again at the input's head if someone read around this reader."""
-        head = self._input._head
-        if head != self._head:
-            self._clear_batch()
-            self._done = False
-            self._decoder = self._codec.decoder()
-            self._base = self._head = self._decoded_to = head
-
-    def _decode(self, batch: list[T] | None) -> bool:
-        """Run the decoder once over the unconsumed bytes. True if it made progress.
-
-        With ``batch`` None, frames become this reader's batch, consumed as handed out;
-        otherwise they go to ``batch`` and their bytes are consumed at once. Once the source
-        has ended this is ``decode_eof``, and a call that finds nothing ends the stream.
-        """
-        reader = self._input
-        # The batch is handed out: consume the bytes the decoder skipped after it.
-        self._head = reader._head = self._decoded_to
-        eof = reader._eof
-        if not eof and self._decoded_to == reader._origin + len(reader._data):
-            return False  # nothing to decode: a codec's errors are about bytes it was given
-        reader._compact()
-        frames: list[T] = [] if batch is None else batch
-        ends: list[int] | None = [] if batch is None else None
-        decoder = self._decoder
-        try:
-            with memoryview(reader._data).toreadonly() as view:
-                if eof:
-                    consumed = decoder.decode_eof(view, frames, ends)
-                else:
-                    consumed = decoder.decode(view, frames, ends)
-        except FramingError as error:
-            if eof and isinstance(error, TruncatedError):
-                self._done = True
-            # The decoder may keep it: its frames must not hold slices of ``_data``.
-            drop_frame_locals(error)
-            raise self._rebased(error) from None
-        origin = reader._origin
-        if ends is not None and frames:
-            self._batch = frames
-            self._ends = ends
-            self._index = 0
-            self._batch_origin = origin
-            self._decoded_to = origin + consumed
-            return True
-        self._head = reader._head = self._decoded_to = origin + consumed
-        if frames or consumed:
-            return True
-        if eof:
-            self._done = True
-            return True
-        return False
-
-    def _rebased(self, error: FramingError) -> FramingError:
-        if error.offset is None or not self._base:
-            return error
-        # A copy: the decoder may raise the same error again (a malformed length is sticky),
-        # and its offset must not be rebased twice.
-        rebased = copy.copy(error)
-        rebased.offset = error.offset + self._base
-        return rebased.with_traceback(error.__traceback__)
+                source._fill()
 
 
 # -- bytes ------------------------------------------------------------------------------------

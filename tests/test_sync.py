@@ -28,6 +28,7 @@ from framekit.codecs.length import LengthPrefixed
 from framekit.codecs.lines import Lines, TextLines
 from framekit.codecs.netstring import Netstring, OctetCounted
 from framekit.errors import (
+    EndOfStream,
     FrameTooLong,
     FramingError,
     LimitExceededError,
@@ -260,7 +261,7 @@ def test_a_failed_source_read_loses_nothing_and_can_be_retried() -> None:
         except TimeoutError:
             failures += 1
             continue
-        if frame is None:
+        except EndOfStream:
             break
         got.append(frame)
     assert got == [b"alpha", b"beta", b"gamma"]
@@ -364,7 +365,8 @@ def test_truncation_at_the_end_is_raised_then_the_end() -> None:
     with pytest.raises(TruncatedError) as info:
         next(frames)
     assert info.value.offset == 6
-    assert frames.read() is None
+    with pytest.raises(EndOfStream):
+        frames.read()
     assert frames.at_eof()
     assert list(frames) == []
 
@@ -383,8 +385,10 @@ def test_the_end_of_the_stream_is_returned_every_time() -> None:
     frames = iter_frames([b"a\nb"], Lines())
     assert [frames.read(), frames.read()] == [b"a", b"b"]
     assert not frames.at_eof()
-    assert frames.read() is None
-    assert frames.read() is None
+    with pytest.raises(EndOfStream):
+        frames.read()
+    with pytest.raises(EndOfStream):
+        frames.read()
     assert frames.read_batch() == []
     assert frames.at_eof()
 
@@ -494,7 +498,8 @@ def test_a_frame_reader_goes_on_after_bytes_read_around_it() -> None:
     body = b"body with a bare \n\r\n.\r\n"
     assert reader.readexactly(len(body)) == body
     assert frames.read() == b"QUIT"
-    assert frames.read() is None
+    with pytest.raises(EndOfStream):
+        frames.read()
 
 
 def test_a_new_frame_reader_goes_on_where_the_last_one_stopped() -> None:
