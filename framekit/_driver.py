@@ -77,6 +77,7 @@ class FrameDriver(Generic[T]):
         "_buffer",
         "_clean",
         "_codec",
+        "_decoded_to",
         "_decoder",
         "_done",
         "_ends",
@@ -136,6 +137,9 @@ class FrameDriver(Generic[T]):
         # ``needs_input`` hint): after reads around this reader it may go on from the new
         # head, its search forgotten (see ``_resync``).
         self._clean = False
+        # The stream position where the decoder's next call starts: past every byte it
+        # consumed (frames handed out or pending, bytes it skipped).
+        self._decoded_to = buffer.head
 
     @property
     def decoder(self) -> FrameDecoder[T]:
@@ -171,18 +175,23 @@ class FrameDriver(Generic[T]):
         self._skipping = None
         if now > head and buffer.unreads == self._unreads:
             if skip is not None and skip.ended_at == now:
+                self._decoded_to = now
                 # The source dropped the rest of the frame this reader's decoder rejected,
                 # and nothing else: the decoder goes on after it.
                 self._mark()
                 return
             if skip is None and self._resume_at(now):
                 return
-            if skip is None and not self._frames and not self._tail and self._clean:
-                # The decoder had handed out everything it decoded and waits for the rest of
-                # a frame, with no error in store: the read took bytes it had only searched.
-                # Its search starts again at the new head, and its offsets move with it.
+            if skip is None and self._clean and now >= self._decoded_to:
+                # The read took every byte the decoder consumed (the frames it decoded, none
+                # left pending) and maybe some it had only searched; the decoder waits for the
+                # rest of a frame with no error in store. It goes on at the new head, its
+                # search forgotten, its offsets moved by the bytes taken past its own.
+                self._frames.clear()
+                self._ends.clear()
                 self._decoder.reset_search()
-                self._base += now - head
+                self._base += now - self._decoded_to
+                self._decoded_to = now
                 self._starved = -1
                 self._mark()
                 return
@@ -197,7 +206,7 @@ class FrameDriver(Generic[T]):
         self._done = False
         self._starved = -1
         self._decoder = self._codec.decoder()
-        self._base = self._head = now
+        self._base = self._head = self._decoded_to = now
         self._unreads = buffer.unreads
         self._mark()
 
@@ -269,8 +278,12 @@ class FrameDriver(Generic[T]):
     def _hand_skip_to_source(self) -> None:
         """Let the source drop the rest of a frame the decoder rejected (or is skipping), so
         whoever reads the source next reads what follows it."""
-        self._skipping = _DecoderSkip(self._decoder)
-        self._source.begin_skip(self._skipping)
+        skip = self._skipping = _DecoderSkip(self._decoder)
+        self._source.begin_skip(skip)
+        if skip.ended_at >= 0:
+            # Over at once (the rest was buffered): the decoder goes on after it.
+            self._skipping = None
+            self._decoded_to = skip.ended_at
         self._mark()
 
     def _decode(self, *, with_ends: bool, batch: list[T] | None = None) -> bool:
@@ -290,6 +303,7 @@ class FrameDriver(Generic[T]):
         ends: list[int] | None = [] if with_ends else None
         decoder = self._decoder
         buffer = self._buffer
+        start = buffer.head
         window = self._window if with_ends else None
         while True:
             # Look at ``bound`` bytes (None: all); never ``decode_eof`` on a part.
@@ -307,6 +321,7 @@ class FrameDriver(Generic[T]):
                 # The decoder may keep the error (to raise again): it must not keep a view
                 # of the source's bytes alive with it.
                 drop_frame_locals(error)
+                self._clean = False
                 if eof and isinstance(error, TruncatedError):
                     self._done = True
                 else:
@@ -325,6 +340,7 @@ class FrameDriver(Generic[T]):
                 f"{len(ends)} ends: given an ends list, a frame decoder appends one end per "
                 "frame (the offset just past its bytes)"
             )
+        self._decoded_to = start + consumed
         self._clean = whole and not eof and bool(getattr(decoder, "needs_input", False))
         self._starved = buffer.produced if self._clean else -1
         if ends is not None and frames:
