@@ -101,10 +101,13 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from types import FrameType
-from typing import Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from framekit._buffer import Buffer
 from framekit.errors import FramingError, TruncatedError
+
+if TYPE_CHECKING:
+    from framekit.sync import SyncFrameReader
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -360,30 +363,10 @@ def _run_byte_decoder(
 def iter_frame_pieces(decoder: FrameDecoder[T], pieces: Iterable[Bytes]) -> Iterator[T]:
     """Yield the frames a frame decoder finds in ``pieces``, then those at EOF.
 
-    Raises the first error the decoder raises (after yielding every frame before it).
+    Driven by :class:`~framekit.sync.SyncFrameReader` (the one frame driver). Raises the first
+    error the decoder raises (after yielding every frame before it).
     """
-    source = Buffer()
-    frames: list[T] = []
-    for piece in pieces:
-        source.write(piece)
-        while True:
-            with source.view() as view:
-                consumed = decoder.decode(view, frames)
-            source.drop(consumed)
-            if frames:
-                yield from frames
-                frames.clear()
-            elif consumed == 0:
-                break
-    while True:
-        with source.view() as view:
-            consumed = decoder.decode_eof(view, frames)
-        source.drop(consumed)
-        if frames:
-            yield from frames
-            frames.clear()
-        elif consumed == 0:
-            break
+    yield from _frames_of(decoder, pieces)
 
 
 def decode_frame_pieces(
@@ -391,48 +374,47 @@ def decode_frame_pieces(
 ) -> list[T | FramingError]:
     """Decode ``pieces`` to a list of frames, with each recoverable error in its place.
 
-    A ``FramingError`` the decoder raises is put in the list and decoding goes on (the decoder
-    skips the bad frame), so any two splits of the same input can be compared whole. A
+    A ``FramingError`` the decoder raises is put in the list and decoding goes on (the bad
+    frame is skipped), so any two splits of the same input can be compared whole. A
     TruncatedError at EOF ends the list. An error a decoder cannot recover from surfaces as the
     same error raised again: when the same error class at the same offset is raised twice in a
-    row, the list ends with it (once).
+    row, the list ends with it (once). Driven by :class:`~framekit.sync.SyncFrameReader`.
     """
+    frames = _frames_of(decoder, pieces)
     results: list[T | FramingError] = []
-    source = Buffer()
-    frames: list[T] = []
-    last_error: tuple[type[FramingError], int | None] | None = None
-    stopped = False
-
-    def run(eof: bool) -> None:
-        nonlocal last_error, stopped
-        step = decoder.decode_eof if eof else decoder.decode
-        while True:
-            try:
-                with source.view() as view:
-                    consumed = step(view, frames)
-            except FramingError as error:
-                if eof and isinstance(error, TruncatedError):
-                    results.append(error)
-                    return
-                key = (type(error), error.offset)
-                if key == last_error:
-                    stopped = True
-                    return
-                last_error = key
-                results.append(error)
-                continue
-            source.drop(consumed)
-            if frames:
-                results.extend(frames)
-                frames.clear()
-            elif consumed == 0:
-                return
-            last_error = None
-
-    for piece in pieces:
-        source.write(piece)
-        run(eof=False)
-        if stopped:
+    last: tuple[type[FramingError], int | None] | None = None
+    while True:
+        try:
+            batch = frames.read_batch()
+        except FramingError as error:
+            key = (type(error), error.offset)
+            if key == last:
+                return results
+            last = key
+            results.append(error)
+            if isinstance(error, TruncatedError):
+                return results
+            continue
+        if not batch:
             return results
-    run(eof=True)
-    return results
+        results.extend(batch)
+        last = None
+
+
+class _Given(Generic[T]):
+    """A codec whose decoder is one already made (the reference drivers take a decoder)."""
+
+    def __init__(self, decoder: FrameDecoder[T]) -> None:
+        self._decoder = decoder
+
+    def decoder(self) -> FrameDecoder[T]:
+        return self._decoder
+
+    def encoder(self) -> FrameEncoder[T]:
+        raise NotImplementedError
+
+
+def _frames_of(decoder: FrameDecoder[T], pieces: Iterable[Bytes]) -> SyncFrameReader[T]:
+    from framekit.sync import SyncReader  # framekit.sync imports this module
+
+    return SyncReader(pieces).frames(_Given(decoder))
