@@ -58,9 +58,9 @@ from benchmarks.harness import (
 )
 from benchmarks.peers import asyncio_reader, framekit_reader
 from benchmarks.streams import PIECE_SIZES, _frames, _lines, _pool, read_frames
+from framekit import errors
 from framekit.codecs.length import LengthPrefixed, LengthPrefixedDecoder
 from framekit.codecs.lines import Lines
-from framekit import errors
 
 __all__ = ["LIMIT", "LONG_FRAME_LIMIT"]
 
