@@ -11,9 +11,9 @@ byte up to the cap is written, whatever the budget, and the next call raises
 
 What the decoders decide, the same way for every format:
 
-- **Empty input is truncated.** Zero bytes at EOF are not a gzip member, a zlib stream, a
-  brotli stream or a zstd frame: :class:`~framekit.errors.TruncatedError`. (A body that may be
-  empty should not be labelled with a content coding.)
+- **Empty input is empty content.** Zero bytes at EOF decode to zero bytes, without error: a
+  ``Content-Length: 0`` response labelled ``Content-Encoding: gzip`` is empty (RFC 9110; curl,
+  aiohttp and browsers agree). A stream that starts and then stops is truncated.
 - **A stream cut short** raises ``TruncatedError`` at EOF, at the offset where input ended.
 - **Corrupt data** raises :class:`~framekit.errors.MalformedError`. zlib and brotli do not say
   where inside a stream they failed, so the offset is where the corrupt gzip member, zlib or
@@ -366,6 +366,9 @@ class _InflateDecoder:
         size = len(data)
         offset = self._offset - len(carry)
         if self._members == 0:
+            if size == 0 and eof and offset == 0:
+                self._done = True  # an empty body is empty content
+                return None
             if size < 2 and eof:
                 raise self._fail(
                     TruncatedError(
@@ -626,6 +629,10 @@ class _BrotliDecoder:
             # The same object every time: its traceback must not grow with each raise.
             raise self._failure.with_traceback(None)
         if self._done:
+            return 0
+        if eof and not data and not self._offset:
+            self._done = True  # an empty body is empty content
+            self._decompressor = None
             return 0
         if not self._window_checked and data:
             wbits = _brotli_window_bits(data)
@@ -1020,7 +1027,7 @@ class _ZstdDecoder:
 
     def _check_eof(self, eof: bool, left: int) -> None:
         if eof and not self._done and not self._pending and self._failure is None:
-            if self._state == _FRAME and self._frames and left == 0:
+            if self._state == _FRAME and (self._frames or not self._offset) and left == 0:
                 self._done = True
                 return
             raise self._fail(
