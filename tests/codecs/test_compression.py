@@ -411,6 +411,146 @@ def test_gzip_member_cut_after_its_data_but_before_crc_and_size_is_truncated() -
     assert isinstance(error_of(Gzip(), wire[:-8]), TruncatedError)
 
 
+FTEXT, FHCRC, FEXTRA, FNAME, FCOMMENT = 1, 2, 4, 8, 16
+
+
+def gzip_member(
+    body: bytes,
+    flags: int = 0,
+    *,
+    extra: bytes = b"ab\x02\x00xy",
+    name: bytes = b"name.txt",
+    comment: bytes = b"a comment",
+    level: int = 6,
+) -> bytes:
+    """One gzip member (RFC 1952) with the optional header fields ``flags`` asks for."""
+    header = b"\x1f\x8b\x08" + bytes([flags]) + b"\x00\x00\x00\x00\x00\xff"
+    if flags & FEXTRA:
+        header += len(extra).to_bytes(2, "little") + extra
+    if flags & FNAME:
+        header += name + b"\x00"
+    if flags & FCOMMENT:
+        header += comment + b"\x00"
+    if flags & FHCRC:
+        header += (zlib.crc32(header) & 0xFFFF).to_bytes(2, "little")
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    deflated = compressor.compress(body) + compressor.flush()
+    trailer = zlib.crc32(body).to_bytes(4, "little") + (len(body) & 0xFFFFFFFF).to_bytes(
+        4, "little"
+    )
+    return header + deflated + trailer
+
+
+def pieces_of(wire: bytes, size: int) -> list[bytes]:
+    return [wire[i : i + size] for i in range(0, len(wire), size)]
+
+
+@GZIP_BACKENDS
+@pytest.mark.parametrize("flags", [FHCRC, FTEXT | FHCRC | FEXTRA | FNAME | FCOMMENT])
+@pytest.mark.parametrize("piece", [1, 2, 3, 5, 64 * 1024])
+def test_gzip_header_with_a_header_crc_decodes_on_every_backend_for_any_split(
+    backend: str, flags: int, piece: int
+) -> None:
+    wire = gzip_member(TEXT[:5000], flags) + gzip_member(b"second", flags)
+    codec = Gzip(backend=backend)  # type: ignore[arg-type]
+    assert decode(codec, pieces_of(wire, piece)) == (TEXT[:5000] + b"second", b"")
+
+
+@GZIP_BACKENDS
+@pytest.mark.parametrize("piece", [1, 64 * 1024])
+def test_gzip_header_crc_mismatch_is_malformed_at_the_member_start(
+    backend: str, piece: int
+) -> None:
+    first = gzip.compress(b"first")
+    bad = bytearray(gzip_member(b"second", FHCRC | FNAME))
+    bad[4] ^= 1  # MTIME: covered by the header CRC, ignored by every backend
+    error = error_of(Gzip(backend=backend), pieces_of(first + bytes(bad), piece))  # type: ignore[arg-type]
+    assert isinstance(error, MalformedError)
+    assert "CRC-16" in error.message
+    assert error.offset == len(first)
+
+
+BACKENDS = ("zlib", "isal", "zlib-ng")
+
+
+@st.composite
+def deflate_family_inputs(draw: st.DrawFn) -> tuple[str, bytes]:
+    """(format, wire): gzip members with random header fields, a zlib stream or raw deflate;
+    valid, corrupted, cut short, or followed by junk."""
+    kind = draw(st.sampled_from(["gzip", "zlib", "raw"]))
+    bodies = st.one_of(st.binary(max_size=300), st.just(TEXT[: draw(st.integers(0, 6000))]))
+    level = draw(st.integers(0, 9))
+    if kind == "gzip":
+        members = []
+        for _ in range(draw(st.integers(1, 3))):
+            members.append(
+                gzip_member(
+                    draw(bodies),
+                    draw(st.integers(0, 31)),
+                    extra=draw(st.binary(max_size=20)),
+                    name=draw(st.binary(max_size=20)).replace(b"\x00", b""),
+                    comment=draw(st.binary(max_size=20)).replace(b"\x00", b""),
+                    level=level,
+                )
+            )
+        wire = b"".join(members)
+    else:
+        wbits = 15 if kind == "zlib" else -15
+        compressor = zlib.compressobj(level, zlib.DEFLATED, wbits)
+        wire = compressor.compress(draw(bodies)) + compressor.flush()
+    damage = draw(st.sampled_from(["none", "flip", "cut", "junk"]))
+    if damage == "flip":
+        at = draw(st.integers(0, len(wire) - 1))
+        wire = wire[:at] + bytes([wire[at] ^ draw(st.integers(1, 255))]) + wire[at + 1 :]
+    elif damage == "cut":
+        wire = wire[: draw(st.integers(1, len(wire) - 1))]
+    elif damage == "junk":
+        wire += draw(st.binary(min_size=1, max_size=12))
+    return kind, wire
+
+
+def outcome(codec: ByteCodec, pieces: Sequence[bytes], budget: int) -> tuple[bytes, object]:
+    """(output, None) or (output before the error, (class, message, offset))."""
+    out = Buffer()
+    try:
+        decode_byte_pieces(codec.decoder(), pieces, out=out, budget=budget)
+    except FramingError as error:
+        return out.take_all(), (type(error), error.message, error.offset)
+    return out.take_all(), None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sample=deflate_family_inputs(),
+    cuts=st.lists(st.integers(0, 10**6), max_size=8),
+    piece=st.integers(1, 7),
+    budget=st.sampled_from([1, 100, 65536]),
+)
+def test_deflate_family_results_are_the_same_for_every_backend_and_split(
+    sample: tuple[str, bytes], cuts: list[int], piece: int, budget: int
+) -> None:
+    kind, wire = sample
+    makes = {"gzip": [Gzip], "zlib": [Deflate], "raw": [Deflate, RawDeflate]}[kind]
+    for make in makes:
+        results = []
+        for backend in BACKENDS:
+            codec = make(backend=backend)  # type: ignore[arg-type]
+            for pieces in (
+                [wire],
+                split_at(wire, [c % (len(wire) + 1) for c in cuts]),
+                pieces_of(wire, piece),
+            ):
+                results.append(outcome(codec, pieces, budget))
+        errors = {error for _, error in results}
+        assert len(errors) == 1, errors
+        outputs = sorted((output for output, _ in results), key=len)
+        if errors == {None}:
+            assert len(set(outputs)) == 1
+        else:
+            # Output before an error is a prefix of the stream's, of a length that may vary.
+            assert all(outputs[-1].startswith(output) for output in outputs)
+
+
 # -- deflate -------------------------------------------------------------------------------
 
 
@@ -447,6 +587,25 @@ def test_deflate_leave_option_keeps_bytes_after_the_stream() -> None:
         b"x",
         b"NEXT",
     )
+
+
+DEFLATE_BACKENDS = pytest.mark.parametrize("backend", ["zlib", "isal", "zlib-ng"])
+
+
+@DEFLATE_BACKENDS
+@pytest.mark.parametrize("piece", [1, 2, 3, 6, 64 * 1024])
+def test_deflate_refuses_a_zlib_stream_that_needs_a_preset_dictionary(
+    backend: str, piece: int
+) -> None:
+    # RFC 1950 FDICT: HTTP deflate has no way to say which dictionary, so no recipient can
+    # decode it. Whole or split, on every backend: the same MalformedError at the FLG byte.
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 15, zdict=b"hello world")
+    wire = compressor.compress(b"hello world" * 10) + compressor.flush()
+    assert wire[1] & 0x20
+    error = error_of(Deflate(backend=backend), pieces_of(wire, piece))  # type: ignore[arg-type]
+    assert isinstance(error, MalformedError)
+    assert "preset dictionary" in error.message
+    assert error.offset == 1
 
 
 # -- brotli --------------------------------------------------------------------------------
