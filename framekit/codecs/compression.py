@@ -9,6 +9,23 @@ own state (the deflate window, brotli's ring buffer, one zstd block of at most 1
 byte up to the cap is written, whatever the budget, and the next call raises
 :class:`~framekit.errors.LimitExceededError` (at once if nothing was left to write under it).
 
+Where the cap is passed, and whether a corrupt stream is over the cap or corrupt first, does not
+depend on the split of the input nor on the backend, because the libraries are handed the input
+in fixed units and the error names the unit's start:
+
+- **zstd**: the offset is where the block whose output passed the cap starts (framekit walks the
+  blocks; a block decodes whole, or is corrupt whole).
+- **deflate** (gzip, zlib, raw): the deflate data goes to the backend in 16 KiB steps counted
+  from where each stream's (or member's) deflate data starts. The step in which the output
+  passes the cap is decoded to its end, its output discarded: MalformedError if that finds it
+  corrupt, else LimitExceededError at the step's start. (Backends decode ahead of the output
+  asked for by different amounts, isal by tens of KiB; no backend reads past a step it was not
+  given, and they agree on what a given prefix decodes to.) At most about 16 MiB of output is
+  decoded past the cap (deflate expands at most 1032:1).
+- **brotli**: the library gets whole 16 KiB steps of input at fixed offsets (the last one at
+  EOF), so under a cap its output lags the input by up to 16 KiB; the offset is the start of
+  the step whose output passed the cap. Without a cap, input is handed on as it comes.
+
 What the decoders decide, the same way for every format:
 
 - **Empty input is empty content.** Zero bytes at EOF decode to zero bytes, without error: a
@@ -17,9 +34,16 @@ What the decoders decide, the same way for every format:
 - **A stream cut short** raises ``TruncatedError`` at EOF, at the offset where input ended.
 - **Corrupt data** raises :class:`~framekit.errors.MalformedError`. zlib and brotli do not say
   where inside a stream they failed, so the offset is where the corrupt gzip member, zlib or
-  brotli stream, or zstd frame started; errors framekit finds itself (bad magic, a reserved
-  bit, bytes after the end) carry their exact offset. Either way the offset does not depend on
-  how the input was split into feeds.
+  brotli stream, or zstd frame started; a checksum that does not match (gzip FHCRC, CRC-32 or
+  ISIZE, zlib Adler-32, zstd content checksum) is reported there too, as it says the whole is
+  corrupt, not where. Errors framekit finds itself in a header (bad magic, a reserved bit, a
+  zlib FDICT, bytes after the end) carry their exact offset. Either way the offset does not
+  depend on how the input was split into feeds. framekit reads the gzip and zlib wrappers and
+  checks their trailers itself, so every backend sees raw deflate only and the messages name
+  framekit's rules, not a backend's words. One difference remains on corrupt deflate data:
+  isal accepts some invalid Huffman code sets that zlib and zlib-ng reject (gzip and zlib then
+  fail on the checksum instead, or on a truncation), so for a damaged stream the error may
+  differ on isal; valid streams and every error framekit finds itself do not.
 - **Bytes after the end**: ``trailing_data="error"`` (the default) fails on them, and the
   decoder is done only at EOF; ``trailing_data="leave"`` stops at the end of the stream and
   leaves them in the source (for a next message). Brotli can only ``"error"``: the library
@@ -224,6 +248,11 @@ def _trailing(coding: str, offset: int) -> MalformedError:
 
 # -- deflate family: gzip, zlib, raw deflate --------------------------------------------------
 
+#: With max_output_size, deflate and brotli input reaches the library in steps of this many
+#: bytes (see ``_inflate_capped``): a step in which the output passes the cap is decoded to its
+#: end, at most about 16 MiB of discarded deflate output (deflate expands at most 1032:1).
+_CAP_STEP = 16 * 1024
+
 _GZIP, _ZLIB, _RAW, _ZLIB_OR_RAW = 31, 15, -15, 0
 
 # gzip header flags (RFC 1952 2.3.1); bits 5-7 are reserved.
@@ -273,8 +302,10 @@ class _InflateDecoder:
         "_module",
         "_multi_member",
         "_offset",
+        "_over_step",
         "_skip",
         "_state",
+        "_step_end",
         "_trailing",
     )
 
@@ -315,6 +346,10 @@ class _InflateDecoder:
         #: Offset of the next byte to read (the carry starts there); decoded bytes so far.
         self._offset = 0
         self._decoded = 0
+        #: With max_output_size: where the current step of deflate data ends, and where the
+        #: step in which the output passed the cap starts (-1: not passed).
+        self._step_end = 0
+        self._over_step = -1
 
     @property
     def done(self) -> bool:
@@ -558,6 +593,7 @@ class _InflateDecoder:
         if self._format != _GZIP:
             self._member_start = self._offset if self._format == _RAW else self._offset - 2
         self._inflater = self._module.decompressobj(_RAW)
+        self._step_end = self._offset + _CAP_STEP
         self._checksum = checksum
         self._check = initial
         self._member_size = 0
@@ -571,55 +607,115 @@ class _InflateDecoder:
 
     def _inflate(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
         """One step of the backend over raw deflate data; the bytes of ``data`` consumed."""
-        inflater = cast(_Inflater, self._inflater)
-        limit = budget
-        cap = self._max_output_size
-        if cap is not None and cap - self._decoded < limit:
-            limit = cap - self._decoded + 1  # one byte more than the room left shows excess
+        if self._max_output_size is not None:
+            return self._inflate_capped(data, out, budget, eof)
+        inflater = self._inflater
+        assert inflater is not None
         if len(data) > _INPUT_SLICE:
             data = data[:_INPUT_SLICE]
         try:
-            chunk = inflater.decompress(data, limit)
+            chunk = inflater.decompress(data, budget)
         except self._error as exc:
             raise self._fail(self._corrupt()) from exc
-        ended = inflater.eof
-        if ended:
-            # The stdlib leaves a stale unconsumed_tail at the end; unused_data is exact.
-            consumed = len(data) - len(inflater.unused_data)
-            if consumed < 0:
-                # isal read bytes after the end in an earlier call: they are read next.
-                self._carry = inflater.unused_data[:-consumed]
-                consumed = 0
+        if inflater.eof:
+            consumed = self._consumed_at_end(len(data))
         else:
             consumed = len(data) - len(inflater.unconsumed_tail)
-        self._offset += consumed - len(self._carry)
+            self._offset += consumed
         if chunk:
-            room = _count_output(self, len(chunk), self._coding, self._offset)
-            if room < len(chunk):
-                # Past max_output_size: the bytes up to it now, the error on the next call.
-                failure = self._fail(cast(FramingError, self._failure))
-                if room <= 0:
-                    raise failure
-                chunk = chunk[:room]
             self._member_size += len(chunk)
             checksum = self._checksum
             if checksum is not None:
                 self._check = checksum(chunk, self._check)
             out.write(chunk)
-            if self._failure is not None:
-                return consumed
-        elif eof and not consumed and not ended:
+        elif eof and not consumed and self._inflater is not None:
             raise self._fail(
                 TruncatedError(
                     f"{self._coding} stream ends before its end", offset=self._offset + len(data)
                 )
             )
-        if ended:
-            self._inflater = None
-            if self._format == _RAW:
-                self._end_member()
+        return consumed
+
+    def _inflate_capped(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
+        """``_inflate`` under ``max_output_size``: the deflate data goes to the backend in
+        ``_CAP_STEP``-byte steps counted from its start, and a step in which the output passes
+        the cap is decoded to its end (the output discarded) before the cap error is raised,
+        unless that finds it corrupt. Backends agree on what a given prefix of the input
+        decodes to and on whether it is corrupt, whatever the pieces; they differ in how far
+        they decode ahead of the output asked for (isal by tens of KiB), which a step bounds."""
+        inflater = self._inflater
+        assert inflater is not None
+        cap = cast(int, self._max_output_size)
+        consumed = 0
+        while True:
+            step_end = self._step_end
+            piece = data[consumed : consumed + min(step_end - self._offset, _INPUT_SLICE)]
+            over = self._over_step >= 0
+            room = cap - self._decoded
+            limit = _INPUT_SLICE if over or room <= 0 else min(budget, room)
+            try:
+                chunk = inflater.decompress(piece, limit)
+            except self._error as exc:
+                raise self._fail(self._corrupt()) from exc
+            ended = inflater.eof
+            if ended:
+                used = self._consumed_at_end(len(piece))
             else:
-                self._state = _TRAILER
+                used = len(piece) - len(inflater.unconsumed_tail)
+                self._offset += used
+            consumed += used
+            step_done = ended or (self._offset == step_end and len(chunk) < limit)
+            if chunk and not over and room > 0:
+                self._decoded += len(chunk)
+                self._member_size += len(chunk)
+                checksum = self._checksum
+                if checksum is not None:
+                    self._check = checksum(chunk, self._check)
+                out.write(chunk)
+            elif chunk and not over:
+                over = True
+                self._over_step = step_end - _CAP_STEP
+            if over:
+                if step_done or (eof and not used and not chunk):
+                    raise self._fail(_over_cap(self._coding, cap, self._over_step))
+                if not used and not chunk:
+                    return consumed  # the rest of the step is not here yet
+                continue
+            if ended:
+                return consumed
+            if step_done:
+                self._step_end = step_end + _CAP_STEP
+                if not chunk and not used:
+                    continue
+            if not chunk and not used:
+                if eof:
+                    raise self._fail(
+                        TruncatedError(
+                            f"{self._coding} stream ends before its end",
+                            offset=self._offset + len(data) - consumed,
+                        )
+                    )
+                return consumed
+            return consumed
+
+    def _consumed_at_end(self, size: int) -> int:
+        """The deflate data ended in a step given ``size`` bytes: how many of them it used.
+        Ends the body (the trailer is next)."""
+        inflater = cast(_Inflater, self._inflater)
+        # The stdlib leaves a stale unconsumed_tail at the end; unused_data is exact.
+        consumed = size - len(inflater.unused_data)
+        if consumed < 0:
+            # isal read bytes after the end in an earlier call: they are read next.
+            self._carry = inflater.unused_data[:-consumed]
+            self._offset += consumed
+            consumed = 0
+        else:
+            self._offset += consumed
+        self._inflater = None
+        if self._format == _RAW:
+            self._end_member()
+        else:
+            self._state = _TRAILER
         return consumed
 
     def _corrupt(self) -> MalformedError:
@@ -654,6 +750,9 @@ class _ZlibEncoder:
 class Gzip:
     """gzip (RFC 1952): concatenated members by default, each member's CRC and size checked.
 
+    Header fields (FEXTRA, FNAME, FCOMMENT) are skipped and a header CRC-16 (FHCRC) is checked,
+    however the header is split into feeds. ``max_output_size`` caps the decoded size:
+    LimitExceededError once it is passed (the module docs say at which offset).
     ``multi_member=False`` reads one member only. ``trailing_data`` says what bytes after the
     last member (bytes that do not start with the gzip magic ``1f 8b``) mean: ``"error"``
     (MalformedError at their offset) or ``"leave"`` (the decoder is done at the end of the
@@ -692,7 +791,9 @@ class Deflate:
 
     The decoder reads a zlib stream when its first two bytes are a valid zlib header (method
     8, window at most 32 KiB, header checksum), and raw deflate otherwise; it decides once two
-    bytes are available. The encoder writes a zlib stream. Options as for :class:`Gzip`.
+    bytes are available. A zlib stream that needs a preset dictionary (FDICT) is refused with
+    MalformedError at its FLG byte: HTTP has no way to name the dictionary. The encoder writes
+    a zlib stream. Options as for :class:`Gzip`.
     """
 
     max_output_size: int | None = attrs.field(default=None, validator=_optional_size)
@@ -853,18 +954,26 @@ class _BrotliDecoder:
                 self._done = True
             return 0
         limit = budget
-        cap = self._max_output_size
-        if cap is not None and cap - self._decoded < limit:
-            limit = cap - self._decoded + 1
+        piece = data[:_INPUT_SLICE]
+        capped = self._max_output_size is not None
+        if capped:
+            # The library decodes ahead of the output it returns as far as its input allows, so
+            # whether it meets the cap or a corruption past it first depends on the pieces it
+            # is given. Under a cap it gets whole _CAP_STEP-byte steps of input at fixed
+            # offsets (the last one at EOF), each only once all the output of the one before
+            # is out, and a fixed output limit: the same calls for any split of the input.
+            limit = _INPUT_SLICE
+            step = _CAP_STEP - self._offset % _CAP_STEP
+            piece = piece[:step] if len(piece) >= step or eof else piece[:0]
         consumed = 0
         try:
-            if data and decompressor.can_accept_more_data():
-                piece = data[:_INPUT_SLICE]
-                chunk = decompressor.process(piece, output_buffer_limit=limit)
-                consumed = len(piece)
-            else:
+            chunk = b""
+            if capped or not (piece and decompressor.can_accept_more_data()):
                 # Output the library still holds (it may hold some while it accepts input).
                 chunk = decompressor.process(b"", output_buffer_limit=limit)
+            if not chunk and piece and decompressor.can_accept_more_data():
+                chunk = decompressor.process(piece, output_buffer_limit=limit)
+                consumed = len(piece)
         except self._error as exc:
             raise self._fail(_corrupt_brotli(str(exc), 0)) from None
         finished = decompressor.is_finished()  # the end, and no output left in the library
@@ -879,7 +988,9 @@ class _BrotliDecoder:
                 return 0
         self._offset += consumed
         if chunk:
-            room = _count_output(self, len(chunk), "brotli", self._offset)
+            # Under a cap, the output comes from the last step given: its offset is the error's.
+            step_start = (self._offset - 1) // _CAP_STEP * _CAP_STEP
+            room = _count_output(self, len(chunk), "brotli", step_start)
             if room < len(chunk):
                 # Past max_output_size: the bytes up to it first, then the error.
                 self._decompressor = None
@@ -1004,6 +1115,7 @@ class _ZstdDecoder:
     """
 
     __slots__ = (
+        "_block_start",
         "_checksum",
         "_dctx",
         "_decoded",
@@ -1048,6 +1160,7 @@ class _ZstdDecoder:
         self._frames = 0
         self._frame_start = 0
         self._remaining = 0
+        self._block_start = 0
         self._last_block = False
         self._checksum = False
         self._offset = 0
@@ -1108,6 +1221,7 @@ class _ZstdDecoder:
                     )
                 self._feed(data[start : start + 3])
                 start += 3
+                self._block_start = self._offset
                 self._offset += 3
                 self._last_block = bool(last)
                 self._remaining = 1 if kind == 1 else block_size
@@ -1215,7 +1329,8 @@ class _ZstdDecoder:
                 MalformedError(f"corrupt zstd frame ({exc})", offset=self._frame_start)
             ) from None
         if chunk:
-            room = _count_output(self, len(chunk), "zstd", self._offset + len(piece))
+            # At the start of the block: raw blocks come out as their bytes arrive.
+            room = _count_output(self, len(chunk), "zstd", self._block_start)
             if room <= 0:
                 raise cast(FramingError, self._failure)
             # Past max_output_size, the bytes up to it are written first, then the error.
