@@ -638,6 +638,41 @@ def test_max_output_size_error_is_the_same_for_every_backend_and_split(
             assert len(results[0][0]) == cap
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    cap_fraction=st.floats(0, 1.01),
+    damage=st.sampled_from(["none", "flip"]),
+    piece=st.integers(1, 3000),
+    cuts=st.lists(st.integers(0, 10**6), max_size=6),
+)
+def test_max_output_size_error_is_the_same_for_every_backend_over_many_input_steps(
+    seed: int, cap_fraction: float, damage: str, piece: int, cuts: list[int]
+) -> None:
+    # Bodies compressing to several 16 KiB steps of deflate data, so that where the cap is
+    # passed crosses step boundaries.
+    rng = random.Random(seed)
+    size = rng.randrange(40000, 160000)
+    noise = bytes(rng.getrandbits(8) & rng.choice([0x0F, 0x3F, 0xFF]) for _ in range(size // 4))
+    body = noise + TEXT[: size // 2]
+    wire = gzip_member(body, rng.randrange(32), level=rng.randrange(10))
+    if damage == "flip":
+        at = rng.randrange(len(wire))
+        wire = wire[:at] + bytes([wire[at] ^ rng.randrange(1, 256)]) + wire[at + 1 :]
+    cap = int(len(body) * cap_fraction)
+    for backends in backends_for(damage):
+        results = []
+        for backend in backends:
+            codec = Gzip(backend=backend, max_output_size=cap)  # type: ignore[arg-type]
+            for pieces, budget in (
+                ([wire], 65536),
+                (pieces_of(wire, piece), 1000),
+                (split_at(wire, [c % (len(wire) + 1) for c in cuts]), 4096),
+            ):
+                results.append(outcome(codec, pieces, budget)[1])
+        assert len(set(results)) == 1, results
+
+
 # -- deflate -------------------------------------------------------------------------------
 
 
