@@ -261,8 +261,8 @@ _FHCRC, _FEXTRA, _FNAME, _FCOMMENT = 2, 4, 8, 16
 _FDICT = 0x20
 
 # What the deflate-family decoder expects next: a stream or member (or the end), the optional
-# gzip header fields, deflate data (the backend's), the gzip or zlib trailer.
-_START, _FIELDS, _BODY, _TRAILER = range(4)
+# gzip header fields, deflate data (the backend's), the gzip or zlib trailer; or it failed.
+_START, _FIELDS, _BODY, _TRAILER, _FAILED = range(5)
 
 
 def _is_zlib_header(cmf: int, flg: int) -> bool:
@@ -362,12 +362,18 @@ class _InflateDecoder:
         return self._decode(data, out, budget, True)
 
     def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
-        if self._failure is not None:
-            # The same object every time: its traceback must not grow with each raise.
-            raise self._failure.with_traceback(None)
-        if budget <= 0:
-            raise ValueError(f"budget must be > 0, got {budget}")
-        consumed = 0  # bytes of data consumed in this call
+        if self._state == _BODY and budget > 0 and not self._carry:
+            # Inside deflate data (no failure: that leaves _BODY), one backend step.
+            consumed = self._inflate(data, out, budget, eof)
+            if self._state == _BODY:
+                return consumed
+        else:
+            if self._failure is not None:
+                # The same object every time: its traceback must not grow with each raise.
+                raise self._failure.with_traceback(None)
+            if budget <= 0:
+                raise ValueError(f"budget must be > 0, got {budget}")
+            consumed = 0  # bytes of data consumed in this call
         while not self._done:
             if self._state == _BODY:
                 carry = self._carry
@@ -607,7 +613,16 @@ class _InflateDecoder:
 
     def _inflate(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
         """One step of the backend over raw deflate data; the bytes of ``data`` consumed."""
-        if self._max_output_size is not None:
+        cap = self._max_output_size
+        if cap is not None and (
+            len(data) >= self._step_end - self._offset
+            or cap - self._decoded < budget
+            or self._over_step >= 0
+        ):
+            # Near a step's end or the cap: see _inflate_capped. Elsewhere a step cannot end
+            # nor the cap be passed in this call, and the plain step makes the same backend
+            # call (8 MiB of gzip in 1460-byte pieces under a cap, isal: 1.22x main's time
+            # with the careful loop every time, 1.11x with this).
             return self._inflate_capped(data, out, budget, eof)
         inflater = self._inflater
         assert inflater is not None
@@ -624,6 +639,8 @@ class _InflateDecoder:
             self._offset += consumed
         if chunk:
             self._member_size += len(chunk)
+            if cap is not None:
+                self._decoded += len(chunk)
             checksum = self._checksum
             if checksum is not None:
                 self._check = checksum(chunk, self._check)
@@ -728,6 +745,7 @@ class _InflateDecoder:
     def _fail(self, error: FramingError) -> FramingError:
         self._failure = error
         self._inflater = None
+        self._state = _FAILED
         return error
 
 
