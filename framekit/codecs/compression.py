@@ -363,8 +363,30 @@ class _InflateDecoder:
 
     def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
         if self._state == _BODY and budget > 0 and not self._carry:
-            # Inside deflate data (no failure: that leaves _BODY), one backend step.
-            consumed = self._inflate(data, out, budget, eof)
+            # Inside deflate data (no failure: that leaves _BODY), one backend step; without a
+            # cap, inline: the steps of 1460-byte pieces are short (3% of their time on isal).
+            inflater = self._inflater
+            if self._max_output_size is None and inflater is not None:
+                piece = data[:_INPUT_SLICE] if len(data) > _INPUT_SLICE else data
+                try:
+                    chunk = inflater.decompress(piece, budget)
+                except self._error as exc:
+                    raise self._fail(self._corrupt()) from exc
+                if inflater.eof:
+                    consumed = self._consumed_at_end(len(piece))
+                else:
+                    consumed = len(piece) - len(inflater.unconsumed_tail)
+                    self._offset += consumed
+                if chunk:
+                    self._member_size += len(chunk)
+                    checksum = self._checksum
+                    if checksum is not None:
+                        self._check = checksum(chunk, self._check)
+                    out.write(chunk)
+                elif eof and not consumed and self._inflater is not None:
+                    raise self._fail(self._truncated(len(piece)))
+            else:
+                consumed = self._inflate(data, out, budget, eof)
             if self._state == _BODY:
                 return consumed
         else:
@@ -452,13 +474,14 @@ class _InflateDecoder:
     def _wait(self, size: int, eof: bool) -> int | None:
         """Not enough bytes for the next field: None (more input), or truncated at EOF."""
         if eof:
-            raise self._fail(
-                TruncatedError(
-                    f"{self._coding} stream ends before its end",
-                    offset=self._offset + size,
-                )
-            )
+            raise self._fail(self._truncated(size))
         return None
+
+    def _truncated(self, left: int) -> TruncatedError:
+        """The input ended ``left`` bytes after the next byte to read."""
+        return TruncatedError(
+            f"{self._coding} stream ends before its end", offset=self._offset + left
+        )
 
     def _start(self, data: memoryview, eof: bool) -> int | None:
         """Start the first stream or the next member, or finish."""
@@ -646,11 +669,7 @@ class _InflateDecoder:
                 self._check = checksum(chunk, self._check)
             out.write(chunk)
         elif eof and not consumed and self._inflater is not None:
-            raise self._fail(
-                TruncatedError(
-                    f"{self._coding} stream ends before its end", offset=self._offset + len(data)
-                )
-            )
+            raise self._fail(self._truncated(len(data)))
         return consumed
 
     def _inflate_capped(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
@@ -706,12 +725,7 @@ class _InflateDecoder:
                     continue
             if not chunk and not used:
                 if eof:
-                    raise self._fail(
-                        TruncatedError(
-                            f"{self._coding} stream ends before its end",
-                            offset=self._offset + len(data) - consumed,
-                        )
-                    )
+                    raise self._fail(self._truncated(len(data) - consumed))
                 return consumed
             return consumed
 
