@@ -1,5 +1,7 @@
 """The contract every codec keeps, and the reference drivers that run codecs over bytes.
 
+The guide to writing a codec of your own is ``docs/writing-a-codec.md``.
+
 A codec is an immutable configuration (an attrs frozen class with validated keyword options)
 that makes fresh stateful decoders and encoders, one per stream. Decoders are sans-IO: no
 asyncio, no sockets, no readers. They work on the bytes their source has buffered:
@@ -47,10 +49,12 @@ one byte at a time costs O(n). That memory is only right while the driver passes
 the previous call, less what was consumed, plus new bytes at the end. When a driver cannot
 promise that (someone else read from or unread into the source between two calls), it either
 calls ``reset_search()`` first, or throws the decoder away and starts over at the source's head
-with a fresh one from the codec. :class:`~framekit.frames.FrameReader` does the latter, which
-also drops what the old decoder knew about bytes it had consumed (an over-long frame being
-skipped, an error found after the last frame handed out, its offset count): a decoder must not
-count on living as long as the stream. At EOF the driver calls ``decode_eof`` until it returns
+with a fresh one from the codec. framekit's one frame driver (:mod:`framekit._driver`, behind
+the async and the blocking frame readers) does the first when the decoder had handed out all
+it decoded and keeps no error (its ``needs_input`` hint), and the second otherwise, which also
+drops what the old decoder knew about bytes it had consumed (an error found after the last
+frame handed out, its offset count): a decoder must not count on living as long as the
+stream. At EOF the driver calls ``decode_eof`` until it returns
 0 with no frame: it delivers the remaining frames, a final unterminated frame where the codec
 allows it, or raises ``TruncatedError`` (which only ``decode_eof`` raises). Returning 0 with no
 frame is the end: no bytes are left (they would vanish unreported), and a call after it returns
