@@ -958,7 +958,7 @@ def test_zstd_refuses_exactly_the_frames_the_library_finds_too_large(
 
 def test_zstd_library_also_enforces_the_window_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     # A backstop: were framekit's header check to miss a window, the library refuses it.
-    from framekit.codecs import compression
+    from framekit.codecs.compression import zstd as compression
 
     real = compression._zstd_window
     monkeypatch.setattr(compression, "_zstd_window", lambda h: (1024, real(h)[1]))
