@@ -303,7 +303,6 @@ class FrameDriver(Generic[T]):
         ends: list[int] | None = [] if with_ends else None
         decoder = self._decoder
         buffer = self._buffer
-        start = buffer.head
         window = self._window if with_ends else None
         while True:
             # Look at ``bound`` bytes (None: all); never ``decode_eof`` on a part.
@@ -334,16 +333,17 @@ class FrameDriver(Generic[T]):
         whole = bound is None
         if window is not None:
             self._window = None if whole else 2 * window
-        if ends is not None and len(ends) != len(frames):
-            raise CodecContractError(
-                f"{type(decoder).__name__}.decode() appended {len(frames)} frames and "
-                f"{len(ends)} ends: given an ends list, a frame decoder appends one end per "
-                "frame (the offset just past its bytes)"
-            )
-        self._decoded_to = start + consumed
-        self._clean = whole and not eof and bool(getattr(decoder, "needs_input", False))
-        self._starved = buffer.produced if self._clean else -1
-        if ends is not None and frames:
+        # The decoder started at the head (nothing pending, nothing skipped left to consume).
+        self._decoded_to += consumed
+        clean = self._clean = whole and not eof and getattr(decoder, "needs_input", False) is True
+        self._starved = buffer.produced if clean else -1
+        if ends is not None and (frames or ends):
+            if len(ends) != len(frames):
+                raise CodecContractError(
+                    f"{type(decoder).__name__}.decode() appended {len(frames)} frames and "
+                    f"{len(ends)} ends: given an ends list, a frame decoder appends one end per "
+                    "frame (the offset just past its bytes)"
+                )
             self._start = buffer.head  # ``_mark`` below sets ``_origin`` from it
             self._ends.extend(ends)
             self._frames.extend(frames)
