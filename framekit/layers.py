@@ -31,96 +31,17 @@ from __future__ import annotations
 from types import TracebackType
 from typing import NoReturn
 
-from framekit._buffer import Buffer
-from framekit.codecs._base import ByteCodec, ByteDecoder, drop_frame_locals
-from framekit.errors import FramingError, TruncatedError
+from framekit._driver import ByteDriver
+from framekit.codecs._base import ByteCodec, ByteDecoder
+from framekit.errors import FramingError
 from framekit.reader import DEFAULT_LIMIT, StreamReader
 
 __all__ = ["LayerReader", "layer"]
 
 
-_EMPTY = memoryview(b"")
-
 # The root's end of stream, for a layer's own use at its codec's end (its public ``feed_eof``
 # refuses: a layer is not fed).
 _end_of_stream = StreamReader.feed_eof
-
-
-class _StepOutput:
-    """The sink a byte decoder writes to in one decoding step: its pieces, joined once.
-
-    A chunked decoder writes each chunk's data as a view of the source's bytes; appending
-    each to the layer's buffer grew a bytearray piece by piece (most of ``chunked-16k``'s
-    time), and the read copied it out again. Here a step's large pieces are kept as they are
-    (views of immutable ``bytes``; anything else is copied at once, as the decoder may reuse
-    it) and joined into one ``bytes`` object when the decoder returns: one copy per byte,
-    and a read of everything buffered returns that object without another. Small pieces
-    (below 1 KiB) are appended to a bytearray instead: for them the copy is cheap and the
-    per-piece work is what counts (``chunked-64b`` writes and marks a million 64-byte
-    chunks; keeping views of them was ~15% slower, as each view is an object the garbage
-    collector tracks). Chunk marks are kept as offsets in the step's output.
-    """
-
-    __slots__ = ("marks", "parts", "size", "small")
-
-    def __init__(self) -> None:
-        #: Pieces in order, then ``small``'s bytes; ``size`` counts the pieces' bytes.
-        self.parts: list[bytes | bytearray | memoryview] = []
-        self.small = bytearray()
-        self.size = 0
-        self.marks: list[int] = []
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        """Keep ``data`` for the end of the step (a copy unless it views immutable bytes)."""
-        if len(data) < 1024:
-            self.small += data
-            return
-        small = self.small
-        if small:
-            self.parts.append(bytes(small))
-            self.size += len(small)
-            small.clear()
-        if type(data) is not memoryview or type(data.obj) is not bytes:
-            data = bytes(data)  # ``bytes(b)`` is ``b`` for a bytes object
-        self.parts.append(data)
-        self.size += len(data)
-
-    def write_marked(self, data: bytes, marks: list[int]) -> None:
-        """Keep ``data`` (no copy), with an HTTP chunk end at each offset in ``marks``."""
-        small = self.small
-        if small:
-            self.parts.append(bytes(small))
-            self.size += len(small)
-            small.clear()
-        size = self.size
-        if marks:
-            self.marks += [size + mark for mark in marks] if size else marks
-        self.parts.append(data)
-        self.size = size + len(data)
-
-    def mark_chunk_end(self) -> None:
-        """Record that an HTTP chunk ends at the current end of the step's output."""
-        self.marks.append(self.size + len(self.small))
-
-    def flush(self, out: Buffer) -> None:
-        """Append the step's output (and its chunk marks) to ``out``, and start afresh."""
-        parts = self.parts
-        small = self.small
-        start = out.produced
-        if parts:
-            if small:
-                parts.append(small)
-            first = parts[0]
-            out.write(first if len(parts) == 1 and type(first) is bytes else b"".join(parts))
-            parts.clear()
-            self.size = 0
-        elif small:
-            out.write(small)
-        small.clear()
-        marks = self.marks
-        if marks:
-            out.mark_chunk_ends(map(start.__add__, marks))
-            marks.clear()
 
 
 class LayerReader(StreamReader):
@@ -130,19 +51,7 @@ class LayerReader(StreamReader):
     there after EOF). ``source`` is the reader it decodes from.
     """
 
-    __slots__ = (
-        "_base",
-        "_codec",
-        "_decoder",
-        "_deferred",
-        "_deferred_tb",
-        "_mark_pending",
-        "_raw",
-        "_source",
-        "_starved_at",
-        "_starved_size",
-        "_step",
-    )
+    __slots__ = ("_codec", "_deferred", "_deferred_tb", "_driver", "_source")
 
     def __init__(
         self, source: StreamReader, codec: ByteCodec, *, limit: int = DEFAULT_LIMIT
@@ -150,24 +59,13 @@ class LayerReader(StreamReader):
         super().__init__(limit=limit)
         self._source = source
         self._codec = codec
-        self._decoder: ByteDecoder = _byte_decoder(codec)
-        self._raw = 0
-        self._base = source._buffer.head
+        # The one byte-decoder loop (budgets, chunk marks, offsets, the end, EOF).
+        self._driver = ByteDriver(_byte_decoder(codec))
         # A decoder error met while decoded bytes were still buffered: raised once a read
         # needs more than those bytes, so nothing decoded before the error is lost.
         self._deferred: BaseException | None = None
         # Its traceback when the decoder raised it: ``wait_eof`` raises it again and again.
         self._deferred_tb: TracebackType | None = None
-        self._step = _StepOutput()
-        # The source's ``produced`` and size when the decoder last said it needs more input
-        # (a call that neither consumed nor wrote): it is not asked again before either
-        # changes. Saves a decode call per read that waits (a tenth of chunked-16k's time).
-        self._starved_at = -1
-        self._starved_size = -1
-        # The decoder consumed an HTTP chunk's last byte but may still hold output decoded
-        # from it (a decompressor's pending match, isal's whole-input steps): the chunk end is
-        # marked once the decoder, asked with no new input, writes nothing more.
-        self._mark_pending = False
 
     @property
     def source(self) -> StreamReader:
@@ -202,12 +100,12 @@ class LayerReader(StreamReader):
     @property
     def decoder(self) -> ByteDecoder:
         """This stream's decoder (for codec-specific results such as chunked trailers)."""
-        return self._decoder
+        return self._driver.decoder
 
     @property
     def total_raw_bytes(self) -> int:
         """The bytes this layer consumed from its source (before decoding)."""
-        return self._raw
+        return self._driver.raw
 
     def is_eof(self) -> bool:
         """True once the codec's end was decoded (decoded bytes may still be buffered)."""
@@ -348,112 +246,29 @@ class LayerReader(StreamReader):
         if self._eof or self._exception is not None or self._deferred is not None:
             return True
         source = self._source
-        decoder = self._decoder
-        out = self._buffer
-        budget = self._limit
-        progressed = False
-        src = source._buffer
-        while force or len(out._data) - out._pos < budget:
-            force = False
-            if source._exception is not None:
-                self._fail(source._exception)
-                return True
+        if source._exception is not None:
+            self._fail(source._exception)
+            return True
+        if source._skip is not None:
+            # The rest of a frame a reader of the source rejected: not this layer's input.
+            source._discard_skipped()
             if source._skip is not None:
-                # The rest of a frame a reader of the source rejected: not this layer's input.
-                source._discard_skipped()
-                if source._skip is not None:
-                    break
-            available = len(src._data) - src._pos
-            # Decode up to the next HTTP chunk end in the source, to carry the mark over.
-            bound = src.next_chunk_end() if src._marks else None
-            view_size = available if bound is None else min(bound, available)
-            at_eof = source._eof and view_size == available
-            if (
-                available == self._starved_size
-                and src.produced == self._starved_at
-                and view_size == available
-                and not at_eof
-            ):
-                break
-            if not self._raw:
-                # Nothing consumed yet: error offsets count from the source's head now (it may
-                # have been read since this layer was made).
-                self._base = src.head
-            before = out.produced
-            step = self._step
-            try:
-                if self._mark_pending:
-                    try:
-                        decoder.decode(_EMPTY, step, budget)
-                    finally:
-                        step.flush(out)
-                    if out.produced != before:
-                        progressed = True
-                        continue
-                    out.mark_chunk_end()
-                    self._mark_pending = False
-                with src.view() as whole:
-                    try:
-                        if view_size == available:
-                            consumed = (decoder.decode_eof if at_eof else decoder.decode)(
-                                whole, step, budget
-                            )
-                        else:
-                            with whole[:view_size] as view:
-                                consumed = decoder.decode(view, step, budget)
-                    finally:
-                        # Before the source changes: the step may hold views of its bytes.
-                        step.flush(out)
-            except FramingError as error:
-                if error.offset is not None:
-                    error.offset += self._base
-                # Kept (and the decoder may keep it too): its frames must not hold slices
-                # of the source's view, or the source's buffer could not change again.
-                drop_frame_locals(error)
-                self._fail(error)
-                return True
-            if consumed:
-                src.drop(consumed)
+                return False
+        driver = self._driver
+        raw = driver.raw
+        try:
+            progressed = driver.pump(source._buffer, self._buffer, self._limit, source._eof, force)
+        except FramingError as error:
+            self._fail(error)
+            return True
+        finally:
+            if driver.raw != raw:
                 source._scanned = 0
                 if source._paused:
                     source._after_consume()
-                self._raw += consumed
-                if bound is not None and consumed == bound:
-                    self._mark_pending = True
-            if decoder.done:
-                if self._mark_pending:
-                    out.mark_chunk_end()
-                    self._mark_pending = False
-                _end_of_stream(self)
-                return True
-            if consumed or out.produced != before:
-                progressed = True
-                if view_size == available and not at_eof and getattr(decoder, "needs_input", False):
-                    # The decoder took what it could of the whole buffer: asking again
-                    # before new input would do nothing (a tenth of chunked-16k's time).
-                    if self._mark_pending:
-                        out.mark_chunk_end()
-                        self._mark_pending = False
-                    self._starved_at = src.produced
-                    self._starved_size = len(src._data) - src._pos
-                    break
-                continue
-            if bound is not None and bound < available:
-                # The decoder needs bytes past the chunk end to make progress: let it have them.
-                src.drop_chunk_mark()
-                continue
-            if at_eof:
-                self._fail(
-                    TruncatedError(
-                        f"the source ended before the end of the {type(decoder).__name__} encoding",
-                        offset=self._base + self._raw,
-                    )
-                )
-                return True
-            if view_size == available:
-                self._starved_at = src.produced
-                self._starved_size = available
-            break
+        if driver.decoder.done:
+            _end_of_stream(self)
+            return True
         return progressed
 
 
