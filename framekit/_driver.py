@@ -423,6 +423,26 @@ def _frame_decoder(codec: object) -> FrameDecoder[Any]:
     return decoder  # type: ignore[no-any-return]
 
 
+def _byte_decoder(codec: object) -> ByteDecoder:
+    """``codec``'s decoder, checked to be a byte decoder (TypeError naming the mistake)."""
+    make = getattr(codec, "decoder", None)
+    if make is None:
+        raise TypeError(
+            f"{type(codec).__name__} is not a codec: a byte codec has a decoder() method"
+        )
+    decoder = make()
+    if not hasattr(decoder, "done"):
+        kind = (
+            "a frame codec (its decoder produces frames)"
+            if hasattr(decoder, "discard")
+            else ("not a byte codec (its decoder has no done)")
+        )
+        raise TypeError(
+            f"{type(codec).__name__} is {kind}: read its frames with reader.frames(codec)"
+        )
+    return decoder  # type: ignore[no-any-return]
+
+
 # -- bytes ------------------------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import NoReturn
 
-from framekit._driver import ByteDriver
+from framekit._driver import ByteDriver, _byte_decoder
 from framekit.codecs._base import ByteCodec, ByteDecoder
 from framekit.errors import FramingError
 from framekit.reader import DEFAULT_LIMIT, StreamReader
@@ -270,26 +270,6 @@ class LayerReader(StreamReader):
             _end_of_stream(self)
             return True
         return progressed
-
-
-def _byte_decoder(codec: object) -> ByteDecoder:
-    """``codec``'s decoder, checked to be a byte decoder (TypeError naming the mistake)."""
-    make = getattr(codec, "decoder", None)
-    if make is None:
-        raise TypeError(
-            f"{type(codec).__name__} is not a codec: a byte codec has a decoder() method"
-        )
-    decoder = make()
-    if not hasattr(decoder, "done"):
-        kind = (
-            "a frame codec (its decoder produces frames)"
-            if hasattr(decoder, "discard")
-            else ("not a byte codec (its decoder has no done)")
-        )
-        raise TypeError(
-            f"{type(codec).__name__} is {kind}: read its frames with reader.frames(codec)"
-        )
-    return decoder  # type: ignore[no-any-return]
 
 
 def layer(source: StreamReader, *codecs: ByteCodec, limit: int | None = None) -> StreamReader:

@@ -38,11 +38,10 @@ from types import TracebackType
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from framekit._buffer import Buffer
-from framekit._driver import FrameDriver
+from framekit._driver import ByteDriver, FrameDriver, _byte_decoder
 from framekit.codecs._base import (
     DEFAULT_BUDGET,
     ByteCodec,
-    ByteDecoder,
     FrameCodec,
     drop_frame_locals,
 )
@@ -458,15 +457,16 @@ class _Output:
 
 
 class _Stage:
-    """One byte decoder in a stack, with the input it has not consumed yet."""
+    """One byte decoder in a stack: its driver, its input not consumed yet, its output."""
 
-    __slots__ = ("codec", "decoder", "ended", "input_ended", "pending", "position")
+    __slots__ = ("codec", "driver", "ended", "input", "input_ended", "output")
 
     def __init__(self, codec: ByteCodec) -> None:
         self.codec = codec
-        self.decoder: ByteDecoder = codec.decoder()
-        self.pending = bytearray()
-        self.position = 0  # stream position of ``pending[0]`` in this stage's input
+        # Chunk ends are not kept: nothing here reports them.
+        self.driver = ByteDriver(_byte_decoder(codec), keep_marks=False)
+        self.input = Buffer()  # stream positions in this stage's input
+        self.output = Buffer()
         self.input_ended = False  # the stage under it (or the source) has no more bytes
         self.ended = False  # the decoder is done and nothing followed its end
 
@@ -515,41 +515,33 @@ class _ByteStages:
                 self._source_ended = True
             return piece
         stage = self._stages[index - 1]
-        decoder = stage.decoder
-        pending = stage.pending
-        budget = self._budget
+        driver = stage.driver
+        source = stage.input
         while True:
-            if decoder.done:
+            if driver.decoder.done:
                 if stage.ended:
                     return b""
-                if pending:
-                    raise self._fail(_trailing(stage.codec, stage.position, len(pending)))
+                if source:
+                    raise self._fail(_trailing(stage.codec, source.head, len(source)))
                 more = self._pull(index - 1)
-                if not more:
+                if more:
+                    source.write(more)
+                else:
                     stage.ended = True
-                pending += more
                 continue
-            out = _Output()
             try:
-                with memoryview(pending).toreadonly() as view:
-                    if stage.input_ended:
-                        consumed = decoder.decode_eof(view, out, budget)
-                    else:
-                        consumed = decoder.decode(view, out, budget)
+                progressed = driver.pump(
+                    source, stage.output, self._budget, stage.input_ended, True
+                )
             except FramingError as error:
                 raise self._fail(error) from None
-            if consumed:
-                del pending[:consumed]
-                stage.position += consumed
-            if out.parts:
-                return out.take()
-            if consumed or decoder.done:
+            if stage.output:
+                return stage.output.take_all()
+            if progressed:
                 continue
-            if stage.input_ended:
-                raise AssertionError(f"{decoder!r} made no progress at EOF and did not end")
             more = self._pull(index - 1)  # the decoder needs more input
             if more:
-                pending += more
+                source.write(more)
             else:
                 stage.input_ended = True
 

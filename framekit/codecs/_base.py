@@ -333,35 +333,26 @@ def decode_byte_pieces(
 
     Returns ``(output, leftover)``: the output buffer (with chunk marks) and the input bytes
     after the decoder's end. Raises what the decoder raises (TruncatedError if the input ends
-    before the encoding does).
+    before the encoding does). Driven by :class:`~framekit._driver.ByteDriver`, the one byte
+    driver, with ``budget`` per step.
     """
+    from framekit._driver import ByteDriver  # framekit._driver imports this module
+
     if out is None:
         out = Buffer()
     source = Buffer()
+    driver = ByteDriver(decoder)
     iterator = iter(pieces)
     for piece in iterator:
         source.write(piece)
-        _run_byte_decoder(decoder, source, out, budget, eof=False)
+        while driver.pump(source, out, budget, False, True) and not decoder.done:
+            pass
         if decoder.done:
             rest = b"".join(bytes(p) for p in iterator)
             return out, source.take_all() + rest
-    _run_byte_decoder(decoder, source, out, budget, eof=True)
-    return out, source.take_all()
-
-
-def _run_byte_decoder(
-    decoder: ByteDecoder, source: Buffer, out: Buffer, budget: int, *, eof: bool
-) -> None:
-    step = decoder.decode_eof if eof else decoder.decode
     while not decoder.done:
-        before = out.produced
-        with source.view() as view:
-            consumed = step(view, out, budget)
-        source.drop(consumed)
-        if consumed == 0 and out.produced == before and not decoder.done:
-            if eof:
-                raise AssertionError(f"{decoder!r} made no progress at EOF and did not finish")
-            return
+        driver.pump(source, out, budget, True, True)
+    return out, source.take_all()
 
 
 def iter_frame_pieces(decoder: FrameDecoder[T], pieces: Iterable[Bytes]) -> Iterator[T]:
