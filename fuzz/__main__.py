@@ -19,7 +19,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from fuzz import engine, known
+
+def _instrumented_imports() -> None:
+    """For an atheris child: import framekit with coverage instrumentation, before anything
+    else imports it (fuzz's own modules do)."""
+    import atheris  # type: ignore[import-untyped]
+
+    with atheris.instrument_imports(include=["framekit"]):
+        import framekit
+        import framekit.codecs
+        import framekit.sync  # noqa: F401
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -34,7 +43,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         default="auto",
         help="atheris (coverage-guided) when installed, else hypothesis (auto)",
     )
-    parser.add_argument("--seed", type=int, default=None, help="hypothesis seed (printed)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="the engine's random seed (default: the date)"
+    )
     parser.add_argument("--corpus", type=Path, default=None, help="atheris corpus folder")
     parser.add_argument("--crash-dir", type=Path, default=None, help="where failing inputs go")
     parser.add_argument("--replay", type=Path, nargs="+", help="run these input files only")
@@ -46,6 +57,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
+    if "--child" in argv:
+        _instrumented_imports()
+    from fuzz import engine, known
     from fuzz.targets import TARGETS
 
     args = _parse(argv)
@@ -57,13 +71,15 @@ def main(argv: list[str]) -> int:
         return 1 if engine.replay(args.target, args.replay, use_known=use_known) else 0
 
     crash_dir = args.crash_dir or Path(tempfile.mkdtemp(prefix="framekit-fuzz-"))
+    crash_dir.mkdir(parents=True, exist_ok=True)
+    engine.known_dir = crash_dir / "known"
     name = args.engine
     if name == "auto":
         name = "atheris" if engine.atheris_available() else "hypothesis"
     if args.child:  # one atheris target in this process
         corpus = args.corpus or crash_dir / f"corpus-{args.target}"
         engine.run_atheris_child(
-            args.target, args.seconds, corpus, crash_dir, use_known=use_known
+            args.target, args.seconds, corpus, crash_dir, seed=args.seed or 0, use_known=use_known
         )
         return 0
 
@@ -73,8 +89,8 @@ def main(argv: list[str]) -> int:
     seed = args.seed if args.seed is not None else int(time.strftime("%Y%m%d"))
     stop = time.monotonic() + args.seconds
     print(
-        f"== fuzz: {len(names)} target(s), {args.seconds:.0f} s in all, engine {name}"
-        + (f", seed {seed}" if name == "hypothesis" else "")
+        f"== fuzz: {len(names)} target(s), {args.seconds:.0f} s in all, engine {name}, "
+        f"seed {seed} (--seed)"
         + f", compiled paths {'compared' if compiled_available() else 'not built'}"
         + f", known issues {'filtered' if use_known else 'not filtered'}",
         flush=True,
@@ -91,7 +107,7 @@ def main(argv: list[str]) -> int:
             continue
         left = max(1.0, share - (time.monotonic() - start))
         if name == "atheris":  # about a second goes to the child's start and instrumentation
-            ok, detail = _atheris(target, max(1.0, left - 1), args, crash_dir, use_known)
+            ok, detail = _atheris(target, max(1.0, left - 1), seed, args, crash_dir, use_known)
         else:
             try:
                 count = engine.run_hypothesis(target, left, seed, use_known=use_known)
@@ -123,12 +139,17 @@ def _known_counts(crash_dir: Path, target: str) -> dict[str, int]:
 
 
 def _atheris(
-    target: str, seconds: float, args: argparse.Namespace, crash_dir: Path, use_known: bool
+    target: str,
+    seconds: float,
+    seed: int,
+    args: argparse.Namespace,
+    crash_dir: Path,
+    use_known: bool,
 ) -> tuple[bool, str]:
     """Fuzz one target in a child process (libFuzzer ends its process); its log is printed
     only when it fails."""
     command = [sys.executable, "-m", "fuzz", target, "--child", "--engine", "atheris"]
-    command += ["--seconds", str(seconds), "--crash-dir", str(crash_dir)]
+    command += ["--seconds", str(seconds), "--crash-dir", str(crash_dir), "--seed", str(seed)]
     if args.corpus:
         command += ["--corpus", str(args.corpus / target)]
     if not use_known:
@@ -139,8 +160,9 @@ def _atheris(
     text = log.read_text(errors="replace")
     runs = [line for line in text.splitlines() if line.startswith("Done ")]
     detail = runs[-1] if runs else f"exit {code}"
-    if code != 0:
-        print(text[-20000:], flush=True)
+    if code != 0:  # the failure's report, else the end of libFuzzer's log
+        at = text.find("==== fuzz failure")
+        print(text[at:] if at >= 0 else "\n".join(text.splitlines()[-60:]), flush=True)
         return False, detail
     return True, detail
 

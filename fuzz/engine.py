@@ -26,6 +26,8 @@ from fuzz.run import Violation
 
 #: Seconds one input may take before it counts as a hang.
 INPUT_TIMEOUT = 30.0
+#: Where inputs explained by a known issue are written (the first few of each), or None.
+known_dir: Path | None = None
 
 
 class Failure(Exception):
@@ -62,6 +64,11 @@ def check(target: str, data: bytes, *, use_known: bool = True) -> known.KnownIss
         issue = known.known_issue(target, violation) if use_known else None
         if issue is None:
             raise Failure(target, data, violation) from violation
+        if known_dir is not None and known.matched[issue.name] <= 3:
+            folder = known_dir / target
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{violation.invariant}-{issue.name}-{hashlib.sha1(data).hexdigest()[:12]}"
+            (folder / name).write_bytes(data)
         return issue
     except Exception as error:
         raise Failure(target, data, error) from error
@@ -103,8 +110,11 @@ def replay(target: str, paths: list[Path], *, use_known: bool) -> int:
             failures += 1
             error = failure.error
             print(f"{path}: FAIL")
-            print(error.describe() if isinstance(error, Violation) else
-                  "".join(traceback.format_exception(error)))
+            print(
+                error.describe()
+                if isinstance(error, Violation)
+                else "".join(traceback.format_exception(error))
+            )
         else:
             print(f"{path}: {'ok' if issue is None else 'known issue ' + issue.name}")
     return failures
@@ -183,27 +193,22 @@ def run_hypothesis(target: str, seconds: float, seed: int, *, use_known: bool) -
 
 def atheris_available() -> bool:
     try:
-        import atheris  # noqa: F401
+        import atheris  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 def run_atheris_child(
-    target: str, seconds: float, corpus: Path, crash_dir: Path, *, use_known: bool
+    target: str, seconds: float, corpus: Path, crash_dir: Path, *, seed: int, use_known: bool
 ) -> None:
     """Fuzz ``target`` with atheris in this process (it never returns: libFuzzer exits).
 
-    framekit is instrumented for coverage; the corpus folder starts with the seeds and
-    gathers the inputs libFuzzer finds interesting.
+    framekit must have been imported under ``atheris.instrument_imports`` first (``python -m
+    fuzz --child`` does it) for coverage to guide the search. The corpus folder starts with
+    the seeds and gathers the inputs libFuzzer finds interesting.
     """
     import atheris
-
-    with atheris.instrument_imports(include=["framekit"]):
-        import framekit  # noqa: F401
-        import framekit.codecs  # noqa: F401
-        import framekit.sync  # noqa: F401
-        from fuzz import targets  # noqa: F401
 
     from fuzz.seeds import seeds
 
@@ -221,11 +226,13 @@ def run_atheris_child(
             os._exit(1)
         if issue is not None:  # libFuzzer exits without Python's atexit: keep counts now
             counts.write_text(json.dumps(dict(known.matched)))
+
     atheris.Setup(
         [
             sys.argv[0],
             str(corpus),
             f"-max_total_time={max(1, round(seconds))}",
+            f"-seed={seed % 2**32}",
             "-timeout=0",
             "-rss_limit_mb=3072",
             "-max_len=4096",

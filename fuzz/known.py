@@ -62,8 +62,8 @@ def _cap_or_corrupt(target: str, v: Violation) -> bool:
         and v.invariant in ("split", "backend", "compiled")
         and ref is not None
         and other is not None
-        and {ref[0], other[0]} in ({"LimitExceededError", "MalformedError"},
-                                   {"LimitExceededError", "TruncatedError"})
+        and {ref[0], other[0]}
+        in ({"LimitExceededError", "MalformedError"}, {"LimitExceededError", "TruncatedError"})
     )
 
 
@@ -72,17 +72,16 @@ def _idna(target: str, v: Violation) -> bool:
     return isinstance(codec, TextLines) and codec.encoding == "idna"
 
 
-def _gzip_isal_short_trailer(target: str, v: Violation) -> bool:
+def _isal_truncated_or_malformed(target: str, v: Violation) -> bool:
     codec = v.details.get("codec")
     ref, other = _errors(v)
     return (
-        isinstance(codec, Gzip)
+        isinstance(codec, (Gzip, Deflate, RawDeflate))
         and v.invariant == "backend"
         and v.details.get("backend") == "isal"
         and ref is not None
         and other is not None
-        and ref[0] == "MalformedError"
-        and other[0] == "TruncatedError"
+        and {ref[0], other[0]} == {"MalformedError", "TruncatedError"}
     )
 
 
@@ -120,8 +119,8 @@ KNOWN_ISSUES: list[KnownIssue] = [
     ),
     KnownIssue(
         "max-output-size-before-error",
-        "max_output_size with corrupt or cut data after the cap: the whole input gives the "
-        "MalformedError/TruncatedError, a split or small budget the LimitExceededError",
+        "(new) max_output_size with corrupt or cut data after the cap: the whole input gives "
+        "the MalformedError/TruncatedError, a split or a small budget the LimitExceededError",
         _cap_or_corrupt,
     ),
     KnownIssue(
@@ -141,10 +140,12 @@ KNOWN_ISSUES: list[KnownIssue] = [
         _zlib_fdict_isal,
     ),
     KnownIssue(
-        "gzip-isal-short-trailer",
-        "gzip member cut inside its 8-byte trailer with a wrong CRC-32: zlib and zlib-ng say "
-        "MalformedError at the member's start, isal TruncatedError at the end of the input",
-        _gzip_isal_short_trailer,
+        "isal-truncated-or-malformed",
+        "(new) input both corrupt and cut short: zlib and isal disagree on which they report. "
+        "A gzip member cut inside its trailer with a wrong CRC-32: zlib MalformedError at the "
+        "member's start, isal TruncatedError at the end; a raw deflate block header that is "
+        "invalid and cut short (04 00 00 00): zlib TruncatedError, isal MalformedError",
+        _isal_truncated_or_malformed,
     ),
 ]
 

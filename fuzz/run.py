@@ -101,12 +101,14 @@ class _Collector:
     """Frames and errors in order, ending as ``decode_frame_pieces`` ends a list: at a
     TruncatedError at EOF, or at an error raised twice in a row (an unrecoverable one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: bool = True) -> None:
         self.items: FrameOutcome = []
         self._last: ErrorKey | None = None
+        self._keep = keep
 
     def frame(self, frame: Any) -> None:
-        self.items.append(frame)
+        if self._keep:
+            self.items.append(frame)
         self._last = None
 
     def error(self, error: FramingError, *, eof: bool) -> bool:
@@ -115,14 +117,20 @@ class _Collector:
         if k == self._last:
             return True
         self._last = k
-        self.items.append(k)
+        if self._keep:
+            self.items.append(k)
         return eof and isinstance(error, TruncatedError)
 
 
-def frames_driver(codec: FrameCodec[Any], pieces: Sequence[bytes]) -> FrameOutcome:
-    """The reference driver (``_base.decode_frame_pieces``' rules), counting calls."""
+def frames_driver(
+    codec: FrameCodec[Any], pieces: Sequence[bytes], *, keep: bool = True
+) -> FrameOutcome:
+    """The reference driver (``_base.decode_frame_pieces``' rules), counting calls.
+
+    With ``keep=False`` frames are dropped as they come (for timing and memory checks).
+    """
     decoder = codec.decoder()
-    out = _Collector()
+    out = _Collector(keep)
     buffer = bytearray()
     frames: list[Any] = []
     calls = 0

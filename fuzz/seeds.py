@@ -70,7 +70,7 @@ def payloads(target: str) -> list[bytes]:
     if target in ("length-prefixed", "netstring", "octet-counted"):
         return FRAMES
     if target.startswith("chunked"):
-        return CHUNKED + [TEXT]
+        return [*CHUNKED, TEXT]
     if target == "limited":
         return [b"", b"abc", TEXT]
     if target == "gzip":
@@ -79,7 +79,7 @@ def payloads(target: str) -> list[bytes]:
         raw = zlib.compressobj(6, zlib.DEFLATED, -15)
         return [*_zlib_streams(), raw.compress(TEXT) + raw.flush(), TEXT]
     if target == "brotli":
-        import brotli
+        import brotli  # type: ignore[import-untyped]
 
         stream = brotli.compress(TEXT)
         return [stream, stream[:-2], b"\x3b", TEXT]

@@ -21,9 +21,10 @@ that returns normally when every invariant holds and raises :class:`~fuzz.run.Vi
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -112,11 +113,11 @@ def text_lines_codec(inp: Input) -> TextLines:
 
 def delimited_codec(inp: Input) -> Delimited:
     alphabet = b"\n\r\0;ab"
-    delimiters = []
+    delimiters: list[bytes] = []
     for _ in range(1 + inp.byte() % 3):
         delimiters.append(bytes(inp.pick(alphabet) for _ in range(1 + inp.byte() % 3)))
     return Delimited(
-        delimiters=tuple(dict.fromkeys(delimiters)),
+        delimiters=tuple(d for i, d in enumerate(delimiters) if d not in delimiters[:i]),  # type: ignore[misc]
         keep_delimiter=inp.flag(),
         max_length=inp.pick((*SMALL_LIMITS, 64 * 1024)),
         on_too_long=inp.pick(("raise", "skip")),
@@ -125,7 +126,8 @@ def delimited_codec(inp: Input) -> Delimited:
 
 
 def length_codec(inp: Input) -> LengthPrefixed:
-    width = inp.pick((1, 2, 3, 4, 8, "varint", 2, 4))
+    widths: tuple[int | Literal["varint"], ...] = (1, 2, 3, 4, 8, "varint", 2, 4)
+    width = inp.pick(widths)
     strip = inp.byte() % 8
     return LengthPrefixed(
         length_field_offset=inp.pick((0, 0, 1, 3)),
@@ -185,21 +187,54 @@ def check_frames(codec: FrameCodec[Any], rng: random.Random, payload: bytes) -> 
     with pure_python():
         reference = frames_driver(codec, [payload])
         for pieces in splits(rng, payload, 3):
-            compare("split", reference, frames_driver(codec, pieces), short=shorten, codec=codec,
-                    pieces=pieces, path="pure")
+            compare(
+                "split",
+                reference,
+                frames_driver(codec, pieces),
+                short=shorten,
+                codec=codec,
+                pieces=pieces,
+                path="pure",
+            )
     if compiled_available():
-        compare("compiled", reference, frames_driver(codec, [payload]), short=shorten,
-                codec=codec)
+        compare("compiled", reference, frames_driver(codec, [payload]), short=shorten, codec=codec)
         for pieces in splits(rng, payload, 3):
-            compare("split", reference, frames_driver(codec, pieces), short=shorten, codec=codec,
-                    pieces=pieces, path="compiled")
-    compare("paths", first_error_prefix(reference), frames_sync_decode(codec, payload),
-            short=shorten, codec=codec, path="sync.decode")
+            compare(
+                "split",
+                reference,
+                frames_driver(codec, pieces),
+                short=shorten,
+                codec=codec,
+                pieces=pieces,
+                path="compiled",
+            )
+    compare(
+        "paths",
+        first_error_prefix(reference),
+        frames_sync_decode(codec, payload),
+        short=shorten,
+        codec=codec,
+        path="sync.decode",
+    )
     pieces = splits(rng, payload, 2)[1]
-    compare("paths", reference, frames_iter(codec, pieces), short=shorten, codec=codec,
-            path="sync.iter_frames", pieces=pieces)
-    compare("paths", reference, frames_async(codec, pieces), short=shorten, codec=codec,
-            path="StreamReader.frames", pieces=pieces)
+    compare(
+        "paths",
+        reference,
+        frames_iter(codec, pieces),
+        short=shorten,
+        codec=codec,
+        path="sync.iter_frames",
+        pieces=pieces,
+    )
+    compare(
+        "paths",
+        reference,
+        frames_async(codec, pieces),
+        short=shorten,
+        codec=codec,
+        path="StreamReader.frames",
+        pieces=pieces,
+    )
     scaling.maybe_check_frames(codec, rng, payload)
     _check_frame_round_trip(codec, rng, payload)
 
@@ -216,8 +251,14 @@ def _check_frame_round_trip(codec: FrameCodec[Any], rng: random.Random, payload:
         wire.append(encoded)
     data = b"".join(wire)
     for pieces in [[data], *splits(rng, data, 2)]:
-        compare("round-trip", accepted, frames_driver(codec, pieces), short=shorten,
-                codec=codec, pieces=pieces)
+        compare(
+            "round-trip",
+            accepted,
+            frames_driver(codec, pieces),
+            short=shorten,
+            codec=codec,
+            pieces=pieces,
+        )
 
 
 def frame_target(make: Callable[[Input], FrameCodec[Any]]) -> Callable[[bytes], None]:
@@ -234,10 +275,8 @@ def frame_target(make: Callable[[Input], FrameCodec[Any]]) -> Callable[[bytes], 
             encoder = codec.encoder()
             parts = []
             for frame in _round_trip_frames(codec, rng, payload):
-                try:
+                with contextlib.suppress(ValueError):
                     parts.append(encoder.encode(frame))
-                except ValueError:
-                    pass
             payload = mutate(rng, b"".join(parts))
         check_frames(codec, rng, payload)
 
@@ -246,7 +285,7 @@ def frame_target(make: Callable[[Input], FrameCodec[Any]]) -> Callable[[bytes], 
 
 # -- byte codecs ------------------------------------------------------------------------------
 
-BACKENDS = ("zlib", "zlib-ng", "isal")
+BACKENDS: tuple[Literal["zlib", "zlib-ng", "isal"], ...] = ("zlib", "zlib-ng", "isal")
 
 
 def chunked_codec(lenient: bool) -> Callable[[Input], Chunked]:
@@ -317,12 +356,11 @@ def _backends(codec: ByteCodec) -> list[tuple[str, ByteCodec]]:
     """``codec`` with each zlib backend that accepts its options (the first: zlib)."""
     if not isinstance(codec, (Gzip, Deflate, RawDeflate)):
         return [("-", codec)]
-    result = []
+    result: list[tuple[str, ByteCodec]] = []
     for backend in BACKENDS:
-        try:
+        # isal with trailing_data="leave" is refused (ValueError), as documented
+        with contextlib.suppress(ValueError):
             result.append((backend, attrs.evolve(codec, backend=backend)))
-        except ValueError:  # isal with trailing_data="leave", refused as documented
-            pass
     return result
 
 
@@ -352,21 +390,56 @@ def check_bytes(codec: ByteCodec, rng: random.Random, wire: bytes) -> None:
                 else:
                     with pure_python():
                         outcome = bytes_driver(variant, pieces, budget, cap=cap)
-                invariant = "split" if backend in ("-", "zlib") and not compiled else (
-                    "compiled" if backend in ("-", "zlib") else "backend")
-                compare(invariant, reference, outcome, short=shorten, codec=variant,
-                        backend=backend, compiled=compiled, budget=budget, pieces=pieces)
+                invariant = (
+                    "split"
+                    if backend in ("-", "zlib") and not compiled
+                    else ("compiled" if backend in ("-", "zlib") else "backend")
+                )
+                compare(
+                    invariant,
+                    reference,
+                    outcome,
+                    short=shorten,
+                    codec=variant,
+                    backend=backend,
+                    compiled=compiled,
+                    budget=budget,
+                    pieces=pieces,
+                )
     backend, variant = variants[0]
     pieces = splits(rng, wire, 2)[1]
     budget = rng.choice(BUDGETS)
     expected = as_sync_decode_bytes(reference, wire, codec)
-    compare("paths", expected, bytes_sync_decode(variant, wire, budget), short=shorten,
-            codec=variant, path="sync.decode_bytes", budget=budget)
-    compare("paths", expected, bytes_iter(variant, pieces, budget), short=shorten,
-            codec=variant, path="sync.iter_decoded", budget=budget, pieces=pieces)
+    compare(
+        "paths",
+        expected,
+        bytes_sync_decode(variant, wire, budget),
+        short=shorten,
+        codec=variant,
+        path="sync.decode_bytes",
+        budget=budget,
+    )
+    compare(
+        "paths",
+        expected,
+        bytes_iter(variant, pieces, budget),
+        short=shorten,
+        codec=variant,
+        path="sync.iter_decoded",
+        budget=budget,
+        pieces=pieces,
+    )
     limit = max(2, budget)
-    compare("paths", reference, bytes_async(variant, pieces, limit), short=shorten,
-            codec=variant, path="StreamReader.layer", limit=limit, pieces=pieces)
+    compare(
+        "paths",
+        reference,
+        bytes_async(variant, pieces, limit),
+        short=shorten,
+        codec=variant,
+        path="StreamReader.layer",
+        limit=limit,
+        pieces=pieces,
+    )
     scaling.maybe_check_bytes(codec, rng, wire)
 
 
@@ -386,8 +459,16 @@ def check_byte_round_trip(codec: ByteCodec, rng: random.Random, plain: bytes) ->
     for backend, variant in _backends(codec):
         for pieces in [[wire], *splits(rng, wire, 2)]:
             budget = rng.choice((*BUDGETS, REFERENCE_BUDGET))
-            compare("round-trip", (plain, b"", None), bytes_driver(variant, pieces, budget),
-                    short=shorten, codec=variant, backend=backend, pieces=pieces, budget=budget)
+            compare(
+                "round-trip",
+                (plain, b"", None),
+                bytes_driver(variant, pieces, budget),
+                short=shorten,
+                codec=variant,
+                backend=backend,
+                pieces=pieces,
+                budget=budget,
+            )
 
 
 def byte_target(make: Callable[[Input], ByteCodec]) -> Callable[[bytes], None]:
