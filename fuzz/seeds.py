@@ -46,6 +46,8 @@ CHUNKED = [
     b"ffffffffffffffffff\r\n",
     b"1\r\na\r\n" * 20 + b"0\r\n\r\n",
     b"0\r\n" + b"X-A: b\r\n" * 5 + b"\r\n",
+    b"0\r\nX-Long-Trailer-Name: " + b"v" * 60 + b"\r\nB: c\r\n\r\n",
+    b"2;" + b"e" * 40 + b"\r\nab\r\n0\r\n\r\n",
 ]
 
 
@@ -61,7 +63,9 @@ def _gzip_members() -> list[bytes]:
 
 def _zlib_streams() -> list[bytes]:
     stream = zlib.compress(TEXT)
-    return [stream, stream[:-1], stream + b"x", zlib.compress(b"")]
+    fdict = zlib.compressobj(zdict=b"qqqqqqq")  # FDICT set, the dictionary never used
+    with_dictionary = fdict.compress(b"abcdefgh") + fdict.flush()
+    return [stream, stream[:-1], stream + b"x", zlib.compress(b""), with_dictionary]
 
 
 def payloads(target: str) -> list[bytes]:
