@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -123,11 +124,18 @@ class _Collector:
 
 
 def frames_driver(
-    codec: FrameCodec[Any], pieces: Sequence[bytes], *, keep: bool = True
+    codec: FrameCodec[Any],
+    pieces: Sequence[bytes],
+    *,
+    keep: bool = True,
+    contract: bool = False,
 ) -> FrameOutcome:
     """The reference driver (``_base.decode_frame_pieces``' rules), counting calls.
 
-    With ``keep=False`` frames are dropped as they come (for timing and memory checks).
+    With ``keep=False`` frames are dropped as they come (for timing and memory checks). With
+    ``contract=True`` every call also gets an ``ends`` list, checked against the contract
+    (one end per frame, strictly increasing, within what was consumed), and after a call that
+    says ``needs_input``, a second call on the same bytes must do nothing.
     """
     decoder = codec.decoder()
     out = _Collector(keep)
@@ -142,18 +150,23 @@ def frames_driver(
             calls += 1
             if calls > MAX_CALLS:
                 raise Violation("linear-time", f"more than {MAX_CALLS} decode calls", codec=codec)
+            ends: list[int] | None = [] if contract else None
             try:
                 with memoryview(buffer).toreadonly() as view:
-                    consumed = step(view, frames)
+                    consumed = step(view, frames, ends)
             except FramingError as error:
-                if out.error(error, eof=eof) or (eof and isinstance(error, TruncatedError)):
+                if out.error(error, eof=eof):
                     return True
                 continue
             if consumed < 0 or consumed > len(buffer):
                 raise Violation("contract", f"consumed {consumed} of {len(buffer)}", codec=codec)
+            if ends is not None:
+                _check_ends(codec, ends, len(frames), consumed)
             del buffer[:consumed]
             for frame in frames:
                 out.frame(frame)
+            if contract and not eof and getattr(decoder, "needs_input", False):
+                _check_needs_input(codec, decoder, buffer)
             if frames:
                 frames.clear()
             elif consumed == 0:
@@ -166,6 +179,38 @@ def frames_driver(
                 return out.items
         run(eof=True)
     return out.items
+
+
+def _check_ends(codec: object, ends: list[int], count: int, consumed: int) -> None:
+    if (
+        len(ends) != count
+        or any(b <= a for a, b in itertools.pairwise(ends))
+        or (ends and (ends[0] <= 0 or ends[-1] > consumed))
+    ):
+        raise Violation(
+            "contract",
+            f"ends {ends[:20]} for {count} frames and {consumed} bytes consumed",
+            codec=codec,
+        )
+
+
+def _check_needs_input(codec: object, decoder: Any, buffer: bytearray) -> None:
+    """A decoder that said ``needs_input`` must, called again on the same bytes, do nothing."""
+    frames: list[Any] = []
+    try:
+        with memoryview(buffer).toreadonly() as view:
+            consumed = decoder.decode(view, frames)
+    except FramingError as error:
+        raise Violation(
+            "contract", f"needs_input was True, and the next call raised {error!r}", codec=codec
+        ) from error
+    if consumed or frames:
+        raise Violation(
+            "contract",
+            f"needs_input was True, and the next call consumed {consumed} bytes and made "
+            f"{len(frames)} frames",
+            codec=codec,
+        )
 
 
 def frames_sync_decode(codec: FrameCodec[Any], data: bytes) -> FrameOutcome:
@@ -287,10 +332,13 @@ def bytes_driver(
     *,
     cap: int | None = None,
     keep: bool = True,
+    contract: bool = False,
 ) -> ByteOutcome:
     """Run a byte decoder over ``pieces`` then EOF, checking the budget per call and the cap.
 
     Returns (output, leftover, error). The leftover is every byte after the decoder's end.
+    With ``contract=True``, after a call that says ``needs_input``, a second call on the same
+    bytes must consume nothing, write nothing, raise nothing and not finish.
     """
     with only_framing_errors("bytes_driver", codec):
         decoder = codec.decoder()
@@ -324,6 +372,8 @@ def bytes_driver(
             if consumed < 0 or consumed > len(buffer):
                 raise Violation("contract", f"consumed {consumed} of {len(buffer)}", codec=codec)
             del buffer[:consumed]
+            if contract and not eof and getattr(decoder, "needs_input", False):
+                _check_byte_needs_input(codec, decoder, buffer, budget)
             if consumed == 0 and sink.step == 0 and not decoder.done:
                 if eof:
                     raise Violation(
@@ -345,6 +395,24 @@ def bytes_driver(
             return (b"", b"", key(error))
     rest = b"".join(pieces[done_at + 1 :]) if done_at is not None else b""
     return (sink.data(), bytes(buffer) + rest, None)
+
+
+def _check_byte_needs_input(codec: object, decoder: Any, buffer: bytearray, budget: int) -> None:
+    probe = CountingSink(keep=False)
+    try:
+        with memoryview(buffer).toreadonly() as view:
+            consumed = decoder.decode(view, probe, budget)
+    except FramingError as error:
+        raise Violation(
+            "contract", f"needs_input was True, and the next call raised {error!r}", codec=codec
+        ) from error
+    if consumed or probe.size or decoder.done:
+        raise Violation(
+            "contract",
+            f"needs_input was True, and the next call consumed {consumed} bytes, wrote "
+            f"{probe.size} and done={decoder.done}",
+            codec=codec,
+        )
 
 
 def bytes_sync_decode(codec: ByteCodec, data: bytes, budget: int) -> ByteOutcome:

@@ -218,6 +218,15 @@ def check_frames(codec: FrameCodec[Any], rng: random.Random, payload: bytes) -> 
     )
     pieces = splits(rng, payload, 2)[1]
     compare(
+        "contract",
+        reference,
+        frames_driver(codec, pieces, contract=True),
+        short=shorten,
+        codec=codec,
+        path="ends and needs_input",
+        pieces=pieces,
+    )
+    compare(
         "paths",
         reference,
         frames_iter(codec, pieces),
@@ -385,11 +394,12 @@ def check_bytes(codec: ByteCodec, rng: random.Random, wire: bytes) -> None:
         for compiled in (False, True) if compiled_available() else (False,):
             for i, pieces in enumerate([[wire], *splits(rng, wire, 3)]):
                 budget = REFERENCE_BUDGET if i == 0 else rng.choice(BUDGETS)
+                contract = i == 1  # one split checks the needs_input hint too
                 if compiled:
-                    outcome = bytes_driver(variant, pieces, budget, cap=cap)
+                    outcome = bytes_driver(variant, pieces, budget, cap=cap, contract=contract)
                 else:
                     with pure_python():
-                        outcome = bytes_driver(variant, pieces, budget, cap=cap)
+                        outcome = bytes_driver(variant, pieces, budget, cap=cap, contract=contract)
                 invariant = (
                     "split"
                     if backend in ("-", "zlib") and not compiled
