@@ -86,13 +86,22 @@ def payloads(target: str) -> list[bytes]:
         import brotli  # type: ignore[import-untyped]
 
         stream = brotli.compress(TEXT)
-        return [stream, stream[:-2], b"\x3b", TEXT]
+        wide = brotli.compress(TEXT * 4, lgwin=24)
+        return [stream, stream[:-2], b"\x3b", wide, brotli.compress(b""), TEXT]
     if target == "zstd":
         import zstandard
 
         frame = zstandard.ZstdCompressor().compress(TEXT)
+        streamed = zstandard.ZstdCompressor(write_content_size=False).compressobj()
+        unsized = streamed.compress(TEXT) + streamed.flush()
+        wide = zstandard.ZstdCompressor(
+            compression_params=zstandard.ZstdCompressionParameters.from_level(
+                3, window_log=23, write_content_size=False
+            )
+        ).compressobj()
+        windowed = wide.compress(TEXT * 4) + wide.flush()
         skippable = b"\x50\x2a\x4d\x18\x03\x00\x00\x00abc"
-        return [frame, frame + frame, skippable + frame, frame[:-1], TEXT]
+        return [frame, frame + frame, skippable + frame, frame[:-1], unsized, windowed, TEXT]
     return [b""]
 
 

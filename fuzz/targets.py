@@ -12,6 +12,8 @@ that returns normally when every invariant holds and raises :class:`~fuzz.run.Vi
 - ``backend``: the same with zlib, zlib-ng and isal (gzip and deflate);
 - ``paths``: the same through ``sync.decode`` / ``decode_bytes``, ``sync.iter_frames`` /
   ``iter_decoded``, and the async ``StreamReader.frames`` / ``StreamReader.layer``;
+- ``lenient``: what strict chunked decoding accepts, lenient decoding reads the same way;
+- ``contract``: frame ends and the ``needs_input`` hint are as ``framekit.codecs._base`` says;
 - ``round-trip``: frames (or bytes) cut from the payload, encoded, decode back for any split;
 - ``bounded-memory``: no decode call writes more than its budget, the output stays within
   ``max_output_size``, and (sampled) the traced peak stays within a bound of the input;
@@ -450,6 +452,16 @@ def check_bytes(codec: ByteCodec, rng: random.Random, wire: bytes) -> None:
         limit=limit,
         pieces=pieces,
     )
+    if isinstance(codec, Chunked) and not codec.lenient and reference[2] is None:
+        # lenient mode accepts more than strict mode, never something else
+        lenient = attrs.evolve(codec, lenient=True)
+        compare(
+            "lenient",
+            reference,
+            bytes_driver(lenient, [wire], REFERENCE_BUDGET),
+            short=shorten,
+            codec=lenient,
+        )
     scaling.maybe_check_bytes(codec, rng, wire)
 
 
