@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from framekit import sync
+from framekit._buffer import Buffer
 from framekit.codecs import chunked, length
 from framekit.codecs._base import ByteCodec, FrameCodec
 from framekit.errors import FramingError, TruncatedError
@@ -129,17 +130,21 @@ def frames_driver(
     *,
     keep: bool = True,
     contract: bool = False,
+    core_buffer: bool = False,
 ) -> FrameOutcome:
     """The reference driver (``_base.decode_frame_pieces``' rules), counting calls.
 
     With ``keep=False`` frames are dropped as they come (for timing and memory checks). With
     ``contract=True`` every call also gets an ``ends`` list, checked against the contract
     (one end per frame, strictly increasing, within what was consumed), and after a call that
-    says ``needs_input``, a second call on the same bytes must do nothing.
+    says ``needs_input``, a second call on the same bytes must do nothing. With
+    ``core_buffer=True`` the bytes are held in framekit's own receive buffer, which hands the
+    decoder a view of a whole fed ``bytes`` object when it can (the decoders' one-step
+    paths take only those); else in a bytearray.
     """
     decoder = codec.decoder()
     out = _Collector(keep)
-    buffer = bytearray()
+    buffer: bytearray | _CoreBuffer = _CoreBuffer() if core_buffer else bytearray()
     frames: list[Any] = []
     calls = 0
 
@@ -152,7 +157,7 @@ def frames_driver(
                 raise Violation("linear-time", f"more than {MAX_CALLS} decode calls", codec=codec)
             ends: list[int] | None = [] if contract else None
             try:
-                with memoryview(buffer).toreadonly() as view:
+                with _view(buffer) as view:
                     consumed = step(view, frames, ends)
             except FramingError as error:
                 if out.error(error, eof=eof):
@@ -174,11 +179,36 @@ def frames_driver(
 
     with only_framing_errors("frames_driver", codec):
         for piece in pieces:
-            buffer += piece
+            buffer.extend(piece)
             if run(eof=False):
                 return out.items
         run(eof=True)
     return out.items
+
+
+class _CoreBuffer:
+    """framekit's Buffer with the few bytearray operations ``frames_driver`` uses."""
+
+    def __init__(self) -> None:
+        self._buffer = Buffer()
+
+    def __len__(self) -> int:
+        return len(self._buffer)
+
+    def extend(self, piece: bytes) -> None:
+        self._buffer.write(piece)
+
+    def __delitem__(self, index: slice) -> None:
+        self._buffer.drop(index.stop)
+
+    def view(self) -> memoryview:
+        return self._buffer.view()
+
+
+def _view(buffer: bytearray | _CoreBuffer) -> memoryview:
+    if isinstance(buffer, _CoreBuffer):
+        return buffer.view()
+    return memoryview(buffer).toreadonly()
 
 
 def _check_ends(codec: object, ends: list[int], count: int, consumed: int) -> None:
@@ -194,11 +224,11 @@ def _check_ends(codec: object, ends: list[int], count: int, consumed: int) -> No
         )
 
 
-def _check_needs_input(codec: object, decoder: Any, buffer: bytearray) -> None:
+def _check_needs_input(codec: object, decoder: Any, buffer: bytearray | _CoreBuffer) -> None:
     """A decoder that said ``needs_input`` must, called again on the same bytes, do nothing."""
     frames: list[Any] = []
     try:
-        with memoryview(buffer).toreadonly() as view:
+        with _view(buffer) as view:
             consumed = decoder.decode(view, frames)
     except FramingError as error:
         raise Violation(
