@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Literal
 
 import attrs
@@ -535,8 +535,4 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
 }
 
 
-def names() -> Sequence[str]:
-    return list(TARGETS)
-
-
-__all__ = ["TARGETS", "Violation", "names"]
+__all__ = ["TARGETS", "Violation"]
