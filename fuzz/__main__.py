@@ -3,6 +3,7 @@
     python -m fuzz --seconds 120           every target, 120 s in all (what CI runs)
     python -m fuzz gzip --seconds 3600     one target for an hour
     python -m fuzz gzip --replay FILE...   run inputs (a crash file) through a target
+    python -m fuzz gzip --hex 00ff...      run one input given in hex
 
 Exits 1 when an input breaks an invariant that no known issue explains, after printing the
 input and the command that replays it.
@@ -49,6 +50,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--corpus", type=Path, default=None, help="atheris corpus folder")
     parser.add_argument("--crash-dir", type=Path, default=None, help="where failing inputs go")
     parser.add_argument("--replay", type=Path, nargs="+", help="run these input files only")
+    parser.add_argument("--hex", help="run this input (in hex, as a failure prints it) only")
     parser.add_argument(
         "--no-known", action="store_true", help="fail on known issues too (see fuzz/known.py)"
     )
@@ -64,11 +66,16 @@ def main(argv: list[str]) -> int:
 
     args = _parse(argv)
     use_known = not args.no_known
-    if args.replay:
+    if args.replay or args.hex:
         if args.target is None:
-            print("--replay needs a target", file=sys.stderr)
+            print("--replay and --hex need a target", file=sys.stderr)
             return 2
-        return 1 if engine.replay(args.target, args.replay, use_known=use_known) else 0
+        paths = list(args.replay or [])
+        if args.hex:
+            path = Path(tempfile.mkdtemp(prefix="framekit-fuzz-")) / "input"
+            path.write_bytes(bytes.fromhex(args.hex))
+            paths.append(path)
+        return 1 if engine.replay(args.target, paths, use_known=use_known) else 0
 
     crash_dir = args.crash_dir or Path(tempfile.mkdtemp(prefix="framekit-fuzz-"))
     crash_dir.mkdir(parents=True, exist_ok=True)

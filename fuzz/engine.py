@@ -91,6 +91,7 @@ def report(failure: Failure, crash_dir: Path) -> Path:
     print(f"input ({len(failure.data)} bytes): {failure.data.hex()}", file=out)
     print(f"kept in: {path}", file=out)
     print(f"replay:  python -m fuzz {failure.target} --replay {path}", file=out)
+    print(f"     or: python -m fuzz {failure.target} --hex {failure.data.hex()}", file=out)
     print(
         f"keep as a regression input: cp {path} fuzz/crashes/{failure.target}/ "
         "(tests/test_fuzz_corpus.py replays it)",
