@@ -298,14 +298,16 @@ def frames_async(codec: FrameCodec[Any], pieces: Sequence[bytes]) -> FrameOutcom
         out = _Collector()
         try:
             for _ in range(MAX_CALLS):
+                # ``async for``'s step: the end is StopAsyncIteration whether ``read()``
+                # returns None or raises EndOfStream there.
                 try:
-                    frame = await frames.read()
+                    frame = await frames.__anext__()
+                except StopAsyncIteration:
+                    return out.items
                 except FramingError as error:
                     if out.error(error, eof=isinstance(error, TruncatedError)):
                         return out.items
                     continue
-                if frame is None:
-                    return out.items
                 out.frame(frame)
             raise Violation("linear-time", "FrameReader did not end", codec=codec)
         finally:
