@@ -1236,3 +1236,33 @@ def test_a_finished_decoder_no_longer_holds_its_window(name: str, window_mib: in
     growth_kib, done = result.stdout.split()
     assert done == "True"
     assert int(growth_kib) < 4 * window_mib * 1024
+
+
+@pytest.mark.parametrize("backend", ["zlib", "zlib-ng", "isal"])
+@pytest.mark.parametrize("budget", [1, 17, 1000])
+def test_no_call_writes_more_than_its_budget_across_gzip_members(backend: str, budget: int) -> None:
+    # A member's last output and the next member's first, in one call: the budget is for the
+    # call, not for each member.
+    wire = gzip.compress(b"a" * 30 + b"\n" * 5, 1) + gzip.compress(b"b" * 40, 1)
+    decoder = Gzip(backend=backend).decoder()  # type: ignore[arg-type]
+    source = Buffer()
+    source.write(wire)
+    written = []
+
+    class Sink:
+        def write(self, data: bytes | bytearray | memoryview) -> None:
+            written.append(len(data))
+
+        def mark_chunk_end(self) -> None:
+            pass
+
+    out = b""
+    while not decoder.done:
+        written.clear()
+        with source.view() as view:
+            consumed = decoder.decode_eof(view, Sink(), budget)
+        source.drop(consumed)
+        assert sum(written) <= budget
+        out += b"x" * sum(written)
+        assert consumed or written or decoder.done
+    assert len(out) == 75
