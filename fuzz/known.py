@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from framekit.codecs import Brotli, Deflate, Gzip, RawDeflate, TextLines, Zstd
+from framekit.codecs import Deflate, Gzip, RawDeflate
 from fuzz.run import Violation
 
 
@@ -41,37 +41,6 @@ def _wire(v: Violation) -> bytes:
     return b"".join(v.details.get("pieces") or [])
 
 
-def _cap_offset(target: str, v: Violation) -> bool:
-    codec = v.details.get("codec")
-    ref, other = _errors(v)
-    return (
-        getattr(codec, "max_output_size", None) is not None
-        and v.invariant in ("split", "backend", "compiled")
-        and ref is not None
-        and other is not None
-        and ref[0] == other[0] == "LimitExceededError"
-    )
-
-
-def _cap_or_corrupt(target: str, v: Violation) -> bool:
-    codec = v.details.get("codec")
-    ref, other = _errors(v)
-    return (
-        getattr(codec, "max_output_size", None) is not None
-        and isinstance(codec, (Brotli, Zstd, Gzip, Deflate, RawDeflate))
-        and v.invariant in ("split", "backend", "compiled")
-        and ref is not None
-        and other is not None
-        and {ref[0], other[0]}
-        in ({"LimitExceededError", "MalformedError"}, {"LimitExceededError", "TruncatedError"})
-    )
-
-
-def _idna(target: str, v: Violation) -> bool:
-    codec = v.details.get("codec")
-    return isinstance(codec, TextLines) and codec.encoding == "idna"
-
-
 def _isal_truncated_or_malformed(target: str, v: Violation) -> bool:
     codec = v.details.get("codec")
     ref, other = _errors(v)
@@ -85,60 +54,8 @@ def _isal_truncated_or_malformed(target: str, v: Violation) -> bool:
     )
 
 
-def _gzip_fhcrc_isal(target: str, v: Violation) -> bool:
-    codec = v.details.get("codec")
-    wire = _wire(v)
-    return (
-        isinstance(codec, Gzip)
-        and v.details.get("backend") == "isal"
-        and any(
-            wire[i : i + 3] == b"\x1f\x8b\x08" and i + 3 < len(wire) and wire[i + 3] & 0x02
-            for i in range(len(wire))
-        )
-    )
-
-
-def _zlib_fdict_isal(target: str, v: Violation) -> bool:
-    codec = v.details.get("codec")
-    wire = _wire(v)
-    return (
-        isinstance(codec, Deflate)
-        and v.details.get("backend") == "isal"
-        and len(wire) >= 2
-        and bool(wire[1] & 0x20)
-    )
-
-
 #: The known defects, each named for what it breaks.
 KNOWN_ISSUES: list[KnownIssue] = [
-    KnownIssue(
-        "max-output-size-offset",
-        "max_output_size: the LimitExceededError offset depends on the feed split, the budget "
-        "and the backend",
-        _cap_offset,
-    ),
-    KnownIssue(
-        "max-output-size-before-error",
-        "(new) max_output_size with corrupt or cut data after the cap: the whole input gives "
-        "the MalformedError/TruncatedError, a split or a small budget the LimitExceededError",
-        _cap_or_corrupt,
-    ),
-    KnownIssue(
-        "text-lines-idna",
-        "TextLines(encoding='idna'): a plain UnicodeError (not a FramingError) escapes the "
-        "decoder, and other idna decoding faults",
-        _idna,
-    ),
-    KnownIssue(
-        "gzip-fhcrc-isal",
-        "gzip header with FHCRC under backend='isal' depends on the split",
-        _gzip_fhcrc_isal,
-    ),
-    KnownIssue(
-        "zlib-fdict-isal",
-        "zlib stream with FDICT under backend='isal' differs from zlib",
-        _zlib_fdict_isal,
-    ),
     KnownIssue(
         "isal-truncated-or-malformed",
         "(new) input both corrupt and cut short: zlib and isal disagree on which they report. "
