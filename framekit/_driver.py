@@ -448,6 +448,10 @@ def _byte_decoder(codec: object) -> ByteDecoder:
 
 _EMPTY = memoryview(b"")
 
+#: What ``ByteDriver.pump`` says: nothing changed, something did, the end; and a failure (for
+#: the adapters, which catch the error).
+_NOTHING, _PROGRESS, _DONE, _FAILED = 0, 1, 2, 3
+
 
 class _StepOutput:
     """The sink a byte decoder writes to in one decoding step: its pieces, joined once.
@@ -570,19 +574,20 @@ class ByteDriver:
         # marked once the decoder, asked with no new input, writes nothing more.
         self._mark_pending = False
 
-    def pump(self, src: Buffer, out: Buffer, budget: int, eof: bool, force: bool) -> bool:
+    def pump(self, src: Buffer, out: Buffer, budget: int, eof: bool, force: bool) -> int:
         """Decode what ``src`` holds into ``out`` while ``out`` holds less than ``budget``
         bytes (with ``force``, at least one step), at most ``budget`` bytes a step.
 
-        ``eof``: no more bytes will come into ``src``. Returns True if anything changed: new
-        output, bytes consumed, or the end (``decoder.done``). Raises the decoder's error
+        ``eof``: no more bytes will come into ``src``. Returns ``_DONE`` at the end of the
+        encoding (``decoder.done``), ``_PROGRESS`` if anything else changed (output, bytes
+        consumed), else ``_NOTHING``. Raises the decoder's error
         (its offset in ``src``'s stream), and TruncatedError if ``src`` ended before the end of
         the encoding. Consumes from ``src`` what the decoder consumed, and nothing after the
         end.
         """
         decoder = self.decoder
         step = self._step
-        progressed = False
+        progressed = _NOTHING
         while force or len(out._data) - out._pos < budget:
             force = False
             available = len(src._data) - src._pos
@@ -609,7 +614,7 @@ class ByteDriver:
                     finally:
                         step.flush(out)
                     if out.produced != before:
-                        progressed = True
+                        progressed = _PROGRESS
                         continue
                     out.mark_chunk_end()
                     self._mark_pending = False
@@ -641,9 +646,9 @@ class ByteDriver:
                 if self._mark_pending:
                     out.mark_chunk_end()
                     self._mark_pending = False
-                return True
+                return _DONE
             if consumed or out.produced != before:
-                progressed = True
+                progressed = _PROGRESS
                 if view_size == available and not at_eof and getattr(decoder, "needs_input", False):
                     # The decoder took what it could of the whole buffer: asking again
                     # before new input would do nothing (a tenth of chunked-16k's time).

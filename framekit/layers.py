@@ -31,7 +31,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import NoReturn
 
-from framekit._driver import ByteDriver, _byte_decoder
+from framekit._driver import _DONE, _FAILED, _NOTHING, ByteDriver, _byte_decoder
 from framekit.codecs._base import ByteCodec, ByteDecoder
 from framekit.errors import FramingError
 from framekit.reader import DEFAULT_LIMIT, StreamReader
@@ -255,21 +255,21 @@ class LayerReader(StreamReader):
             if source._skip is not None:
                 return False
         driver = self._driver
-        raw = driver.raw
+        src = source._buffer
+        available = len(src._data) - src._pos
         try:
-            progressed = driver.pump(source._buffer, self._buffer, self._limit, source._eof, force)
+            progress = driver.pump(src, self._buffer, self._limit, source._eof, force)
         except FramingError as error:
+            progress = _FAILED
             self._fail(error)
-            return True
-        finally:
-            if driver.raw != raw:
-                source._scanned = 0
-                if source._paused:
-                    source._after_consume()
-        if driver.decoder.done:
+        if len(src._data) - src._pos != available:
+            # Bytes were consumed (nothing is fed while the driver runs).
+            source._scanned = 0
+            if source._paused:
+                source._after_consume()
+        if progress == _DONE:
             _end_of_stream(self)
-            return True
-        return progressed
+        return progress != _NOTHING
 
 
 def layer(source: StreamReader, *codecs: ByteCodec, limit: int | None = None) -> StreamReader:
