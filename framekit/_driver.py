@@ -550,11 +550,11 @@ class ByteDriver:
     __slots__ = (
         "_base",
         "_mark_pending",
-        "_starved_at",
-        "_starved_size",
         "_step",
         "decoder",
         "raw",
+        "starved_at",
+        "starved_size",
     )
 
     def __init__(self, decoder: ByteDecoder, *, keep_marks: bool = True) -> None:
@@ -564,11 +564,11 @@ class ByteDriver:
         # The source's stream position of the decoder's first byte (to rebase error offsets).
         self._base = 0
         self._step = _StepOutput(keep_marks)
-        # The source's ``produced`` and size when the decoder last said it needs more input
-        # (a call that neither consumed nor wrote): it is not asked again before either
-        # changes. Saves a decode call per read that waits (a tenth of chunked-16k's time).
-        self._starved_at = -1
-        self._starved_size = -1
+        #: The source's ``produced`` and size when the decoder last said it needs more input
+        #: (a call that neither consumed nor wrote): it is not asked again before either
+        #: changes. Saves a decode call per read that waits (a tenth of chunked-16k's time).
+        self.starved_at = -1
+        self.starved_size = -1
         # The decoder consumed an HTTP chunk's last byte but may still hold output decoded
         # from it (a decompressor's pending match, isal's whole-input steps): the chunk end is
         # marked once the decoder, asked with no new input, writes nothing more.
@@ -596,8 +596,8 @@ class ByteDriver:
             view_size = available if bound is None else min(bound, available)
             at_eof = eof and view_size == available
             if (
-                available == self._starved_size
-                and src.produced == self._starved_at
+                available == self.starved_size
+                and src.produced == self.starved_at
                 and view_size == available
                 and not at_eof
             ):
@@ -655,8 +655,8 @@ class ByteDriver:
                     if self._mark_pending:
                         out.mark_chunk_end()
                         self._mark_pending = False
-                    self._starved_at = src.produced
-                    self._starved_size = len(src._data) - src._pos
+                    self.starved_at = src.produced
+                    self.starved_size = len(src._data) - src._pos
                     break
                 continue
             if bound is not None and bound < available:
@@ -669,7 +669,7 @@ class ByteDriver:
                     offset=self._base + self.raw,
                 )
             if view_size == available:
-                self._starved_at = src.produced
-                self._starved_size = available
+                self.starved_at = src.produced
+                self.starved_size = available
             break
         return progressed
