@@ -219,36 +219,34 @@ class FrameDriver(Generic[T]):
         In the same bytes object the offset only moves forward (see ``read``). A landing on
         the last pending frame, or anywhere else, is left to ``_resync``.
         """
-        frames = self._frames
-        ends = self._ends
         target = pos - self._origin
-        while ends and ends[0] < target:
-            ends.popleft()
-            frames.popleft()
-        if len(ends) < 2 or ends[0] != target:
+        if not self._frame_ends_at(target) or len(self._ends) < 2:
             return False
-        ends.popleft()
-        frames.popleft()
+        self._ends.popleft()
+        self._frames.popleft()
         return True
 
     def _resume_at(self, now: int) -> bool:
         """Keep the decoder and the frames after stream position ``now`` if a frame ends
         there: a read around this reader took whole frames (and nothing else). True if so.
-
-        Frames before ``now`` are dropped either way; the scan is paid for by them.
         """
+        if not self._frame_ends_at(now - self._start):
+            return False
+        self._ends.popleft()
+        self._frames.popleft()
+        self._mark()
+        return True
+
+    def _frame_ends_at(self, target: int) -> bool:
+        """Drop the pending frames that end before ``target`` (an offset from the batch's
+        first byte, as their ends), which a read around this reader took; True if the next
+        one ends exactly there. The scan is paid for by the frames it drops."""
         frames = self._frames
         ends = self._ends
-        target = now - self._start
         while ends and ends[0] < target:
             ends.popleft()
             frames.popleft()
-        if not ends or ends[0] != target:
-            return False
-        ends.popleft()
-        frames.popleft()
-        self._mark()
-        return True
+        return bool(ends) and ends[0] == target
 
     def _hand_out(self) -> T:
         self._consume(self._start + self._ends.popleft() - self._buffer.head)
