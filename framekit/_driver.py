@@ -302,35 +302,29 @@ class FrameDriver(Generic[T]):
         decoder = self._decoder
         buffer = self._buffer
         window = self._window if with_ends else None
-        while True:
-            # Look at ``bound`` bytes (None: all); never ``decode_eof`` on a part.
-            bound = window if window is not None and window < len(buffer) else None
-            try:
+        whole = window is None or window >= len(buffer)
+        try:
+            if whole:
+                if window is not None:
+                    self._window = None
                 with buffer.view() as view:
-                    if bound is not None:
-                        with view[:bound] as part:
-                            consumed = decoder.decode(part, frames, ends)
-                    elif eof:
+                    if eof:
                         consumed = decoder.decode_eof(view, frames, ends)
                     else:
                         consumed = decoder.decode(view, frames, ends)
-            except FramingError as error:
-                # The decoder may keep the error (to raise again): it must not keep a view
-                # of the source's bytes alive with it.
-                drop_frame_locals(error)
-                self._clean = False
-                if eof and isinstance(error, TruncatedError):
-                    self._done = True
-                else:
-                    self._hand_skip_to_source()
-                raise self._rebased(error) from None
-            if bound is None or frames or consumed:
-                break
-            # The window held no whole frame: look further (the decoder resumes its search).
-            window = self._window = 2 * bound
-        whole = bound is None
-        if window is not None:
-            self._window = None if whole else 2 * window
+            else:
+                assert window is not None
+                consumed, whole = self._decode_ahead(window, frames, ends, eof)
+        except FramingError as error:
+            # The decoder may keep the error (to raise again): it must not keep a view
+            # of the source's bytes alive with it.
+            drop_frame_locals(error)
+            self._clean = False
+            if eof and isinstance(error, TruncatedError):
+                self._done = True
+            else:
+                self._hand_skip_to_source()
+            raise self._rebased(error) from None
         # The decoder started at the head (nothing pending, nothing skipped left to consume).
         self._decoded_to += consumed
         clean = self._clean = whole and not eof and getattr(decoder, "needs_input", False) is True
@@ -360,6 +354,29 @@ class FrameDriver(Generic[T]):
             self._done = True
             return True
         return False
+
+    def _decode_ahead(
+        self, window: int, frames: list[T], ends: list[int] | None, eof: bool
+    ) -> tuple[int, bool]:
+        """Decode the first ``window`` bytes, then twice as many, until a frame or a consumed
+        byte comes or the window holds everything (``decode_eof`` only on the whole: the
+        source's end is not a part's). Returns (consumed, whether the whole buffer was
+        given); the next window is twice the last one."""
+        buffer = self._buffer
+        decoder = self._decoder
+        while True:
+            bound = window if window < len(buffer) else None
+            with buffer.view() as view:
+                if bound is None:
+                    step = decoder.decode_eof if eof else decoder.decode
+                    consumed = step(view, frames, ends)
+                else:
+                    with view[:bound] as part:
+                        consumed = decoder.decode(part, frames, ends)
+            window *= 2
+            if bound is None or frames or consumed:
+                self._window = None if bound is None else window
+                return consumed, bound is None
 
     def _rebased(self, error: FramingError) -> FramingError:
         """``error`` with its offset counted in the source's stream."""
