@@ -6,7 +6,9 @@ frame the buffer holds (one call per batch, not one coroutine per frame), and by
 incomplete frame stay in the source. Frames handed out one at a time are consumed one at a
 time, so a protocol can stop framing after any frame (SMTP ``DATA``, ``STARTTLS``, raw mode
 after a line protocol, a payload after a text header), read on with the reader's own API,
-losing nothing, and frame again, with this reader or a new one.
+losing nothing, and frame again, with this reader or a new one. Every decision is the one
+frame driver's (:class:`~framekit._driver.FrameDriver`, shared with the blocking
+:class:`~framekit.sync.SyncFrameReader`); this module adds the waiting and the fast paths.
 """
 
 from __future__ import annotations
