@@ -44,6 +44,7 @@ aiohttp decompresses with the standard library's zlib (its default backend).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import zlib
 from collections import deque
@@ -330,6 +331,9 @@ class PythonChunked(Chunked):
         return decoder
 
 
+#: The 64 KiB workloads, by name (their /1460 variants are made from them, below).
+_WORKLOADS: dict[str, Workload] = {}
+
 _chunked_impls: dict[str, Implementation] = {
     "framekit": framekit_impl(lambda: (Chunked(),), head=CHUNKED_HEAD),
     "framekit-py": framekit_impl(lambda: (PythonChunked(),), head=CHUNKED_HEAD),
@@ -338,7 +342,7 @@ _chunked_impls: dict[str, Implementation] = {
     "h11": h11_impl,
 }
 
-register(
+_WORKLOADS["chunked-16k"] = register(
     Workload(
         name="chunked-16k",
         group="http",
@@ -351,7 +355,7 @@ register(
         repeat=5,
     )
 )
-register(
+_WORKLOADS["chunked-64b"] = register(
     Workload(
         name="chunked-64b",
         group="http",
@@ -363,7 +367,7 @@ register(
         targets=[Target("aiohttp-py", 3.0), Target("aiohttp-c", 0.5)],
     )
 )
-register(
+_WORKLOADS["gzip"] = register(
     Workload(
         name="gzip",
         group="http",
@@ -381,7 +385,7 @@ register(
         targets=[Target("zlib", 1.0), Target("zlib", 0.91, subject="framekit-zlib")],
     )
 )
-register(
+_WORKLOADS["chunked-gzip"] = register(
     Workload(
         name="chunked-gzip",
         group="http",
@@ -419,64 +423,24 @@ def _segment_input(make: Callable[[float], Input]) -> Callable[[float], Input]:
     return lambda scale: _segments(make(scale / 4))
 
 
-register(
-    Workload(
-        name="chunked-16k/1460",
-        group="http",
-        description="16 MiB body in 16 KiB HTTP chunks, 1460-byte pieces, readany()",
-        make_input=_segment_input(partial(chunked_input, chunk_size=16384)),
-        implementations=_chunked_impls,
-        baselines=["aiohttp-c", "aiohttp-py", "h11"],
-        summarize=bytes_digest,
-        targets=[Target("aiohttp-c", 1.0)],
+def _register_segments(name: str, body: str, aiohttp_peer: str) -> None:
+    """Register ``name/1460``: the workload ``name`` (registered above) at a quarter of its
+    size in 1460-byte pieces, with its implementations, and the target >= 1x aiohttp's C
+    parser for ``aiohttp_peer`` (the framekit implementation with the same zlib)."""
+    base = _WORKLOADS[name]
+    register(
+        dataclasses.replace(
+            base,
+            name=f"{name}/1460",
+            description=f"{body}, 1460-byte pieces, readany()",
+            make_input=_segment_input(base.make_input),
+            targets=[Target("aiohttp-c", 1.0, subject=aiohttp_peer)],
+            repeat=1,
+        )
     )
-)
-register(
-    Workload(
-        name="chunked-64b/1460",
-        group="http",
-        description="16 MiB body in 64-byte HTTP chunks, 1460-byte pieces, readany()",
-        make_input=_segment_input(partial(chunked_input, chunk_size=64)),
-        implementations=_chunked_impls,
-        baselines=["aiohttp-c", "aiohttp-py", "h11"],
-        summarize=bytes_digest,
-        targets=[Target("aiohttp-c", 1.0)],
-    )
-)
-register(
-    Workload(
-        name="gzip/1460",
-        group="http",
-        description="16 MiB log-like body, gzip, 1460-byte pieces, readany()",
-        make_input=_segment_input(gzip_input),
-        implementations={
-            "framekit": framekit_impl(lambda: (Gzip(),), head=None),
-            "framekit-zlib": framekit_impl(lambda: (Gzip(backend="zlib"),), head=None),
-            "zlib": zlib_loop,
-            "aiohttp-c": aiohttp_c_impl(lambda pieces: _length_gzip_head(sum(map(len, pieces)))),
-            "aiohttp-py": aiohttp_py_impl("gzip", chunked=False),
-        },
-        baselines=["aiohttp-c", "zlib"],
-        summarize=bytes_digest,
-        targets=[Target("aiohttp-c", 1.0, subject="framekit-zlib")],
-    )
-)
-register(
-    Workload(
-        name="chunked-gzip/1460",
-        group="http",
-        description="the gzip body in 8 KiB HTTP chunks, 1460-byte pieces, readany()",
-        make_input=_segment_input(chunked_gzip_input),
-        implementations={
-            "framekit": framekit_impl(lambda: (Chunked(), Gzip()), head=CHUNKED_GZIP_HEAD),
-            "framekit-zlib": framekit_impl(
-                lambda: (Chunked(), Gzip(backend="zlib")), head=CHUNKED_GZIP_HEAD
-            ),
-            "aiohttp-c": aiohttp_c_impl(lambda pieces: CHUNKED_GZIP_HEAD),
-            "aiohttp-py": aiohttp_py_impl("gzip", chunked=True),
-        },
-        baselines=["aiohttp-c"],
-        summarize=bytes_digest,
-        targets=[Target("aiohttp-c", 1.0, subject="framekit-zlib")],
-    )
-)
+
+
+_register_segments("chunked-16k", "16 MiB body in 16 KiB HTTP chunks", "framekit")
+_register_segments("chunked-64b", "16 MiB body in 64-byte HTTP chunks", "framekit")
+_register_segments("gzip", "16 MiB log-like body, gzip", "framekit-zlib")
+_register_segments("chunked-gzip", "the gzip body in 8 KiB HTTP chunks", "framekit-zlib")
