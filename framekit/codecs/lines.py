@@ -715,6 +715,12 @@ class LineEncoder(Generic[T]):
             if self._encoding is None:
                 raise TypeError("Lines frames are bytes; use TextLines for str frames")
             line = frame.encode(self._encoding, self._errors)
+            if self._errors != "strict" and line.decode(self._encoding, self._errors) != frame:
+                # A lossy handler (replace, ignore, ...) wrote something else than the frame.
+                raise ValueError(
+                    f"the line would not decode back to the frame: {self._encoding!r} cannot "
+                    f"encode it, and errors={self._errors!r} changes it"
+                )
         else:
             line = as_bytes(frame)
         if self._keep:

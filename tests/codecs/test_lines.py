@@ -601,3 +601,19 @@ def test_lf_every_is_a_gap_bound() -> None:
         for step in range(1, 10):
             expected = all(b"\n" in data[i : i + step] for i in range(0, len(data), step))
             assert _lf_every(data, len(data), step) is expected
+
+
+@pytest.mark.parametrize("errors", ["replace", "ignore", "backslashreplace", "xmlcharrefreplace"])
+def test_text_lines_encoder_refuses_a_line_its_errors_handler_would_change(errors: str) -> None:
+    # The encoder's promise: ValueError for a frame that would not decode back to itself.
+    encoder = TextLines(encoding="ascii", errors=errors).encoder()
+    with pytest.raises(ValueError, match="decode back"):
+        encoder.encode("café")
+    assert encoder.encode("cafe") == b"cafe\n"
+
+
+def test_text_lines_encoder_takes_what_surrogateescape_round_trips() -> None:
+    codec = TextLines(encoding="ascii", errors="surrogateescape")
+    line = b"caf\xe9".decode("ascii", "surrogateescape")
+    assert codec.encoder().encode(line) == b"caf\xe9\n"
+    assert decode(codec, codec.encoder().encode(line)) == [line]
