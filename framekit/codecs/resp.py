@@ -511,7 +511,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                 # may complete in turn), or hand it out.
                 while True:
                     if attrs_ is not None:
-                        value = Attributed(value, attrs_)
+                        value = _attach(value, attrs_)
                         attrs_ = None
                     if not stack:
                         frames.append(value)
@@ -1159,15 +1159,16 @@ def _advance(lines: list[bytes], k0: int, pos0: int, k: int) -> int:
     return pos0 + sum(map(len, lines[k0:k])) + 2 * (k - k0)
 
 
-def _merge(old: Any, new: Any) -> Any:
-    """Attributes read one after the other for the same value: merged (later keys win)."""
-    if old is None:
-        return new
-    if isinstance(old, MapPairs):
-        return MapPairs([*old, *new])
-    merged = dict(old)
-    merged.update(new)
-    return merged
+def _merge(old: list[Any] | None, new: Any) -> list[Any]:
+    """The attributes waiting for the next value, ``new`` read after ``old``."""
+    return [new] if old is None else [*old, new]
+
+
+def _attach(value: Any, attributes: list[Any]) -> Attributed:
+    """``value`` with the attributes read before it, the first read outermost."""
+    for found in reversed(attributes):
+        value = Attributed(value, found)
+    return value  # type: ignore[no-any-return]
 
 
 class _EventState:
