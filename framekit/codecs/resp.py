@@ -103,6 +103,7 @@ from framekit.errors import (
     MalformedError,
     TruncatedError,
 )
+from framekit.speedups import scan_resp as _scan_resp
 
 __all__ = [
     "DEFAULT_MAX_AGGREGATE_LENGTH",
@@ -146,6 +147,9 @@ _WINDOW = 64 * 1024
 _LONG = 8 * 1024
 #: Elements looked at together on the fast paths.
 _BATCH = 64
+#: The window with the compiled scanner: what it stopped at is parsed in Python, then it
+#: runs again at the next window.
+_SMALL_WINDOW = 4 * 1024
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -321,6 +325,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
         "_attrs",
         "_bulk_table",
         "_chunk",
+        "_compiled",
         "_error",
         "_events",
         "_legacy_nan",
@@ -359,6 +364,8 @@ class RespDecoder(BaseFrameDecoder[Any]):
         # Replies are split at CRLF a window at a time (so a long string found in a window
         # costs at most a window of search); every line fits in one.
         self._window_size = max(_WINDOW, self._max_line + 3)
+        #: The compiled scanner of the common shapes (framekit.speedups), or None.
+        self._compiled = _scan_resp
         #: Stream offset of the first byte of the next ``data``.
         self._offset = 0
         self._error: FramingError | None = None
@@ -429,11 +436,11 @@ class RespDecoder(BaseFrameDecoder[Any]):
 
     # -- replies assembled whole --------------------------------------------------------
 
-    def _window(self, data: memoryview, start: int) -> bytes:
-        """At most ``_window_size`` bytes of ``data`` from ``start``, as bytes (no copy when
-        that is all of a whole bytes object ``data`` views)."""
+    def _window(self, data: memoryview, start: int, size: int) -> bytes:
+        """At most ``size`` bytes of ``data`` from ``start``, as bytes (no copy when that is
+        all of a whole bytes object ``data`` views)."""
         n = len(data)
-        end = start + self._window_size
+        end = start + size
         if end >= n:
             if not start:
                 obj = data.obj
@@ -463,6 +470,9 @@ class RespDecoder(BaseFrameDecoder[Any]):
         attrs_ = self._attrs
         pairs = self._pairs
         bulk_lengths = self._bulk_table
+        bulk_max = (
+            self._max_bulk if self._threshold is None else min(self._max_bulk, self._threshold)
+        )
         fast = self._max_reply is None
         before = len(frames)
         done = 0  # the offset after the last reply handed out
@@ -473,12 +483,51 @@ class RespDecoder(BaseFrameDecoder[Any]):
         pos_k, pos = 0, base
         value: Any
         try:
+            compiled = self._compiled if fast else None
+            # A window's size: smaller with the compiled scanner (it runs at each window's
+            # start), larger when a line does not fit.
+            wsize = _SMALL_WINDOW if compiled is not None else self._window_size
             while True:  # windows: a window of the bytes from ``base``, split at CRLF
                 lines = []
                 k = done_k = last = 0
                 pos_k, pos = 0, base
                 complete = base
-                text = self._window(data, base)
+                if compiled is not None and attrs_ is None:
+                    # The common shapes in C (the same rules; it stops at anything else).
+                    if not stack:
+                        result = compiled(
+                            data,
+                            base,
+                            frames,
+                            ends,
+                            -1,
+                            bulk_max,
+                            self._max_line,
+                            self._max_agg,
+                            not pairs,
+                        )
+                        if result is not None and result[0] > base:
+                            done = rstart = base = result[0]
+                            pos = base
+                    elif stack[-1][0] == _STAR and stack[-1][1] > 0:
+                        top = stack[-1]
+                        result = compiled(
+                            data, base, top[2], None, top[1], bulk_max, self._max_line, 0, False
+                        )
+                        if result is not None and result[0] > base:
+                            base, top[1] = result
+                            pos = base
+                            if not top[1]:
+                                stack.pop()
+                                value, attrs_, finished = self._complete(
+                                    top[2], stack, top[3], frames
+                                )
+                                if finished:
+                                    done = rstart = base
+                                    if ends is not None:
+                                        ends.append(base)
+                                continue
+                text = self._window(data, base, wsize)
                 if text[:1] in b"$!=" and text:
                     # A string at the window's start: if it is long, take it by position
                     # rather than split through it (a 1 MiB bulk is a copy, not a scan).
@@ -638,9 +687,14 @@ class RespDecoder(BaseFrameDecoder[Any]):
                             ends.append(base)
                     continue
                 except _Wait:
-                    at = _advance(lines, pos_k, pos, k)
-                    if not self._need and complete < n and at >= complete and at > base:
-                        # The window ended, not the input: the next window starts at line k.
+                    at = _line_offset(lines, pos_k, pos, k, complete)
+                    if not self._need and complete < n and at >= complete:
+                        # The window ended, not the input: the next window starts at line k
+                        # (a larger one if not even that line fitted).
+                        if at == base:
+                            if wsize >= self._window_size:
+                                raise
+                            wsize = min(2 * wsize, self._window_size)
                         if done_k:
                             done = rstart = _line_offset(lines, 0, base, done_k, complete)
                         base = at

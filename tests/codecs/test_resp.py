@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framekit import StreamReader
+from framekit import StreamReader, speedups
 from framekit.codecs._base import decode_frame_pieces
 from framekit.codecs.resp import (
     AggregateEnd,
@@ -728,3 +728,93 @@ def test_the_batched_fast_paths_give_what_one_at_a_time_gives(
     assert [key(g) for g in decode_frame_pieces(Resp().decoder(), pieces)] == want
     check = check_frame_codec(Resp(), wire, splits=[cuts])
     assert [key(f) for f in check.frames] == want
+
+
+# -- the compiled scanner against the Python decoder, call by call ----------------------------
+
+needs_extension = pytest.mark.skipif(
+    not speedups.ENABLED, reason="framekit._speedups is not built (no C compiler at install?)"
+)
+
+
+def _calls(decoder: Any, wire: bytes, cuts: tuple[int, ...], with_ends: bool) -> list[Any]:
+    """Every decode call's result over a reader-like buffer fed in pieces, then EOF."""
+    log: list[Any] = []
+    buffer = b""
+    points = [*cuts, len(wire)]
+    start = 0
+    for at, eof in [*((p, False) for p in points), (len(wire), True)]:
+        buffer += wire[start:at]
+        start = at
+        while True:
+            frames: list[Any] = []
+            ends: list[int] | None = [] if with_ends else None
+            try:
+                call = decoder.decode_eof if eof else decoder.decode
+                consumed = call(memoryview(buffer), frames, ends)
+            except FramingError as error:
+                log.append(("error", type(error).__name__, error.message, error.offset))
+                return log
+            log.append((consumed, [key(f) for f in frames], ends, decoder.needs_input))
+            buffer = buffer[consumed:]
+            if not consumed and not frames:
+                break
+        if eof:
+            break
+    return log
+
+
+@needs_extension
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    frames=st.lists(
+        st.one_of(
+            replies,
+            st.lists(st.sampled_from([b"v", b"value", b"", 7, "s", None, True]), max_size=80),
+            st.dictionaries(
+                st.sampled_from([b"a", b"b", "c", 1]), st.sampled_from([b"x", 2]), max_size=3
+            ),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    data=st.data(),
+)
+def test_the_compiled_scanner_decodes_call_by_call_as_the_python_decoder(
+    frames: list[Any], data: st.DataObject
+) -> None:
+    wire = b"".join(RespEncoder().encode(frame) for frame in frames)
+    if data.draw(st.booleans()):  # damage a byte: the errors must agree too
+        at = data.draw(st.integers(0, len(wire) - 1))
+        wire = wire[:at] + bytes([data.draw(st.sampled_from(b"\r\n:$*%?.x0-+#_"))]) + wire[at + 1 :]
+    cuts = data.draw(splits_of(wire, max_pieces=6))
+    options = data.draw(
+        st.sampled_from(
+            [
+                {},
+                {"map_type": "pairs"},
+                {"max_bulk_length": 3},
+                {"max_line_length": 4},
+                {"max_aggregate_length": 2},
+                {"stream_threshold": 2},
+            ]
+        )
+    )
+    with_ends = data.draw(st.booleans())
+    compiled = Resp(**options).decoder()
+    assert compiled._compiled is not None
+    pure = Resp(**options).decoder()
+    pure._compiled = None
+    assert _calls(compiled, wire, cuts, with_ends) == _calls(pure, wire, cuts, with_ends)
+
+
+def test_without_extensions_the_decoder_has_no_compiled_scanner() -> None:
+    import subprocess
+    import sys
+
+    code = "from framekit.codecs.resp import Resp; print(Resp().decoder()._compiled)"
+    env = {**__import__("os").environ, "FRAMEKIT_NO_EXTENSIONS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "None"
