@@ -81,7 +81,7 @@ from typing import Any, Literal
 
 import attrs
 
-from framekit.codecs._base import BaseFrameDecoder
+from framekit.codecs._base import BaseFrameDecoder, drop_frame_locals
 from framekit.codecs._options import int_in, is_bool, one_of
 from framekit.codecs.resp_values import (
     AggregateEnd,
@@ -193,8 +193,16 @@ class Resp:
         return RespDecoder(self)
 
     def encoder(self) -> RespEncoder:
-        """A fresh value encoder (RESP3, or RESP2 with ``protocol=2``)."""
-        return RespEncoder(protocol=self.protocol)
+        """A fresh value encoder (RESP3, or RESP2 with ``protocol=2``) refusing what this
+        codec's decoder would refuse (its limits)."""
+        return RespEncoder(
+            protocol=self.protocol,
+            max_bulk_length=self.max_bulk_length,
+            max_line_length=self.max_line_length,
+            max_aggregate_length=self.max_aggregate_length,
+            max_depth=self.max_depth,
+            max_reply_size=self.max_reply_size,
+        )
 
 
 # -- small tables ------------------------------------------------------------------------
@@ -206,11 +214,16 @@ def _small_table(prefix: bytes, low: int, high: int) -> dict[bytes, int]:
     return {prefix + str(i).encode(): i for i in range(low, high)}
 
 
-def _limited(table: dict[bytes, int], limit: int, largest: int) -> dict[bytes, int]:
-    """``table`` (whose largest value is ``largest``) without the entries over ``limit``."""
-    if largest <= limit:
+def _limited(table: dict[Any, Any], limit: int, largest: int, max_line: int) -> dict[Any, Any]:
+    """``table`` (whose largest value is ``largest``, its longest key 7 bytes) without the
+    entries over ``limit`` or whose line is longer than ``max_line``."""
+    if largest <= limit and max_line >= 7:
         return table
-    return {key: value for key, value in table.items() if value <= limit}
+    return {
+        key: value
+        for key, value in table.items()
+        if (not isinstance(value, int) or value <= limit) and len(key) <= max_line
+    }
 
 
 # ``$n`` headers of strict lengths 0..4095 (a lookup both checks and reads them), ``*n`` of
@@ -339,6 +352,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
         "_pairs",
         "_resume",
         "_scanned",
+        "_simple",
         "_stack",
         "_threshold",
         "_window_size",
@@ -359,8 +373,11 @@ class RespDecoder(BaseFrameDecoder[Any]):
         bulk_max = self._max_bulk
         if self._threshold is not None:
             bulk_max = min(bulk_max, self._threshold)
-        self._bulk_table = _limited(_BULK_LENGTHS, bulk_max, 4095)
-        self._array_table = _limited(_ARRAY_LENGTHS, self._max_agg, 1023)
+        self._bulk_table: dict[bytes, int] = _limited(_BULK_LENGTHS, bulk_max, 4095, self._max_line)
+        self._array_table: dict[bytes, int] = _limited(
+            _ARRAY_LENGTHS, self._max_agg, 1023, self._max_line
+        )
+        self._simple: dict[bytes, str] = _limited(_SIMPLE, 0, 0, self._max_line)
         # Replies are split at CRLF a window at a time (so a long string found in a window
         # costs at most a window of search); every line fits in one.
         self._window_size = max(_WINDOW, self._max_line + 3)
@@ -410,9 +427,21 @@ class RespDecoder(BaseFrameDecoder[Any]):
         if len(data) < self._need:
             self.needs_input = True
             return 0
-        if self._events is not None:
-            return self._decode_events(data, frames, ends, 0, False)
-        return self._decode(data, frames, ends, False)
+        try:
+            if self._max_reply is not None:
+                consumed = self._decode_limited(data, frames, ends, False)
+            elif self._events is not None:
+                consumed = self._decode_events(data, frames, ends, 0, False)
+            else:
+                consumed = self._decode(data, frames, ends, False)
+        except FramingError as raised:
+            # The decoder keeps it: its finished frames let go of their views of ``data``,
+            # or the source's buffer could never change size again.
+            drop_frame_locals(raised)
+            raise
+        if self._error is not None:
+            _forget_frames(self._error)  # kept for the next call (as above)
+        return consumed
 
     def decode_eof(self, data: memoryview, frames: list[Any], ends: list[int] | None = None) -> int:
         """Like :meth:`decode` at the end of the stream: the complete replies, then
@@ -421,10 +450,18 @@ class RespDecoder(BaseFrameDecoder[Any]):
         if error is not None:
             raise error
         before = len(frames)
-        if self._events is not None:
-            consumed = self._decode_events(data, frames, ends, 0, True)
-        else:
-            consumed = self._decode(data, frames, ends, True)
+        try:
+            if self._max_reply is not None:
+                consumed = self._decode_limited(data, frames, ends, True)
+            elif self._events is not None:
+                consumed = self._decode_events(data, frames, ends, 0, True)
+            else:
+                consumed = self._decode(data, frames, ends, True)
+        except FramingError as raised:
+            drop_frame_locals(raised)  # kept by the decoder (see ``decode``)
+            raise
+        if self._error is not None:
+            _forget_frames(self._error)
         if consumed or len(frames) > before:
             return consumed
         if len(data) or self._events is not None:
@@ -433,6 +470,49 @@ class RespDecoder(BaseFrameDecoder[Any]):
             self._error = error
             raise error
         return 0
+
+    def _decode_limited(
+        self, data: memoryview, frames: list[Any], ends: list[int] | None, eof: bool
+    ) -> int:
+        """Decode with ``max_reply_size``: the parser sees no more of a reply than the limit
+        allows, so a reply that does not end within it is ReplyTooLarge (at its first byte)
+        however its bytes arrived, and an error inside the limit still comes first."""
+        limit = self._max_reply
+        assert limit is not None
+        total = 0
+        n = len(data)
+        while True:
+            state = self._events
+            room = limit - (self._offset - state.reply_start) if state is not None else limit
+            truncated = n - total > room
+            view = data[total : total + room] if truncated else data[total:]
+            found: list[int] | None = [] if ends is not None else None
+            count = len(frames)
+            try:
+                if state is not None:
+                    consumed = self._decode_events(view, frames, found, 0, eof and not truncated)
+                else:
+                    consumed = self._decode(view, frames, found, eof and not truncated)
+            except FramingError:
+                if total:
+                    return total  # the error (kept) comes on the next call
+                raise
+            if ends is not None and found:
+                ends.extend(total + end for end in found)
+            if consumed or len(frames) > count:
+                total += consumed
+                if self._error is not None or total >= n:
+                    return total
+                continue
+            if truncated:
+                start = self._events.reply_start if self._events is not None else self._offset
+                error = self._reply_too_large(start - self._offset)
+                self._stop(error)
+                self._events = None
+                if total:
+                    return total
+                raise error
+            return total
 
     # -- replies assembled whole --------------------------------------------------------
 
@@ -470,20 +550,20 @@ class RespDecoder(BaseFrameDecoder[Any]):
         attrs_ = self._attrs
         pairs = self._pairs
         bulk_lengths = self._bulk_table
+        simple_lines = self._simple
         bulk_max = (
             self._max_bulk if self._threshold is None else min(self._max_bulk, self._threshold)
         )
-        fast = self._max_reply is None
         before = len(frames)
+        to_events = False
         done = 0  # the offset after the last reply handed out
-        rstart = 0  # the offset where the reply being parsed began
         base = resume  # where the window being parsed starts
         lines: list[bytes] = []
         k = last = done_k = 0
         pos_k, pos = 0, base
         value: Any
         try:
-            compiled = self._compiled if fast else None
+            compiled = self._compiled
             # A window's size: smaller with the compiled scanner (it runs at each window's
             # start), larger when a line does not fit.
             wsize = _SMALL_WINDOW if compiled is not None else self._window_size
@@ -507,7 +587,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                             not pairs,
                         )
                         if result is not None and result[0] > base:
-                            done = rstart = base = result[0]
+                            done = base = result[0]
                             pos = base
                     elif stack[-1][0] == _STAR and stack[-1][1] > 0:
                         top = stack[-1]
@@ -523,7 +603,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                     top[2], stack, top[3], frames
                                 )
                                 if finished:
-                                    done = rstart = base
+                                    done = base
                                     if ends is not None:
                                         ends.append(base)
                                 continue
@@ -536,10 +616,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         value, base = taken
                         value, attrs_, finished = self._complete(value, stack, attrs_, frames)
                         if finished:
-                            if not fast and base - rstart > self._max_reply:  # type: ignore[operator]
-                                frames.pop()
-                                raise self._reply_too_large(rstart)
-                            done = rstart = base
+                            done = base
                             if ends is not None:
                                 ends.append(base)
                         if base >= n:
@@ -590,12 +667,12 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                     stack.pop()
                                     value = items
                                     attrs_ = top[3]
-                        elif fast and attrs_ is None and k < last:
+                        elif attrs_ is None and k < last:
                             # Top level: pipelined simple replies and short bulks, by
                             # batches of 64 replies when they come all alike (no ends).
                             if ends is None and last - k >= 2 * _BATCH:
                                 end = k + _BATCH
-                                found = list(map(_SIMPLE.get, lines[k:end]))
+                                found = list(map(simple_lines.get, lines[k:end]))
                                 if None not in found:
                                     frames += found
                                     k = done_k = end
@@ -609,7 +686,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                     k = done_k = end
                                     continue
                             line = lines[k]
-                            simple = _SIMPLE.get(line)
+                            simple = simple_lines.get(line)
                             if simple is not None:
                                 k += 1
                                 frames.append(simple)
@@ -649,14 +726,9 @@ class RespDecoder(BaseFrameDecoder[Any]):
                             if not stack:
                                 frames.append(value)
                                 done_k = k
-                                if ends is not None or not fast:
+                                if ends is not None:
                                     pos_k, pos = k, _advance(lines, pos_k, pos, k)
-                                    if not fast and pos - rstart > self._max_reply:  # type: ignore[operator]
-                                        frames.pop()
-                                        raise self._reply_too_large(rstart)
-                                    rstart = pos
-                                    if ends is not None:
-                                        ends.append(pos)
+                                    ends.append(pos)
                                 break
                             top = stack[-1]
                             top[2].append(value)
@@ -675,14 +747,11 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                 break
                 except _Resplit as resplit:
                     if done_k:
-                        done = rstart = _line_offset(lines, 0, base, done_k, complete)
+                        done = _line_offset(lines, 0, base, done_k, complete)
                     base = pos  # after the string
                     value, attrs_, finished = self._complete(resplit.value, stack, attrs_, frames)
                     if finished:
-                        if not fast and base - rstart > self._max_reply:  # type: ignore[operator]
-                            frames.pop()
-                            raise self._reply_too_large(rstart) from None
-                        done = rstart = base
+                        done = base
                         if ends is not None:
                             ends.append(base)
                     continue
@@ -696,7 +765,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                 raise
                             wsize = min(2 * wsize, self._window_size)
                         if done_k:
-                            done = rstart = _line_offset(lines, 0, base, done_k, complete)
+                            done = _line_offset(lines, 0, base, done_k, complete)
                         base = at
                         continue
                     raise
@@ -707,7 +776,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                 done = _line_offset(lines, 0, base, done_k, complete)
             self._reset_reply()
             self._events = _EventState(self._offset + done)
-            return self._decode_events(data, frames, ends, done, eof)
+            to_events = True
         except FramingError as error:
             self._stop(error)
             if len(frames) > before:
@@ -716,39 +785,46 @@ class RespDecoder(BaseFrameDecoder[Any]):
                 self._offset += done
                 return done
             raise
+        if to_events:
+            # Outside the handler: an error kept from here must not chain to _ToEvents (whose
+            # frames hold views of ``data``).
+            return self._decode_events(data, frames, ends, done, eof)
         # Out of input (at EOF: out of complete replies).
         if done_k:
             done = _line_offset(lines, 0, base, done_k, complete)
         consumed = done
-        self._offset += consumed
         if eof:
+            self._offset += consumed
             self._reset_reply()
             self.needs_input = False
             return consumed
         resume_at = _line_offset(lines, pos_k, pos, k, complete)
-        if resume_at == consumed and not stack and attrs_ is None and not self._need:
-            # Nothing of the next reply parsed yet (at most a part of its first line).
-            self._reset_reply()
-            if consumed < n:
-                self._check_partial_line(data, consumed, n)
-                self._scanned = n - consumed
-        else:
-            # Keep what was built: the next call resumes at ``resume_at``.
-            self._stack = stack
-            self._attrs = attrs_
-            self._resume = resume_at - consumed
-            if self._need:
-                self._need -= consumed
-                self._scanned = 0
+        try:
+            if resume_at == consumed and not stack and attrs_ is None and not self._need:
+                # Nothing of the next reply parsed yet (at most a part of its first line).
+                self._reset_reply()
+                if consumed < n:
+                    self._check_partial_line(data, consumed, n)
+                    self._scanned = n - consumed
             else:
-                self._check_partial_line(data, resume_at, n)
-                self._scanned = n - consumed if resume_at < n else 0
-            if not fast and n - consumed > self._max_reply:  # type: ignore[operator]
-                too_large = self._reply_too_large(0)  # the reply starts at the new offset
-                self._stop(too_large)
-                if consumed:
-                    return consumed
-                raise too_large
+                # Keep what was built: the next call resumes at ``resume_at``.
+                self._stack = stack
+                self._attrs = attrs_
+                self._resume = resume_at - consumed
+                if self._need:
+                    self._need -= consumed
+                    self._scanned = 0
+                else:
+                    self._check_partial_line(data, resume_at, n)
+                    self._scanned = n - consumed if resume_at < n else 0
+        except FramingError as error:
+            # Found past the replies handed out: they go first, the error on the next call.
+            self._stop(error)
+            self._offset += consumed
+            if len(frames) > before:
+                return consumed
+            raise
+        self._offset += consumed
         self.needs_input = True
         return consumed
 
@@ -758,8 +834,8 @@ class RespDecoder(BaseFrameDecoder[Any]):
         """A long string at ``base`` (where a window starts): ``(value, offset after it)``,
         or None when it is not long (or not a string). Raises _Wait, _ToEvents, errors."""
         eol = text.find(b"\r\n", 0, 24)
-        if eol < 0:
-            return None
+        if eol < 0 or eol > self._max_line:
+            return None  # the element path says what is wrong, in its order
         line = text[:eol]
         t = line[0]
         if stack and stack[-1][1] == -2:
@@ -1195,18 +1271,6 @@ class RespDecoder(BaseFrameDecoder[Any]):
                 self._offset += pos
                 return pos
             raise
-        if self._max_reply is not None and self._offset + pos - state.reply_start > self._max_reply:
-            too_large = ReplyTooLarge(
-                f"a RESP reply is longer than max_reply_size ({self._max_reply})",
-                limit=self._max_reply,
-                offset=state.reply_start,
-            )
-            self._stop(too_large)
-            self._events = None
-            if len(frames) > before:
-                self._offset += pos
-                return pos
-            raise too_large
         self._offset += pos
         if self._events is None:  # the reply ended: whole replies again
             self.needs_input = False
@@ -1398,6 +1462,18 @@ def _advance(lines: list[bytes], k0: int, pos0: int, k: int) -> int:
     return pos0 + sum(map(len, lines[k0:k])) + 2 * (k - k0)
 
 
+def _forget_frames(error: BaseException) -> None:
+    """Drop the tracebacks of an error kept after the call that found it returned (and of
+    the errors chained to it): their frames, and the frames those were called from, hold
+    views of the source's buffer."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+
+
 def _merge(old: list[Any] | None, new: Any) -> list[Any]:
     """The attributes waiting for the next value, ``new`` read after ``old``."""
     return [new] if old is None else [*old, new]
@@ -1491,27 +1567,44 @@ class RespEncoder:
     RESP2 has no null, boolean, double, big number, verbatim, map, set, push or attribute
     types: ``None`` is the null bulk ``$-1``, booleans ``:1``/``:0``, doubles, big numbers and
     verbatim strings bulk strings, maps flat arrays of keys and values, sets and pushes arrays;
-    attributes are a ValueError. Raises ValueError for what would not decode back (a ``str``
-    or simple error with CR or LF) and TypeError for a type RESP has no form for.
+    attributes are a ValueError. Made by :meth:`Resp.encoder`, it refuses (ValueError) what
+    that codec's decoder would refuse: a string over ``max_bulk_length``, a line over
+    ``max_line_length``, an aggregate over ``max_aggregate_length`` or nested past
+    ``max_depth``, a reply over ``max_reply_size``; made directly, it has no limits. Raises
+    ValueError for what would not decode back (a ``str`` or simple error with CR or LF, a push
+    inside an aggregate) and TypeError for a type RESP has no form for.
     """
 
-    __slots__ = ("protocol",)
+    __slots__ = ("_max_agg", "_max_bulk", "_max_depth", "_max_line", "_max_reply", "protocol")
 
-    def __init__(self, *, protocol: Literal[2, 3] = 3) -> None:
+    def __init__(
+        self,
+        *,
+        protocol: Literal[2, 3] = 3,
+        max_bulk_length: int | None = None,
+        max_line_length: int | None = None,
+        max_aggregate_length: int | None = None,
+        max_depth: int | None = None,
+        max_reply_size: int | None = None,
+    ) -> None:
         self.protocol = protocol
+        self._max_bulk = max_bulk_length
+        self._max_line = max_line_length
+        self._max_agg = max_aggregate_length
+        self._max_depth = max_depth
+        self._max_reply = max_reply_size
 
     def encode(self, value: Any) -> bytes:
-        """The wire bytes of ``value``."""
+        """The wire bytes of ``value`` (one reply)."""
         out: list[bytes] = []
-        # An explicit stack: deep values need no recursion.
-        todo: list[Any] = [value]
+        # An explicit stack of (value, depth): deep values need no recursion.
+        todo: list[tuple[Any, int]] = [(value, 0)]
         resp3 = self.protocol == 3
         while todo:
-            item = todo.pop()
+            item, depth = todo.pop()
             kind = type(item)
             if kind is bytes or kind is bytearray or kind is memoryview:
-                raw = bytes(item)
-                out.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
+                out.append(self._string(b"$", bytes(item)))
             elif item is None:
                 out.append(b"_\r\n" if resp3 else b"$-1\r\n")
             elif kind is bool:
@@ -1522,34 +1615,33 @@ class RespEncoder:
                 )
             elif isinstance(item, int) and not isinstance(item, bool):
                 if _INT64_MIN <= item <= _INT64_MAX:
-                    out.append(b":%d\r\n" % item)
+                    out.append(self._line(b":%d" % item))
                 elif resp3:
-                    out.append(b"(%d\r\n" % item)
+                    out.append(self._line(b"(%d" % item))
                 else:
-                    raw = b"%d" % item
-                    out.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
+                    out.append(self._string(b"$", b"%d" % item))
             elif isinstance(item, float):
                 raw = _double_bytes(item)
-                out.append(b",%s\r\n" % raw if resp3 else b"$%d\r\n%s\r\n" % (len(raw), raw))
+                out.append(self._line(b"," + raw) if resp3 else self._string(b"$", raw))
             elif isinstance(item, str):
-                out.append(
-                    b"+%s\r\n"
-                    % _line_safe(item.encode("utf-8", "surrogateescape"), "simple string")
-                )
+                raw = _line_safe(item.encode("utf-8", "surrogateescape"), "simple string")
+                out.append(self._line(b"+" + raw))
             elif isinstance(item, ReplyError):
                 raw = item.message.encode("utf-8", "surrogateescape")
                 if not item.blob:
-                    out.append(b"-%s\r\n" % _line_safe(raw, "simple error (blob=True can)"))
+                    out.append(self._line(b"-" + _line_safe(raw, "simple error (blob=True can)")))
                 elif resp3:
-                    out.append(b"!%d\r\n%s\r\n" % (len(raw), raw))
+                    out.append(self._string(b"!", raw))
                 else:
                     raise ValueError("RESP2 has no blob errors")
             elif isinstance(item, Verbatim):
                 fmt = item.format.encode("ascii")
                 if len(fmt) != 3:
                     raise ValueError("a verbatim string's format is 3 bytes")
-                raw = fmt + b":" + item.data if resp3 else item.data
-                out.append(b"%s%d\r\n%s\r\n" % (b"=" if resp3 else b"$", len(raw), raw))
+                if resp3:
+                    out.append(self._string(b"=", fmt + b":" + item.data))
+                else:
+                    out.append(self._string(b"$", item.data))
             elif isinstance(item, Attributed):
                 if not resp3:
                     raise ValueError("RESP2 has no attributes")
@@ -1559,30 +1651,57 @@ class RespEncoder:
                     if isinstance(attributes, MapPairs)
                     else list(attributes.items())
                 )
-                out.append(b"|%d\r\n" % len(pairs))
-                todo.append(item.value)
+                out.append(self._header(b"|", len(pairs), depth))
+                todo.append((item.value, depth))
                 for key, val in reversed(pairs):
-                    todo.append(val)
-                    todo.append(key)
+                    todo.append((val, depth + 1))
+                    todo.append((key, depth + 1))
             elif isinstance(item, (dict, MapPairs)):
                 pairs = list(item) if isinstance(item, MapPairs) else list(item.items())
-                out.append(b"%%%d\r\n" % len(pairs) if resp3 else b"*%d\r\n" % (2 * len(pairs)))
+                if resp3:
+                    out.append(self._header(b"%", len(pairs), depth))
+                else:
+                    out.append(self._header(b"*", 2 * len(pairs), depth))
                 for key, val in reversed(pairs):
-                    todo.append(val)
-                    todo.append(key)
-            elif isinstance(item, (set, frozenset)):
-                members = list(item)
-                out.append(b"~%d\r\n" % len(members) if resp3 else b"*%d\r\n" % len(members))
-                todo.extend(reversed(members))
-            elif isinstance(item, Push):
-                out.append(b">%d\r\n" % len(item) if resp3 else b"*%d\r\n" % len(item))
-                todo.extend(reversed(item))
-            elif isinstance(item, (list, tuple)):
-                out.append(b"*%d\r\n" % len(item))
-                todo.extend(reversed(item))
+                    todo.append((val, depth + 1))
+                    todo.append((key, depth + 1))
             else:
-                raise TypeError(f"RESP has no form for {kind.__name__}")
-        return b"".join(out)
+                if isinstance(item, Push):
+                    if depth:
+                        raise ValueError(
+                            "a push is top-level only: it cannot be inside an aggregate"
+                        )
+                    kind_byte = b">" if resp3 else b"*"
+                elif isinstance(item, (set, frozenset)):
+                    kind_byte = b"~" if resp3 else b"*"
+                elif isinstance(item, (list, tuple)):
+                    kind_byte = b"*"
+                else:
+                    raise TypeError(f"RESP has no form for {kind.__name__}")
+                members = list(item)
+                out.append(self._header(kind_byte, len(members), depth))
+                todo.extend((member, depth + 1) for member in reversed(members))
+        wire = b"".join(out)
+        if self._max_reply is not None and len(wire) > self._max_reply:
+            raise ValueError(f"the reply is longer than max_reply_size ({self._max_reply})")
+        return wire
+
+    def _line(self, line: bytes) -> bytes:
+        if self._max_line is not None and len(line) > self._max_line:
+            raise ValueError(f"a line is longer than max_line_length ({self._max_line})")
+        return line + b"\r\n"
+
+    def _string(self, kind: bytes, raw: bytes) -> bytes:
+        if self._max_bulk is not None and len(raw) > self._max_bulk:
+            raise ValueError(f"a string is longer than max_bulk_length ({self._max_bulk})")
+        return self._line(b"%s%d" % (kind, len(raw))) + raw + b"\r\n"
+
+    def _header(self, kind: bytes, count: int, depth: int) -> bytes:
+        if self._max_agg is not None and count > self._max_agg:
+            raise ValueError(f"an aggregate is longer than max_aggregate_length ({self._max_agg})")
+        if count and self._max_depth is not None and depth >= self._max_depth:
+            raise ValueError(f"the value nests deeper than max_depth ({self._max_depth})")
+        return self._line(b"%s%d" % (kind, count))
 
 
 def _double_bytes(value: float) -> bytes:

@@ -818,3 +818,32 @@ def test_without_extensions_the_decoder_has_no_compiled_scanner() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "None"
+
+
+@pytest.mark.parametrize(
+    "codec",
+    [Resp(), Resp(stream_threshold=0, stream_chunk_size=1), Resp(max_reply_size=200)],
+    ids=["assembled", "events", "max-reply-size"],
+)
+def test_an_error_kept_for_the_next_call_does_not_pin_the_source_buffer(codec: Resp) -> None:
+    """The replies before a bad one come first and the error on the next call; meanwhile the
+    source's bytearray must stay resizable (a kept traceback would hold views of it)."""
+    buffer = bytearray(b"+a\r\n$3\r\nab" + b"\r\n:1\r\n" + b"$3\r\nabcXY\r\n")
+    decoder = codec.decoder()
+    frames: list[Any] = []
+    view = memoryview(buffer)
+    consumed = decoder.decode(view, frames)
+    view.release()
+    assert frames
+    del buffer[:consumed]  # BufferError if a view of the buffer is still alive
+    buffer += b"more"
+    view = memoryview(buffer)
+    with pytest.raises(FramingError):
+        while True:
+            frames.clear()
+            taken = decoder.decode(view, frames)
+            view.release()
+            del buffer[:taken]
+            view = memoryview(buffer)
+    view.release()
+    buffer += b"again"  # and after the error was raised
