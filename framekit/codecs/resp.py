@@ -1,0 +1,1389 @@
+"""RESP2 and RESP3, the Redis serialization protocol: a frame codec whose frames are replies.
+
+``reader.frames(Resp())`` reads one value per top-level reply. One decoder reads RESP2 and
+RESP3 alike (RESP2 is a subset: its null bulk ``$-1`` and null array ``*-1`` are ``None``),
+so a client switching with ``HELLO 3`` keeps its decoder. Values:
+
+============================  ==========================================================
+wire                          value
+============================  ==========================================================
+``+OK`` simple string         ``str`` (UTF-8, undecodable bytes kept as surrogates)
+``-ERR ...`` simple error     :class:`ReplyError` (a value: returned, never raised)
+``!n`` blob error             :class:`ReplyError` with ``blob=True``
+``:n`` integer, ``(n`` big    ``int``
+``$n`` bulk, ``$?`` streamed  ``bytes``
+``_``, ``$-1``, ``*-1``       ``None``
+``#t`` / ``#f``               ``True`` / ``False``
+``,x`` double                 ``float`` (``inf``, ``-inf``, ``nan`` included)
+``=n`` verbatim               :class:`Verbatim` (``format`` kept: ``"txt"``, ``"mkd"``)
+``*`` array, ``*?``           ``list``
+``%`` map, ``%?``             ``dict`` (the last of duplicate keys wins), or with
+                              ``map_type="pairs"`` a :class:`MapPairs` keeping every pair
+``~`` set, ``~?``             ``set``
+``>`` push                    :class:`Push` (a list; only at top level, never a reply)
+``|`` attributes              :class:`Attributed` wrapping the value they precede
+============================  ==========================================================
+
+A map key or set element that is not hashable is frozen: an array to a ``tuple``, a set to a
+``frozenset``, a map to a ``frozenset`` of its ``(key, value)`` pairs. A frame reader raises
+:class:`~framekit.errors.EndOfStream` at the end, so a ``None`` reply is never taken for it.
+
+**Strict by default.** Integers and lengths as hiredis's ``string2ll`` reads them (digits, an
+optional ``-``, no ``+``, spaces, ``_`` or leading zeros; ``:`` within 64 bits); doubles by
+the RESP3 grammar (digits, an optional fraction and exponent, ``inf``, ``-inf``, ``nan``; with
+``legacy_nan=True`` also the NaN spellings of Redis before 7.2: ``-nan``, ``NAN``,
+``nan(...)``); the CRLF after every bulk is checked (hiredis takes ``$3\\r\\nabcXY``); a CR or
+LF inside a line, a ``#`` other than ``t``/``f``, a ``_`` with content, a push inside an
+aggregate, a ``.`` outside a streamed aggregate are :class:`~framekit.errors.MalformedError`.
+Every error names the type byte, the rule and the byte offset.
+
+**Limits** (each a :class:`~framekit.errors.LimitExceededError` subclass naming its option):
+``max_bulk_length`` (512 MiB, as redis-server's ``proto-max-bulk-len``; a streamed string's
+total too), ``max_line_length`` (64 KiB, redis-server's inline limit; a header, simple string,
+error, number line), ``max_aggregate_length`` (2**32 - 1, as hiredis; nothing is allocated
+from a declared count: containers grow as elements arrive), ``max_depth`` (1024, as hiredis;
+the decoder uses no recursion), ``max_reply_size`` (None: off; the bytes of one reply).
+
+**Errors end the stream.** RESP has no point a decoder could resynchronise at after bad
+input or a passed limit, so the decoder is poisoned: it returns the replies before the bad
+one, then raises the error on that call and every later one. A client drops the connection.
+EOF inside a reply is a :class:`~framekit.errors.TruncatedError` at the reply's first byte.
+
+**Event mode** (``stream_threshold=n``): a reply that holds a bulk string, blob error or
+verbatim string longer than ``n`` bytes, or a streamed string, comes as parts, so a 1 GiB
+value never sits whole in memory: every aggregate in that reply as :class:`AggregateStart`
+(``length`` None for a streamed one, which ends with :class:`AggregateEnd`; attributes as an
+aggregate of type ``"|"`` whose values precede the value they annotate), each long string as
+:class:`StringStart`, :class:`StringChunk`\\ s and :class:`StringEnd`, and every other value
+whole. Each chunk holds ``stream_chunk_size`` bytes (64 KiB), the last of a string (or of a
+streamed string's part) the rest, so the parts never depend on how the bytes arrived. Replies
+without a long string still come whole. The limits hold.
+
+**Speed.** Replies are cut from the buffered bytes split at CRLF once per call: one C call
+finds every line, and the common shapes (pipelined simple replies, arrays of short bulks)
+cost a dictionary lookup and an append per element. A reply still arriving is not parsed
+again: the decoder keeps the aggregates it is building and resumes at the next element.
+
+The encoders: :func:`encode_command` (an array of bulks from ``bytes``, ``str``, ``int``,
+``float``; what a client sends), :func:`encode_commands` (a pipeline), and
+:meth:`Resp.encoder`'s :class:`RespEncoder` for any value (RESP3, or RESP2 with
+``protocol=2``; attributes and pushes included), with :func:`encode_streamed_string` and
+:func:`encode_streamed_aggregate` for the streamed forms. Decoding what they write gives back
+the value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from framekit.codecs._base import BaseFrameDecoder
+from framekit.codecs._options import int_in, is_bool, one_of
+from framekit.codecs.resp_values import (
+    AggregateEnd,
+    AggregateStart,
+    Attributed,
+    MapPairs,
+    Push,
+    ReplyError,
+    StringChunk,
+    StringEnd,
+    StringStart,
+    Verbatim,
+)
+from framekit.errors import (
+    FrameTooLong,
+    FramingError,
+    LimitExceededError,
+    LineTooLong,
+    MalformedError,
+    TruncatedError,
+)
+
+__all__ = [
+    "DEFAULT_MAX_AGGREGATE_LENGTH",
+    "DEFAULT_MAX_BULK_LENGTH",
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_LINE_LENGTH",
+    "DEFAULT_STREAM_CHUNK_SIZE",
+    "AggregateEnd",
+    "AggregateStart",
+    "Attributed",
+    "MapPairs",
+    "Push",
+    "ReplyError",
+    "Resp",
+    "RespDecoder",
+    "RespEncoder",
+    "StringChunk",
+    "StringEnd",
+    "StringStart",
+    "Verbatim",
+    "encode_command",
+    "encode_commands",
+    "encode_streamed_aggregate",
+    "encode_streamed_string",
+]
+
+#: Default ``max_bulk_length``: 512 MiB, redis-server's ``proto-max-bulk-len`` and Netty's.
+DEFAULT_MAX_BULK_LENGTH = 512 * 1024 * 1024
+#: Default ``max_line_length``: 64 KiB, redis-server's ``PROTO_INLINE_MAX_SIZE``.
+DEFAULT_MAX_LINE_LENGTH = 64 * 1024
+#: Default ``max_aggregate_length``: 2**32 - 1, hiredis's ``maxelements``.
+DEFAULT_MAX_AGGREGATE_LENGTH = 2**32 - 1
+#: Default ``max_depth``: 1024, hiredis's ``maxdepth``.
+DEFAULT_MAX_DEPTH = 1024
+#: Default ``stream_chunk_size``: 64 KiB.
+DEFAULT_STREAM_CHUNK_SIZE = 64 * 1024
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+
+class ReplyTooLarge(LimitExceededError):
+    """A RESP reply (or one of its strings, aggregates or its nesting) passed a limit."""
+
+
+@attrs.define(frozen=True, kw_only=True)
+class Resp:
+    """RESP2/RESP3 replies (and values). See the module docstring for the options."""
+
+    max_bulk_length: int = attrs.field(default=DEFAULT_MAX_BULK_LENGTH, validator=int_in(0))
+    max_line_length: int = attrs.field(default=DEFAULT_MAX_LINE_LENGTH, validator=int_in(1))
+    max_aggregate_length: int = attrs.field(
+        default=DEFAULT_MAX_AGGREGATE_LENGTH, validator=int_in(0)
+    )
+    max_depth: int = attrs.field(default=DEFAULT_MAX_DEPTH, validator=int_in(1))
+    max_reply_size: int | None = attrs.field(default=None)
+    stream_threshold: int | None = attrs.field(default=None)
+    stream_chunk_size: int = attrs.field(default=DEFAULT_STREAM_CHUNK_SIZE, validator=int_in(1))
+    map_type: Literal["dict", "pairs"] = attrs.field(
+        default="dict", validator=one_of("dict", "pairs")
+    )
+    legacy_nan: bool = attrs.field(default=False, validator=is_bool)
+    protocol: Literal[2, 3] = attrs.field(default=3, validator=one_of(2, 3))
+
+    @max_reply_size.validator
+    def _check_reply_size(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None:
+            int_in(1)(self, attribute, value)
+
+    @stream_threshold.validator
+    def _check_threshold(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None:
+            int_in(0)(self, attribute, value)
+
+    def decoder(self) -> RespDecoder:
+        """A fresh decoder for one stream."""
+        return RespDecoder(self)
+
+    def encoder(self) -> RespEncoder:
+        """A fresh value encoder (RESP3, or RESP2 with ``protocol=2``)."""
+        return RespEncoder(protocol=self.protocol)
+
+
+# -- small tables ------------------------------------------------------------------------
+
+_SIMPLE = {b"+OK": "OK", b"+PONG": "PONG", b"+QUEUED": "QUEUED"}
+
+
+def _small_table(prefix: bytes, low: int, high: int) -> dict[bytes, int]:
+    return {prefix + str(i).encode(): i for i in range(low, high)}
+
+
+def _limited(table: dict[bytes, int], limit: int) -> dict[bytes, int]:
+    """``table`` without the entries over ``limit``."""
+    if max(table.values()) <= limit:
+        return table
+    return {key: value for key, value in table.items() if value <= limit}
+
+
+# ``$n`` headers of strict lengths 0..4095 (a lookup both checks and reads them), ``*n`` of
+# counts 0..1023, ``:n`` of integers -1..1023.
+_BULK_LENGTHS = _small_table(b"$", 0, 4096)
+_ARRAY_LENGTHS = _small_table(b"*", 0, 1024)
+_SMALL_INTS = _small_table(b":", -1, 1024)
+
+_STRICT_INT = re.compile(rb"0|-?[1-9][0-9]*")
+_STRICT_DOUBLE = re.compile(rb"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_LEGACY_NAN = re.compile(rb"[+-]?nan(?:\([0-9A-Za-z_]*\))?", re.IGNORECASE)
+
+_NAMES = {
+    ord("+"): "simple string",
+    ord("-"): "simple error",
+    ord(":"): "integer",
+    ord("$"): "bulk string",
+    ord("*"): "array",
+    ord("_"): "null",
+    ord(","): "double",
+    ord("#"): "boolean",
+    ord("!"): "blob error",
+    ord("="): "verbatim string",
+    ord("("): "big number",
+    ord("%"): "map",
+    ord("~"): "set",
+    ord("|"): "attribute",
+    ord(">"): "push",
+    ord(";"): "streamed string part",
+    ord("."): "end of a streamed aggregate",
+}
+
+_STRINGS = frozenset(b"$!=")
+_AGGREGATES = frozenset(b"*%~>|")
+_DOLLAR, _STAR, _PERCENT, _TILDE, _PUSH, _ATTR = b"$*%~>|"
+_PART, _END, _BANG, _EQUALS = b";.!="
+
+
+def _what(t: int) -> str:
+    name = _NAMES.get(t)
+    return f"{name} ({chr(t)!r})" if name else f"type byte {bytes([t])!r}"
+
+
+def _decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for a map key or set element that is not hashable."""
+    if isinstance(value, list):
+        return tuple(_freeze(item) for item in value)
+    if isinstance(value, dict):
+        return frozenset((_freeze(k), _freeze(v)) for k, v in value.items())
+    if isinstance(value, (set, frozenset)):
+        return frozenset(_freeze(item) for item in value)
+    if isinstance(value, Attributed):
+        return Attributed(_freeze(value.value), _freeze(value.attributes))
+    return value
+
+
+def _build(t: int, items: list[Any], pairs: bool) -> Any:
+    """The value of a finished aggregate of type ``t`` from its items in wire order."""
+    if t == _STAR:
+        return items
+    if t in (_PERCENT, _ATTR):
+        it = iter(items)
+        if pairs:
+            return MapPairs(zip(it, it, strict=False))
+        try:
+            return dict(zip(it, it, strict=False))
+        except TypeError:
+            it = iter(items)
+            return {_freeze(k): v for k, v in zip(it, it, strict=False)}
+    if t == _TILDE:
+        try:
+            return set(items)
+        except TypeError:
+            return {_freeze(item) for item in items}
+    return Push(items)
+
+
+# -- the decoder -------------------------------------------------------------------------
+
+
+class _Wait(Exception):
+    """The parse ran out of input (internal)."""
+
+
+class _ToEvents(Exception):
+    """Event mode: the reply being parsed holds a long string (internal)."""
+
+
+class RespDecoder(BaseFrameDecoder[Any]):
+    """Decodes RESP2/RESP3 replies; made by :meth:`Resp.decoder`. See the module docstring.
+
+    State between calls: the stream offset of ``data[0]``, the error that poisoned it, and for
+    a reply still arriving the aggregates being built (``_stack``, their items so far), the
+    offset of the next element (``_resume``), how far the line there was searched, and the
+    input length that anything new needs (``_need``: a long bulk's end). Nothing of a reply is
+    consumed before it is whole (in event mode: before each part is handed out).
+    """
+
+    __slots__ = (
+        "_array_table",
+        "_attrs",
+        "_bulk_table",
+        "_chunk",
+        "_error",
+        "_events",
+        "_legacy_nan",
+        "_max_agg",
+        "_max_bulk",
+        "_max_depth",
+        "_max_line",
+        "_max_reply",
+        "_need",
+        "_offset",
+        "_pairs",
+        "_resume",
+        "_scanned",
+        "_stack",
+        "_threshold",
+        "needs_input",
+    )
+
+    def __init__(self, codec: Resp) -> None:
+        self._max_bulk = codec.max_bulk_length
+        self._max_line = codec.max_line_length
+        self._max_agg = codec.max_aggregate_length
+        self._max_depth = codec.max_depth
+        self._max_reply = codec.max_reply_size
+        self._threshold = codec.stream_threshold
+        self._chunk = codec.stream_chunk_size
+        self._pairs = codec.map_type == "pairs"
+        self._legacy_nan = codec.legacy_nan
+        # Lookup tables of the headers within the limits (and the event-mode threshold).
+        bulk_max = self._max_bulk
+        if self._threshold is not None:
+            bulk_max = min(bulk_max, self._threshold)
+        self._bulk_table = _limited(_BULK_LENGTHS, bulk_max)
+        self._array_table = _limited(_ARRAY_LENGTHS, self._max_agg)
+        #: Stream offset of the first byte of the next ``data``.
+        self._offset = 0
+        self._error: FramingError | None = None
+        #: The open aggregates of the reply being assembled: ``[type, left, items, attrs]``
+        #: (``left`` -1 for a streamed one; a streamed string is ``[ord("$"), -2, parts, attrs]``).
+        self._stack: list[list[Any]] = []
+        #: Attributes read for the next value at the top of ``_stack``.
+        self._attrs: Any = None
+        #: Offset in ``data`` of the next element of the reply being assembled.
+        self._resume = 0
+        #: Offset in ``data`` up to which the line at ``_resume`` was searched (0: not yet).
+        self._scanned = 0
+        #: ``len(data)`` below which nothing can be done (a long bulk's end).
+        self._need = 0
+        #: Event mode's state while a reply is handed out in parts (see ``_EventState``).
+        self._events: _EventState | None = None
+        #: True when the last call stopped only because its input ran out.
+        self.needs_input = False
+
+    # -- the contract ------------------------------------------------------------------
+
+    def reset_search(self) -> None:
+        """Forget the reply being assembled (nothing of it was consumed): the next call
+        parses it again from ``data[0]``. A reply being handed out in parts keeps its place
+        (its parts so far were consumed)."""
+        self._stack = []
+        self._attrs = None
+        self._resume = 0
+        self._scanned = 0
+        self._need = 0
+        if self._events is not None:
+            self._events.scanned = 0
+
+    def decode(self, data: memoryview, frames: list[Any], ends: list[int] | None = None) -> int:
+        """Append every complete reply in ``data`` to ``frames`` (in event mode, every part
+        ready); return the bytes consumed. Raises MalformedError or a LimitExceededError
+        (after returning the replies before the bad one), and the same error on every later
+        call."""
+        error = self._error
+        if error is not None:
+            raise error
+        if len(data) < self._need:
+            self.needs_input = True
+            return 0
+        if self._events is not None:
+            return self._decode_events(data, frames, ends, 0, False)
+        return self._decode(data, frames, ends, False)
+
+    def decode_eof(self, data: memoryview, frames: list[Any], ends: list[int] | None = None) -> int:
+        """Like :meth:`decode` at the end of the stream: the complete replies, then
+        TruncatedError (at the first byte of the reply cut short) if any bytes remain."""
+        error = self._error
+        if error is not None:
+            raise error
+        before = len(frames)
+        if self._events is not None:
+            consumed = self._decode_events(data, frames, ends, 0, True)
+        else:
+            consumed = self._decode(data, frames, ends, True)
+        if consumed or len(frames) > before:
+            return consumed
+        if len(data) or self._events is not None:
+            start = self._events.reply_start if self._events is not None else self._offset
+            error = TruncatedError("the stream ended inside a RESP reply", offset=start)
+            self._error = error
+            raise error
+        return 0
+
+    # -- replies assembled whole --------------------------------------------------------
+
+    def _window(self, data: memoryview, start: int) -> bytes:
+        """``data[start:]`` as bytes (no copy when ``data`` views a whole bytes object and
+        ``start`` is 0)."""
+        if not start:
+            obj = data.obj
+            if type(obj) is bytes and len(obj) == len(data):
+                return obj
+        return data[start:].tobytes()
+
+    def _decode(
+        self, data: memoryview, frames: list[Any], ends: list[int] | None, eof: bool
+    ) -> int:
+        n = len(data)
+        self._need = 0
+        resume = self._resume
+        scanned = self._scanned
+        # The line at ``resume`` had no ending up to ``scanned``: look at new bytes only.
+        if (
+            scanned
+            and not eof
+            and (n == scanned or data[scanned - 1 : n].tobytes().find(b"\r\n") < 0)
+        ):
+            self._check_partial_line(data, resume, n)
+            self._scanned = n
+            self.needs_input = True
+            return 0
+        text = self._window(data, resume)
+        lines = text.split(b"\r\n")
+        last = len(lines) - 1  # lines[last] follows the last CRLF: no ending yet
+        stack = self._stack
+        attrs_ = self._attrs
+        pairs = self._pairs
+        bulk_lengths = self._bulk_table
+        fast = self._max_reply is None
+        k = 0  # the next line to parse
+        pos_k, pos = 0, resume  # a checkpoint: line pos_k starts at offset pos (see _advance)
+        done_k = 0  # the last reply handed out ended before line done_k
+        rstart = 0  # the offset where the reply being parsed began
+        before = len(frames)
+        value: Any
+        try:
+            while True:
+                value = _NOTHING
+                if stack:
+                    top = stack[-1]
+                    if top[0] == _STAR and attrs_ is None and top[1] > 0:
+                        # Arrays of short bulks, the hot shape (LRANGE, MGET, KEYS, ...).
+                        left = top[1]
+                        items = top[2]
+                        while left and k < last - 1:
+                            size = bulk_lengths.get(lines[k])
+                            if size is None:
+                                break
+                            value = lines[k + 1]
+                            if len(value) != size:
+                                break
+                            items.append(value)
+                            left -= 1
+                            k += 2
+                        top[1] = left
+                        if left:
+                            value = _NOTHING
+                        else:
+                            stack.pop()
+                            value = items
+                            attrs_ = top[3]
+                elif fast and attrs_ is None and k < last:
+                    # Top level: pipelined simple replies and short bulks.
+                    line = lines[k]
+                    simple = _SIMPLE.get(line)
+                    if simple is not None:
+                        k += 1
+                        frames.append(simple)
+                        if ends is not None:
+                            pos_k, pos = k, _advance(lines, pos_k, pos, k)
+                            ends.append(pos)
+                        done_k = k
+                        continue
+                    size = bulk_lengths.get(line)
+                    if size is not None and k < last - 1:
+                        value = lines[k + 1]
+                        if len(value) == size:
+                            k += 2
+                            frames.append(value)
+                            if ends is not None:
+                                pos_k, pos = k, _advance(lines, pos_k, pos, k)
+                                ends.append(pos)
+                            done_k = k
+                            continue
+                        value = _NOTHING
+                if value is _NOTHING:
+                    value, k, attrs_, pos_k, pos = self._element(
+                        lines, k, last, n, data, stack, attrs_, eof, pos_k, pos
+                    )
+                    if value is _NOTHING:
+                        continue
+                # A value is complete: attach its attributes, add it to its aggregate (which
+                # may complete in turn), or hand it out.
+                while True:
+                    if attrs_ is not None:
+                        value = _attach(value, attrs_)
+                        attrs_ = None
+                    if not stack:
+                        frames.append(value)
+                        done_k = k
+                        if ends is not None or not fast:
+                            pos_k, pos = k, _advance(lines, pos_k, pos, k)
+                            if not fast and pos - rstart > self._max_reply:  # type: ignore[operator]
+                                frames.pop()
+                                raise self._reply_too_large(rstart)
+                            rstart = pos
+                            if ends is not None:
+                                ends.append(pos)
+                        break
+                    top = stack[-1]
+                    top[2].append(value)
+                    left = top[1]
+                    if left < 0:
+                        break
+                    left -= 1
+                    top[1] = left
+                    if left:
+                        break
+                    stack.pop()
+                    value = _build(top[0], top[2], pairs)
+                    attrs_ = top[3]
+                    if top[0] == _ATTR:
+                        attrs_ = _merge(attrs_, value)
+                        break
+        except _Wait:
+            pass
+        except _ToEvents:
+            start = _advance(lines, 0, resume, done_k) if done_k else 0
+            self._reset_reply()
+            self._events = _EventState(self._offset + start)
+            return self._decode_events(data, frames, ends, start, eof)
+        except FramingError as error:
+            self._stop(error)
+            if len(frames) > before:
+                consumed = _advance(lines, 0, resume, done_k)
+                self._offset += consumed
+                return consumed
+            raise
+        # Out of input (at EOF: out of complete replies).
+        consumed = _advance(lines, 0, resume, done_k) if done_k else 0
+        self._offset += consumed
+        if eof:
+            self._reset_reply()
+            self.needs_input = False
+            return consumed
+        if k == done_k and not stack and attrs_ is None and not self._need:
+            # Nothing of the next reply parsed yet (at most a part of its first line).
+            self._reset_reply()
+            if k == last and lines[last]:
+                self._check_partial_line(data, consumed, n)
+                self._scanned = n - consumed
+        else:
+            # Keep what was built: the next call resumes at line k.
+            self._stack = stack
+            self._attrs = attrs_
+            resume_at = _advance(lines, pos_k, pos, k)
+            self._resume = resume_at - consumed
+            if self._need:
+                self._need -= consumed
+                self._scanned = 0
+            else:
+                self._check_partial_line(data, resume_at, n)
+                self._scanned = n - consumed if resume_at < n else 0
+            if not fast and n - consumed > self._max_reply:  # type: ignore[operator]
+                too_large = self._reply_too_large(0)  # the reply starts at the new offset
+                self._stop(too_large)
+                if consumed:
+                    return consumed
+                raise too_large
+        self.needs_input = True
+        return consumed
+
+    def _element(
+        self,
+        lines: list[bytes],
+        k: int,
+        last: int,
+        n: int,
+        data: memoryview,
+        stack: list[list[Any]],
+        attrs_: Any,
+        eof: bool,
+        pos_k: int,
+        pos: int,
+    ) -> tuple[Any, int, Any, int, int]:
+        """Parse the element at line ``k`` (any type), given that line ``pos_k`` starts at
+        offset ``pos``: ``(value, next line, attributes, line, its offset)``, the last two a
+        checkpoint for :func:`_advance`. The value is ``_NOTHING`` when the element opened an
+        aggregate, was attributes or a streamed string's part. Raises _Wait when its bytes
+        have not all arrived, _ToEvents in event mode for a long string."""
+        if k >= last:
+            raise _Wait
+        pos = _advance(lines, pos_k, pos, k)
+        line = lines[k]
+        if not line:
+            raise self._malformed("an empty line where a RESP type byte belongs", pos)
+        t = line[0]
+        if len(line) > self._max_line:
+            raise LineTooLong(
+                f"a RESP {_what(t)} line is longer than max_line_length ({self._max_line})",
+                limit=self._max_line,
+                offset=self._offset + pos,
+            )
+        in_string = bool(stack) and stack[-1][1] == -2
+        if in_string and t != _PART:
+            raise self._malformed(
+                "a streamed string ('$?') holds something other than parts (';')", pos
+            )
+        if t in _STRINGS or t == _PART:
+            if t == _PART and not in_string:
+                raise self._malformed("a streamed string part (';') outside a streamed string", pos)
+            size = self._length(line, t, pos)
+            if size == -1:
+                return None, k + 1, attrs_, k + 1, pos + len(line) + 2
+            if size == -2:  # ``$?``
+                if self._threshold is not None:
+                    raise _ToEvents
+                self._push(stack, t, -2, attrs_, pos)
+                return _NOTHING, k + 1, None, k + 1, pos + len(line) + 2
+            if t == _PART:
+                parts = stack[-1][2]
+                total = sum(map(len, parts)) + size
+                if total > self._max_bulk:
+                    raise self._too_long(t, total, pos)
+                if size == 0:
+                    top = stack.pop()
+                    return b"".join(top[2]), k + 1, top[3], k + 1, pos + len(line) + 2
+            elif self._threshold is not None and size > self._threshold:
+                raise _ToEvents
+            start = pos + len(line) + 2  # the payload's offset
+            payload = lines[k + 1] if k + 1 < last else None
+            if payload is not None and len(payload) == size:
+                k += 2
+                at = start + size + 2
+            else:
+                # The payload holds CRLFs, or has not all arrived.
+                end = start + size
+                if end + 2 > n:
+                    if not eof:
+                        self._need = end + 2
+                    raise _Wait
+                if data[end : end + 2].tobytes() != b"\r\n":
+                    raise self._malformed(
+                        f"a {_what(t)} of {size} bytes is not followed by CRLF", end
+                    )
+                payload = data[start:end].tobytes()
+                k += 1  # skip the lines the payload spans
+                at = start
+                while at < end + 2:
+                    at += len(lines[k]) + 2
+                    k += 1
+            if t == _DOLLAR:
+                return payload, k, attrs_, k, at
+            if t == _PART:
+                stack[-1][2].append(payload)
+                return _NOTHING, k, attrs_, k, at
+            if t == _BANG:
+                return ReplyError(_decode_text(payload), blob=True), k, attrs_, k, at
+            if size < 4 or payload[3:4] != b":":
+                raise self._malformed(
+                    "a verbatim string must begin with a 3-byte format and ':'", start
+                )
+            verbatim = Verbatim(payload[:3].decode("ascii", "replace"), payload[4:])
+            return verbatim, k, attrs_, k, at
+        after = pos + len(line) + 2
+        if t in _AGGREGATES:
+            count = self._count(line, t, pos)
+            if t == _PUSH and stack:
+                raise self._malformed(
+                    "a push ('>') inside an aggregate (pushes are top-level only)", pos
+                )
+            if count == -1:  # RESP2's null array ``*-1``
+                return None, k + 1, attrs_, k + 1, after
+            if count == -2:  # streamed
+                self._push(stack, t, -1, attrs_, pos)
+                return _NOTHING, k + 1, None, k + 1, after
+            if count == 0:
+                value = _build(t, [], self._pairs)
+                if t == _ATTR:
+                    return _NOTHING, k + 1, _merge(attrs_, value), k + 1, after
+                return value, k + 1, attrs_, k + 1, after
+            self._push(stack, t, count * 2 if t in b"%|" else count, attrs_, pos)
+            return _NOTHING, k + 1, None, k + 1, after
+        if t == _END:
+            if len(line) != 1:
+                raise self._malformed("the end of a streamed aggregate ('.') has content", pos)
+            if not stack or stack[-1][1] != -1:
+                raise self._malformed("an end ('.') outside a streamed aggregate", pos)
+            top = stack[-1]
+            if top[0] in b"%|" and len(top[2]) % 2:
+                raise self._malformed("a streamed map ended after a key", pos)
+            if attrs_ is not None:
+                raise self._malformed("attributes ('|') before an end ('.')", pos)
+            stack.pop()
+            value = _build(top[0], top[2], self._pairs)
+            if top[0] == _ATTR:
+                return _NOTHING, k + 1, _merge(top[3], value), k + 1, after
+            return value, k + 1, top[3], k + 1, after
+        return self._scalar(line, t, pos), k + 1, attrs_, k + 1, after
+
+    def _reply_too_large(self, start: int) -> ReplyTooLarge:
+        return ReplyTooLarge(
+            f"a RESP reply is longer than max_reply_size ({self._max_reply})",
+            limit=self._max_reply,  # type: ignore[arg-type]
+            offset=self._offset + start,
+        )
+
+    def _check_partial_line(self, data: memoryview, start: int, n: int) -> None:
+        """LineTooLong when the line at ``start`` (no ending yet) is already too long."""
+        if n - start > self._max_line + 1:
+            t = data[start]
+            self._stop(
+                LineTooLong(
+                    f"a RESP {_what(t)} line is longer than max_line_length ({self._max_line})",
+                    limit=self._max_line,
+                    offset=self._offset + start,
+                )
+            )
+            raise self._error  # type: ignore[misc]
+
+    def _reset_reply(self) -> None:
+        self._stack = []
+        self._attrs = None
+        self._resume = 0
+        self._scanned = 0
+        self._need = 0
+
+    def _stop(self, error: FramingError) -> None:
+        self._error = error
+        self._reset_reply()
+        self.needs_input = False
+
+    def _push(self, stack: list[list[Any]], t: int, left: int, attrs_: Any, pos: int) -> None:
+        if len(stack) >= self._max_depth:
+            raise ReplyTooLarge(
+                f"a RESP reply nests deeper than max_depth ({self._max_depth})",
+                limit=self._max_depth,
+                offset=self._offset + pos,
+            )
+        stack.append([t, left, [], attrs_])
+
+    # -- event mode ----------------------------------------------------------------------
+
+    def _decode_events(
+        self, data: memoryview, frames: list[Any], ends: list[int] | None, start: int, eof: bool
+    ) -> int:
+        """Hand out the parts of a reply from ``data[start:]`` (everything before ``start``
+        is consumed whole replies); return the bytes consumed."""
+        state = self._events
+        assert state is not None
+        n = len(data)
+        self._need = 0
+        pos = start
+        before = len(frames)
+        try:
+            while pos < n or (state.string is not None and state.string[1] == 0):
+                string = state.string
+                if string is not None:
+                    t, left = string
+                    if left > 0:
+                        take = min(left, self._chunk)
+                        # A streamed string's part: its CRLF goes with its last chunk.
+                        tail = 2 if t == _PART and take == left else 0
+                        if n - pos < take + tail:
+                            self._need = take + tail  # from ``pos``, where the next call starts
+                            break
+                        chunk = data[pos : pos + take].tobytes()
+                        if tail and data[pos + take : pos + take + 2].tobytes() != b"\r\n":
+                            raise self._malformed(
+                                "a streamed string part is not followed by CRLF", pos + take, state
+                            )
+                        frames.append(StringChunk(chunk))
+                        pos += take + tail
+                        if ends is not None:
+                            ends.append(pos)
+                        state.string = None if tail else (t, left - take)
+                        continue
+                    if left == 0:
+                        if n - pos < 2:
+                            break
+                        if data[pos : pos + 2].tobytes() != b"\r\n":
+                            raise self._malformed(
+                                f"a {_what(t)} is not followed by CRLF", pos, state
+                            )
+                        pos += 2
+                        state.string = None
+                        frames.append(StringEnd())
+                        if ends is not None:
+                            ends.append(pos)
+                        if self._element_done(state, pos):
+                            break
+                        continue
+                line_end = self._find_line(data, pos, n, state)
+                if line_end < 0:
+                    break
+                line = data[pos:line_end].tobytes()
+                if not line:
+                    raise self._malformed(
+                        "an empty line where a RESP type byte belongs", pos, state
+                    )
+                t = line[0]
+                after = line_end + 2
+                if state.in_streamed_string:
+                    if t != _PART:
+                        raise self._malformed(
+                            "a streamed string ('$?') holds something other than parts (';')",
+                            pos,
+                            state,
+                        )
+                    size = self._length(line, t, pos, state)
+                    if size < 0:
+                        raise self._malformed("a streamed string part has no length", pos, state)
+                    if state.total + size > self._max_bulk:
+                        raise self._too_long(t, state.total + size, pos, state)
+                    if size == 0:
+                        pos = after
+                        state.in_streamed_string = False
+                        frames.append(StringEnd())
+                        if ends is not None:
+                            ends.append(pos)
+                        if self._element_done(state, pos):
+                            break
+                        continue
+                    first = min(size, self._chunk) + (2 if size <= self._chunk else 0)
+                    if n - after < first:
+                        # The header's bytes go with the part's first chunk.
+                        self._need = after + first - pos
+                        break
+                    state.total += size
+                    pos = after
+                    state.string = (_PART, size)
+                    continue
+                if t in _STRINGS:
+                    size = self._length(line, t, pos, state)
+                    if size == -1:
+                        if t != _DOLLAR:
+                            raise self._malformed(f"a {_what(t)} has no null form", pos, state)
+                        value: Any = None
+                    elif size == -2:
+                        if t != _DOLLAR:
+                            raise self._malformed(f"a {_what(t)} cannot be streamed", pos, state)
+                        pos = after
+                        state.total = 0
+                        state.in_streamed_string = True
+                        frames.append(StringStart("$", None))
+                        if ends is not None:
+                            ends.append(pos)
+                        continue
+                    elif size > self._threshold:  # type: ignore[operator]
+                        if t == _EQUALS and size < 4:
+                            raise self._malformed(
+                                "a verbatim string must begin with a 3-byte format and ':'",
+                                after,
+                                state,
+                            )
+                        pos = after
+                        state.string = (t, size)
+                        frames.append(StringStart(chr(t), size))
+                        if ends is not None:
+                            ends.append(pos)
+                        continue
+                    else:
+                        end = after + size
+                        if end + 2 > n:
+                            self._need = end + 2 - pos  # from ``pos``, where the next call starts
+                            break
+                        if data[end : end + 2].tobytes() != b"\r\n":
+                            raise self._malformed(
+                                f"a {_what(t)} of {size} bytes is not followed by CRLF", end, state
+                            )
+                        payload = data[after:end].tobytes()
+                        after = end + 2
+                        if t == _DOLLAR:
+                            value = payload
+                        elif t == _BANG:
+                            value = ReplyError(_decode_text(payload), blob=True)
+                        else:
+                            if size < 4 or payload[3:4] != b":":
+                                raise self._malformed(
+                                    "a verbatim string must begin with a 3-byte format and ':'",
+                                    end - size,
+                                    state,
+                                )
+                            value = Verbatim(payload[:3].decode("ascii", "replace"), payload[4:])
+                elif t in _AGGREGATES:
+                    count = self._count(line, t, pos, state)
+                    if t == _PUSH and state.stack:
+                        raise self._malformed(
+                            "a push ('>') inside an aggregate (pushes are top-level only)",
+                            pos,
+                            state,
+                        )
+                    if count == -1:
+                        value = None
+                    else:
+                        if len(state.stack) >= self._max_depth:
+                            raise ReplyTooLarge(
+                                f"a RESP reply nests deeper than max_depth ({self._max_depth})",
+                                limit=self._max_depth,
+                                offset=self._offset + pos,
+                            )
+                        pos = after
+                        frames.append(AggregateStart(chr(t), None if count == -2 else count))
+                        if ends is not None:
+                            ends.append(pos)
+                        if count == -2:
+                            state.stack.append([t, -1, 0])
+                        elif count == 0:
+                            if self._element_done(state, pos):
+                                break
+                        else:
+                            state.stack.append([t, count * 2 if t in b"%|" else count, 0])
+                        continue
+                elif t == _END:
+                    if len(line) != 1:
+                        raise self._malformed(
+                            "the end of a streamed aggregate ('.') has content", pos, state
+                        )
+                    if not state.stack or state.stack[-1][1] != -1:
+                        raise self._malformed(
+                            "an end ('.') outside a streamed aggregate", pos, state
+                        )
+                    top = state.stack.pop()
+                    if top[0] in b"%|" and top[2] % 2:
+                        raise self._malformed("a streamed map ended after a key", pos, state)
+                    pos = after
+                    frames.append(AggregateEnd())
+                    if ends is not None:
+                        ends.append(pos)
+                    if self._element_done(state, pos):
+                        break
+                    continue
+                else:
+                    value = self._scalar(line, t, pos, state)
+                pos = after
+                frames.append(value)
+                if ends is not None:
+                    ends.append(pos)
+                if self._element_done(state, pos):
+                    break
+        except FramingError as error:
+            self._error = error
+            self.needs_input = False
+            self._events = None
+            if len(frames) > before:
+                self._offset += pos
+                return pos
+            raise
+        if self._max_reply is not None and self._offset + pos - state.reply_start > self._max_reply:
+            too_large = ReplyTooLarge(
+                f"a RESP reply is longer than max_reply_size ({self._max_reply})",
+                limit=self._max_reply,
+                offset=state.reply_start,
+            )
+            self._stop(too_large)
+            self._events = None
+            if len(frames) > before:
+                self._offset += pos
+                return pos
+            raise too_large
+        self._offset += pos
+        if self._events is None:  # the reply ended: whole replies again
+            self.needs_input = False
+        else:
+            state.scanned = max(state.scanned - pos, 0)
+            self.needs_input = not eof
+        return pos
+
+    def _element_done(self, state: _EventState, pos: int) -> bool:
+        """Count an element in its aggregate; True when the reply is over."""
+        stack = state.stack
+        while stack:
+            top = stack[-1]
+            if top[1] == -1:
+                top[2] += 1
+                return False
+            top[1] -= 1
+            if top[1]:
+                return False
+            stack.pop()
+        self._events = None
+        return True
+
+    def _find_line(self, data: memoryview, pos: int, n: int, state: _EventState) -> int:
+        """The offset of the CRLF ending the line at ``pos``, or -1 (not yet)."""
+        begin = max(pos, state.scanned - 1)
+        found = data[begin : min(n, pos + self._max_line + 2)].tobytes().find(b"\r\n")
+        if found < 0:
+            if n - pos > self._max_line + 1:
+                raise LineTooLong(
+                    f"a RESP {_what(data[pos])} line is longer than max_line_length"
+                    f" ({self._max_line})",
+                    limit=self._max_line,
+                    offset=self._offset + pos,
+                )
+            state.scanned = n
+            return -1
+        end = begin + found
+        state.scanned = 0
+        if end - pos > self._max_line:
+            raise LineTooLong(
+                f"a RESP {_what(data[pos])} line is longer than max_line_length ({self._max_line})",
+                limit=self._max_line,
+                offset=self._offset + pos,
+            )
+        return end
+
+    # -- lines ----------------------------------------------------------------------------
+
+    def _malformed(self, rule: str, pos: int, state: _EventState | None = None) -> MalformedError:
+        return MalformedError(f"RESP: {rule}", offset=self._offset + pos)
+
+    def _too_long(
+        self, t: int, size: int, pos: int, state: _EventState | None = None
+    ) -> FrameTooLong:
+        return FrameTooLong(
+            f"a RESP {_what(t)} of {size} bytes is longer than max_bulk_length ({self._max_bulk})",
+            limit=self._max_bulk,
+            offset=self._offset + pos,
+        )
+
+    def _length(self, line: bytes, t: int, pos: int, state: _EventState | None = None) -> int:
+        """The length in a ``$ ! = ;`` header: >= 0, -1 for ``$-1``, -2 for ``$?``."""
+        digits = line[1:]
+        if digits == b"?" and t == _DOLLAR:
+            return -2
+        if digits == b"-1" and t == _DOLLAR:
+            return -1
+        if not (digits.isdigit() and (digits[0] != 48 or len(digits) == 1)):
+            raise self._malformed(
+                f"a {_what(t)} length must be decimal digits, got {digits[:40]!r}", pos
+            )
+        size = int(digits)
+        if size > self._max_bulk:
+            raise self._too_long(t, size, pos)
+        return size
+
+    def _count(self, line: bytes, t: int, pos: int, state: _EventState | None = None) -> int:
+        """The count in an aggregate header: >= 0, -1 for ``*-1``, -2 for streamed (``?``)."""
+        size = self._array_table.get(line) if t == _STAR else None
+        if size is not None:
+            return size
+        digits = line[1:]
+        if digits == b"?":
+            if t in (_PUSH, _ATTR):
+                raise self._malformed(f"a {_what(t)} cannot be streamed", pos)
+            return -2
+        if digits == b"-1" and t == _STAR:
+            return -1
+        if not (digits.isdigit() and (digits[0] != 48 or len(digits) == 1)):
+            raise self._malformed(
+                f"a {_what(t)} count must be decimal digits, got {digits[:40]!r}", pos
+            )
+        count = int(digits)
+        if count > self._max_agg:
+            raise ReplyTooLarge(
+                f"a RESP {_what(t)} of {count} elements is longer than max_aggregate_length"
+                f" ({self._max_agg})",
+                limit=self._max_agg,
+                offset=self._offset + pos,
+            )
+        return count
+
+    def _scalar(self, line: bytes, t: int, pos: int, state: _EventState | None = None) -> Any:
+        """The value of a one-line type (``+ - : _ , # (``)."""
+        if t == 58:  # ':'
+            value = _SMALL_INTS.get(line)
+            if value is not None:
+                return value
+            digits = line[1:]
+            if _STRICT_INT.fullmatch(digits) is None:
+                raise self._malformed(
+                    f"an integer (':') must be decimal digits, got {digits[:40]!r}", pos
+                )
+            number = int(digits)
+            if not _INT64_MIN <= number <= _INT64_MAX:
+                raise self._malformed(
+                    "an integer (':') is outside 64 bits (a big number is '(')", pos
+                )
+            return number
+        content = line[1:]
+        if t == 43 or t == 45:  # '+' '-'
+            if b"\r" in content or b"\n" in content:
+                at = min(i for i in (content.find(b"\r"), content.find(b"\n")) if i >= 0)
+                raise self._malformed(f"a bare CR or LF inside a {_what(t)}", pos + 1 + at)
+            text = _decode_text(content)
+            return text if t == 43 else ReplyError(text)
+        if t == 95:  # '_'
+            if content:
+                raise self._malformed("a null ('_') has content", pos + 1)
+            return None
+        if t == 35:  # '#'
+            if content == b"t":
+                return True
+            if content == b"f":
+                return False
+            raise self._malformed(
+                f"a boolean ('#') must be 't' or 'f', got {content[:40]!r}", pos + 1
+            )
+        if t == 44:  # ','
+            return self._double(content, pos)
+        if t == 40:  # '('
+            if _STRICT_INT.fullmatch(content) is None:
+                raise self._malformed(
+                    f"a big number ('(') must be decimal digits, got {content[:40]!r}", pos
+                )
+            return int(content)
+        if t == _PART:
+            raise self._malformed("a streamed string part (';') outside a streamed string", pos)
+        raise self._malformed(f"unknown RESP type byte {bytes([t])!r}", pos)
+
+    def _double(self, content: bytes, pos: int) -> float:
+        if _STRICT_DOUBLE.fullmatch(content) is not None:
+            return float(content)
+        if content == b"inf":
+            return math.inf
+        if content == b"-inf":
+            return -math.inf
+        if content == b"nan":
+            return math.nan
+        if self._legacy_nan and _LEGACY_NAN.fullmatch(content) is not None:
+            return math.nan
+        raise self._malformed(
+            f"a double (',') breaks the RESP3 grammar, got {content[:40]!r}"
+            + ("" if self._legacy_nan else " (legacy_nan=True accepts old NaN spellings)"),
+            pos,
+        )
+
+
+class _NothingType:
+    __slots__ = ()
+
+
+_NOTHING: Any = _NothingType()
+
+
+def _advance(lines: list[bytes], k0: int, pos0: int, k: int) -> int:
+    """The offset of line ``k`` given that line ``k0`` starts at ``pos0``."""
+    if k == k0:
+        return pos0
+    return pos0 + sum(map(len, lines[k0:k])) + 2 * (k - k0)
+
+
+def _merge(old: list[Any] | None, new: Any) -> list[Any]:
+    """The attributes waiting for the next value, ``new`` read after ``old``."""
+    return [new] if old is None else [*old, new]
+
+
+def _attach(value: Any, attributes: list[Any]) -> Attributed:
+    """``value`` with the attributes read before it, the first read outermost."""
+    for found in reversed(attributes):
+        value = Attributed(value, found)
+    return value  # type: ignore[no-any-return]
+
+
+class _EventState:
+    """Event mode's place in a reply being handed out in parts."""
+
+    __slots__ = ("in_streamed_string", "reply_start", "scanned", "stack", "string", "total")
+
+    def __init__(self, reply_start: int) -> None:
+        #: Stream offset of the reply's first byte.
+        self.reply_start = reply_start
+        #: Open aggregates: ``[type, left, seen]`` (``left`` -1 for a streamed one).
+        self.stack: list[list[int]] = []
+        #: The long string (or streamed string part) being handed out: (type, bytes left).
+        self.string: tuple[int, int] | None = None
+        #: Inside a streamed string (``$?``), between parts.
+        self.in_streamed_string = False
+        #: A streamed string's bytes so far (``max_bulk_length`` bounds them).
+        self.total = 0
+        #: How far the line at the current offset was searched.
+        self.scanned = 0
+
+
+# -- encoders ----------------------------------------------------------------------------
+
+
+def _arg_bytes(arg: Any) -> bytes:
+    kind = type(arg)
+    if kind is bytes:
+        return arg  # type: ignore[no-any-return]
+    if kind is str:
+        return arg.encode()  # type: ignore[no-any-return]
+    if kind is int:
+        return b"%d" % arg
+    if kind is float:
+        return repr(arg).encode()
+    if isinstance(arg, (bytearray, memoryview)):
+        return bytes(arg)
+    if isinstance(arg, bool):
+        raise TypeError("a RESP command argument cannot be a bool (send b'1' or b'0')")
+    if isinstance(arg, int):
+        return b"%d" % arg
+    if isinstance(arg, float):
+        return repr(float(arg)).encode()
+    if isinstance(arg, str):
+        return str(arg).encode()
+    raise TypeError(
+        f"a RESP command argument must be bytes, str, int or float, not {kind.__name__}"
+    )
+
+
+def encode_command(*args: Any) -> bytes:
+    """The wire bytes of one command: an array of bulk strings, one per argument.
+
+    Arguments may be ``bytes``, ``bytearray``, ``memoryview``, ``str`` (UTF-8), ``int`` or
+    ``float`` (as redis-py writes them); TypeError for anything else (a ``bool`` included).
+    """
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        raw = _arg_bytes(arg)
+        out.append(b"$%d\r\n" % len(raw))
+        out.append(raw)
+        out.append(b"\r\n")
+    return b"".join(out)
+
+
+def encode_commands(commands: Iterable[Sequence[Any]]) -> bytes:
+    """The wire bytes of a pipeline: each command as :func:`encode_command` writes it."""
+    return b"".join(encode_command(*command) for command in commands)
+
+
+def _line_safe(text: bytes, what: str) -> bytes:
+    if b"\r" in text or b"\n" in text:
+        raise ValueError(f"a RESP {what} cannot hold CR or LF")
+    return text
+
+
+class RespEncoder:
+    """Encodes values as RESP3 (or RESP2: ``protocol=2``), as the decoder returns them:
+    ``encode(value) -> bytes``. See the module docstring's table.
+
+    RESP2 has no null, boolean, double, big number, verbatim, map, set, push or attribute
+    types: ``None`` is the null bulk ``$-1``, booleans ``:1``/``:0``, doubles, big numbers and
+    verbatim strings bulk strings, maps flat arrays of keys and values, sets and pushes arrays;
+    attributes are a ValueError. Raises ValueError for what would not decode back (a ``str``
+    or simple error with CR or LF) and TypeError for a type RESP has no form for.
+    """
+
+    __slots__ = ("protocol",)
+
+    def __init__(self, *, protocol: Literal[2, 3] = 3) -> None:
+        self.protocol = protocol
+
+    def encode(self, value: Any) -> bytes:
+        """The wire bytes of ``value``."""
+        out: list[bytes] = []
+        # An explicit stack: deep values need no recursion.
+        todo: list[Any] = [value]
+        resp3 = self.protocol == 3
+        while todo:
+            item = todo.pop()
+            kind = type(item)
+            if kind is bytes or kind is bytearray or kind is memoryview:
+                raw = bytes(item)
+                out.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
+            elif item is None:
+                out.append(b"_\r\n" if resp3 else b"$-1\r\n")
+            elif kind is bool:
+                out.append(
+                    (b"#t\r\n" if item else b"#f\r\n")
+                    if resp3
+                    else (b":1\r\n" if item else b":0\r\n")
+                )
+            elif isinstance(item, int) and not isinstance(item, bool):
+                if _INT64_MIN <= item <= _INT64_MAX:
+                    out.append(b":%d\r\n" % item)
+                elif resp3:
+                    out.append(b"(%d\r\n" % item)
+                else:
+                    raw = b"%d" % item
+                    out.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
+            elif isinstance(item, float):
+                raw = _double_bytes(item)
+                out.append(b",%s\r\n" % raw if resp3 else b"$%d\r\n%s\r\n" % (len(raw), raw))
+            elif isinstance(item, str):
+                out.append(
+                    b"+%s\r\n"
+                    % _line_safe(item.encode("utf-8", "surrogateescape"), "simple string")
+                )
+            elif isinstance(item, ReplyError):
+                raw = item.message.encode("utf-8", "surrogateescape")
+                if not item.blob:
+                    out.append(b"-%s\r\n" % _line_safe(raw, "simple error (blob=True can)"))
+                elif resp3:
+                    out.append(b"!%d\r\n%s\r\n" % (len(raw), raw))
+                else:
+                    raise ValueError("RESP2 has no blob errors")
+            elif isinstance(item, Verbatim):
+                fmt = item.format.encode("ascii")
+                if len(fmt) != 3:
+                    raise ValueError("a verbatim string's format is 3 bytes")
+                raw = fmt + b":" + item.data if resp3 else item.data
+                out.append(b"%s%d\r\n%s\r\n" % (b"=" if resp3 else b"$", len(raw), raw))
+            elif isinstance(item, Attributed):
+                if not resp3:
+                    raise ValueError("RESP2 has no attributes")
+                attributes = item.attributes
+                pairs = (
+                    list(attributes)
+                    if isinstance(attributes, MapPairs)
+                    else list(attributes.items())
+                )
+                out.append(b"|%d\r\n" % len(pairs))
+                todo.append(item.value)
+                for key, val in reversed(pairs):
+                    todo.append(val)
+                    todo.append(key)
+            elif isinstance(item, (dict, MapPairs)):
+                pairs = list(item) if isinstance(item, MapPairs) else list(item.items())
+                out.append(b"%%%d\r\n" % len(pairs) if resp3 else b"*%d\r\n" % (2 * len(pairs)))
+                for key, val in reversed(pairs):
+                    todo.append(val)
+                    todo.append(key)
+            elif isinstance(item, (set, frozenset)):
+                members = list(item)
+                out.append(b"~%d\r\n" % len(members) if resp3 else b"*%d\r\n" % len(members))
+                todo.extend(reversed(members))
+            elif isinstance(item, Push):
+                out.append(b">%d\r\n" % len(item) if resp3 else b"*%d\r\n" % len(item))
+                todo.extend(reversed(item))
+            elif isinstance(item, (list, tuple)):
+                out.append(b"*%d\r\n" % len(item))
+                todo.extend(reversed(item))
+            else:
+                raise TypeError(f"RESP has no form for {kind.__name__}")
+        return b"".join(out)
+
+
+def _double_bytes(value: float) -> bytes:
+    if math.isnan(value):
+        return b"nan"
+    if math.isinf(value):
+        return b"inf" if value > 0 else b"-inf"
+    text = repr(value)
+    if "e" in text and "." not in text.split("e")[0]:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}.0e{exponent}"
+    return text.encode()
+
+
+def encode_streamed_string(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """A streamed string (``$?``): its header, a ``;n`` part per non-empty chunk, ``;0``.
+
+    Yields the wire bytes piece by piece, so a string of unknown length is sent as it is made.
+    """
+    yield b"$?\r\n"
+    for chunk in chunks:
+        raw = bytes(chunk)
+        if raw:
+            yield b";%d\r\n%s\r\n" % (len(raw), raw)
+    yield b";0\r\n"
+
+
+def encode_streamed_aggregate(
+    kind: Literal["*", "%", "~"], items: Iterable[Any], *, protocol: Literal[2, 3] = 3
+) -> Iterator[bytes]:
+    """A streamed aggregate (``*?``, ``%?``, ``~?``): its header, each item (for a map,
+    each ``(key, value)`` pair), and the end ``.``. Yields the wire bytes item by item."""
+    if kind not in ("*", "%", "~"):
+        raise ValueError(f"kind must be '*', '%' or '~', got {kind!r}")
+    encoder = RespEncoder(protocol=protocol)
+    yield kind.encode() + b"?\r\n"
+    for item in items:
+        if kind == "%":
+            key, val = item
+            yield encoder.encode(key) + encoder.encode(val)
+        else:
+            yield encoder.encode(item)
+    yield b".\r\n"
