@@ -57,7 +57,9 @@ class _Reply:
         self.future, self.sink = future, sink
         self.parts: list[object] = []  # event-mode parts, when there is no sink
         self.size = 0
-        self.open: list[int | None] = []  # values each open aggregate still holds
+        # Each open aggregate: how many values it still holds (None: until its end), and
+        # whether it is attributes (then the value they annotate follows).
+        self.open: list[tuple[int | None, bool]] = []
 
     def whole(self, value: object) -> None:
         """The reply came as one value."""
@@ -75,20 +77,21 @@ class _Reply:
             self.parts.append(part)
         if isinstance(part, AggregateStart):
             length = part.length
-            self.open.append(None if length is None else length * (2 if part.type == "%" else 1))
+            count = None if length is None else length * (2 if part.type in "%|" else 1)
+            self.open.append((count, part.type == "|"))
             return False
         if isinstance(part, (StringStart, StringChunk)):
             return False
         if isinstance(part, AggregateEnd):
             self.open.pop()
         while self.open:  # a value is complete: count it in the aggregates around it
-            count = self.open[-1]
-            if count is None:
+            count, attributes = self.open.pop()
+            if count is None or count > 1:
+                self.open.append((None if count is None else count - 1, attributes))
                 return False
-            self.open[-1] = count - 1
-            if count > 1:
+            if attributes:  # attributes done: the value they annotate is still to come
+                self.open.append((1, False))
                 return False
-            self.open.pop()
         return True
 
     def result(self) -> object:

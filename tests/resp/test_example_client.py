@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from framekit.codecs.resp import AggregateStart, ReplyError, Resp, StringEnd, StringStart
+from framekit.codecs.resp import (
+    AggregateStart,
+    ReplyError,
+    Resp,
+    StringChunk,
+    StringEnd,
+    StringStart,
+)
 from framekit.connection import StreamWriter, start_server
 from framekit.frames import FrameWriter
 from framekit.reader import StreamReader
@@ -160,3 +167,22 @@ async def test_a_push_in_parts_goes_to_the_queue_and_replies_still_pair(
     finally:
         await subscriber.close()
         await publisher.close()
+
+
+async def test_an_attributed_reply_in_parts_ends_after_the_value_it_annotates(
+    redis_server: RedisServer,
+) -> None:
+    client = await example.RedisClient.connect(
+        redis_server.host, redis_server.port, stream_threshold=20
+    )
+    try:
+        parts, pong = await asyncio.wait_for(
+            client.pipeline([["DEBUG", "PROTOCOL", "attrib"], ["PING"]]), TIMEOUT
+        )
+        assert pong == "PONG"
+        assert isinstance(parts, list) and isinstance(parts[-1], StringEnd)
+        # Only the reply's string (39 bytes) is over the threshold, not the attributes' ones.
+        chunks = [part.data for part in parts if isinstance(part, StringChunk)]
+        assert b"".join(chunks) == b"Some real reply following the attribute"
+    finally:
+        await client.close()
