@@ -140,6 +140,13 @@ DEFAULT_MAX_DEPTH = 1024
 #: Default ``stream_chunk_size``: 64 KiB.
 DEFAULT_STREAM_CHUNK_SIZE = 64 * 1024
 
+#: Bytes split at CRLF at a time; a string this long found at a window's start is taken by
+#: position instead (a copy, where a search through it is ~25x slower).
+_WINDOW = 64 * 1024
+_LONG = 8 * 1024
+#: Elements looked at together on the fast paths.
+_BATCH = 64
+
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
@@ -195,9 +202,9 @@ def _small_table(prefix: bytes, low: int, high: int) -> dict[bytes, int]:
     return {prefix + str(i).encode(): i for i in range(low, high)}
 
 
-def _limited(table: dict[bytes, int], limit: int) -> dict[bytes, int]:
-    """``table`` without the entries over ``limit``."""
-    if max(table.values()) <= limit:
+def _limited(table: dict[bytes, int], limit: int, largest: int) -> dict[bytes, int]:
+    """``table`` (whose largest value is ``largest``) without the entries over ``limit``."""
+    if largest <= limit:
         return table
     return {key: value for key, value in table.items() if value <= limit}
 
@@ -292,6 +299,13 @@ class _ToEvents(Exception):
     """Event mode: the reply being parsed holds a long string (internal)."""
 
 
+class _Resplit(Exception):
+    """A string went past the lines of the window (internal): ``value`` is it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 class RespDecoder(BaseFrameDecoder[Any]):
     """Decodes RESP2/RESP3 replies; made by :meth:`Resp.decoder`. See the module docstring.
 
@@ -322,6 +336,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
         "_scanned",
         "_stack",
         "_threshold",
+        "_window_size",
         "needs_input",
     )
 
@@ -339,8 +354,11 @@ class RespDecoder(BaseFrameDecoder[Any]):
         bulk_max = self._max_bulk
         if self._threshold is not None:
             bulk_max = min(bulk_max, self._threshold)
-        self._bulk_table = _limited(_BULK_LENGTHS, bulk_max)
-        self._array_table = _limited(_ARRAY_LENGTHS, self._max_agg)
+        self._bulk_table = _limited(_BULK_LENGTHS, bulk_max, 4095)
+        self._array_table = _limited(_ARRAY_LENGTHS, self._max_agg, 1023)
+        # Replies are split at CRLF a window at a time (so a long string found in a window
+        # costs at most a window of search); every line fits in one.
+        self._window_size = max(_WINDOW, self._max_line + 3)
         #: Stream offset of the first byte of the next ``data``.
         self._offset = 0
         self._error: FramingError | None = None
@@ -412,13 +430,17 @@ class RespDecoder(BaseFrameDecoder[Any]):
     # -- replies assembled whole --------------------------------------------------------
 
     def _window(self, data: memoryview, start: int) -> bytes:
-        """``data[start:]`` as bytes (no copy when ``data`` views a whole bytes object and
-        ``start`` is 0)."""
-        if not start:
-            obj = data.obj
-            if type(obj) is bytes and len(obj) == len(data):
-                return obj
-        return data[start:].tobytes()
+        """At most ``_window_size`` bytes of ``data`` from ``start``, as bytes (no copy when
+        that is all of a whole bytes object ``data`` views)."""
+        n = len(data)
+        end = start + self._window_size
+        if end >= n:
+            if not start:
+                obj = data.obj
+                if type(obj) is bytes and len(obj) == n:
+                    return obj
+            end = n
+        return data[start:end].tobytes()
 
     def _decode(
         self, data: memoryview, frames: list[Any], ends: list[int] | None, eof: bool
@@ -437,141 +459,229 @@ class RespDecoder(BaseFrameDecoder[Any]):
             self._scanned = n
             self.needs_input = True
             return 0
-        text = self._window(data, resume)
-        lines = text.split(b"\r\n")
-        last = len(lines) - 1  # lines[last] follows the last CRLF: no ending yet
         stack = self._stack
         attrs_ = self._attrs
         pairs = self._pairs
         bulk_lengths = self._bulk_table
         fast = self._max_reply is None
-        k = 0  # the next line to parse
-        pos_k, pos = 0, resume  # a checkpoint: line pos_k starts at offset pos (see _advance)
-        done_k = 0  # the last reply handed out ended before line done_k
-        rstart = 0  # the offset where the reply being parsed began
         before = len(frames)
+        done = 0  # the offset after the last reply handed out
+        rstart = 0  # the offset where the reply being parsed began
+        base = resume  # where the window being parsed starts
+        lines: list[bytes] = []
+        k = last = done_k = 0
+        pos_k, pos = 0, base
         value: Any
         try:
-            while True:
-                value = _NOTHING
-                if stack:
-                    top = stack[-1]
-                    if top[0] == _STAR and attrs_ is None and top[1] > 0:
-                        # Arrays of short bulks, the hot shape (LRANGE, MGET, KEYS, ...).
-                        left = top[1]
-                        items = top[2]
-                        while left and k < last - 1:
-                            size = bulk_lengths.get(lines[k])
-                            if size is None:
-                                break
-                            value = lines[k + 1]
-                            if len(value) != size:
-                                break
-                            items.append(value)
-                            left -= 1
-                            k += 2
-                        top[1] = left
-                        if left:
-                            value = _NOTHING
-                        else:
-                            stack.pop()
-                            value = items
-                            attrs_ = top[3]
-                elif fast and attrs_ is None and k < last:
-                    # Top level: pipelined simple replies and short bulks.
-                    line = lines[k]
-                    simple = _SIMPLE.get(line)
-                    if simple is not None:
-                        k += 1
-                        frames.append(simple)
-                        if ends is not None:
-                            pos_k, pos = k, _advance(lines, pos_k, pos, k)
-                            ends.append(pos)
-                        done_k = k
-                        continue
-                    size = bulk_lengths.get(line)
-                    if size is not None and k < last - 1:
-                        value = lines[k + 1]
-                        if len(value) == size:
-                            k += 2
-                            frames.append(value)
-                            if ends is not None:
-                                pos_k, pos = k, _advance(lines, pos_k, pos, k)
-                                ends.append(pos)
-                            done_k = k
-                            continue
-                        value = _NOTHING
-                if value is _NOTHING:
-                    value, k, attrs_, pos_k, pos = self._element(
-                        lines, k, last, n, data, stack, attrs_, eof, pos_k, pos
-                    )
-                    if value is _NOTHING:
-                        continue
-                # A value is complete: attach its attributes, add it to its aggregate (which
-                # may complete in turn), or hand it out.
-                while True:
-                    if attrs_ is not None:
-                        value = _attach(value, attrs_)
-                        attrs_ = None
-                    if not stack:
-                        frames.append(value)
-                        done_k = k
-                        if ends is not None or not fast:
-                            pos_k, pos = k, _advance(lines, pos_k, pos, k)
-                            if not fast and pos - rstart > self._max_reply:  # type: ignore[operator]
+            while True:  # windows: a window of the bytes from ``base``, split at CRLF
+                lines = []
+                k = done_k = last = 0
+                pos_k, pos = 0, base
+                complete = base
+                text = self._window(data, base)
+                if text[:1] in b"$!=" and text:
+                    # A string at the window's start: if it is long, take it by position
+                    # rather than split through it (a 1 MiB bulk is a copy, not a scan).
+                    taken = self._long_string(data, base, text, stack, eof)
+                    if taken is not None:
+                        value, base = taken
+                        value, attrs_, finished = self._complete(value, stack, attrs_, frames)
+                        if finished:
+                            if not fast and base - rstart > self._max_reply:  # type: ignore[operator]
                                 frames.pop()
                                 raise self._reply_too_large(rstart)
-                            rstart = pos
+                            done = rstart = base
                             if ends is not None:
-                                ends.append(pos)
-                        break
-                    top = stack[-1]
-                    top[2].append(value)
-                    left = top[1]
-                    if left < 0:
-                        break
-                    left -= 1
-                    top[1] = left
-                    if left:
-                        break
-                    stack.pop()
-                    value = _build(top[0], top[2], pairs)
-                    attrs_ = top[3]
-                    if top[0] == _ATTR:
-                        attrs_ = _merge(attrs_, value)
-                        break
+                                ends.append(base)
+                        if base >= n:
+                            pos = base
+                            raise _Wait
+                        continue
+                lines = text.split(b"\r\n")
+                last = len(lines) - 1  # lines[last] follows the last CRLF: no ending yet
+                # The offset after the window's last complete line.
+                complete = base + len(text) - len(lines[last])
+                k = done_k = 0  # replies handed out from this window ended at line done_k
+                pos_k, pos = 0, base  # a checkpoint: line pos_k starts at offset pos
+                try:
+                    while True:
+                        value = _NOTHING
+                        if stack:
+                            top = stack[-1]
+                            if top[0] == _STAR and attrs_ is None and top[1] > 0:
+                                # Arrays of short bulks, the hot shape (LRANGE, MGET, ...).
+                                left = top[1]
+                                items = top[2]
+                                # 64 elements at a time in C (lookups, lengths, compare)
+                                # while they are all short bulks, then one at a time.
+                                while left >= _BATCH and last - k >= 2 * _BATCH:
+                                    end = k + 2 * _BATCH
+                                    values = lines[k + 1 : end : 2]
+                                    if list(map(bulk_lengths.get, lines[k:end:2])) != list(
+                                        map(len, values)
+                                    ):
+                                        break
+                                    items += values
+                                    left -= _BATCH
+                                    k = end
+                                while left and k < last - 1:
+                                    size = bulk_lengths.get(lines[k])
+                                    if size is None:
+                                        break
+                                    value = lines[k + 1]
+                                    if len(value) != size:
+                                        break
+                                    items.append(value)
+                                    left -= 1
+                                    k += 2
+                                top[1] = left
+                                if left:
+                                    value = _NOTHING
+                                else:
+                                    stack.pop()
+                                    value = items
+                                    attrs_ = top[3]
+                        elif fast and attrs_ is None and k < last:
+                            # Top level: pipelined simple replies and short bulks, by
+                            # batches of 64 replies when they come all alike (no ends).
+                            if ends is None and last - k >= 2 * _BATCH:
+                                end = k + _BATCH
+                                found = list(map(_SIMPLE.get, lines[k:end]))
+                                if None not in found:
+                                    frames += found
+                                    k = done_k = end
+                                    continue
+                                end = k + 2 * _BATCH
+                                values = lines[k + 1 : end : 2]
+                                if list(map(bulk_lengths.get, lines[k:end:2])) == list(
+                                    map(len, values)
+                                ):
+                                    frames += values
+                                    k = done_k = end
+                                    continue
+                            line = lines[k]
+                            simple = _SIMPLE.get(line)
+                            if simple is not None:
+                                k += 1
+                                frames.append(simple)
+                                if ends is not None:
+                                    pos_k, pos = k, _advance(lines, pos_k, pos, k)
+                                    ends.append(pos)
+                                done_k = k
+                                continue
+                            size = bulk_lengths.get(line)
+                            if size is not None and k < last - 1:
+                                value = lines[k + 1]
+                                if len(value) == size:
+                                    k += 2
+                                    frames.append(value)
+                                    if ends is not None:
+                                        pos_k, pos = k, _advance(lines, pos_k, pos, k)
+                                        ends.append(pos)
+                                    done_k = k
+                                    continue
+                                value = _NOTHING
+                        if value is _NOTHING:
+                            value, k, attrs_, pos_k, pos = self._element(
+                                lines, k, last, n, data, stack, attrs_, eof, pos_k, pos, complete
+                            )
+                            if k < 0:
+                                # A string past the window's lines: complete it, then go on
+                                # with a window after it.
+                                raise _Resplit(value)
+                            if value is _NOTHING:
+                                continue
+                        # A value is complete: attach its attributes, add it to its aggregate
+                        # (which may complete in turn), or hand it out.
+                        while True:
+                            if attrs_ is not None:
+                                value = _attach(value, attrs_)
+                                attrs_ = None
+                            if not stack:
+                                frames.append(value)
+                                done_k = k
+                                if ends is not None or not fast:
+                                    pos_k, pos = k, _advance(lines, pos_k, pos, k)
+                                    if not fast and pos - rstart > self._max_reply:  # type: ignore[operator]
+                                        frames.pop()
+                                        raise self._reply_too_large(rstart)
+                                    rstart = pos
+                                    if ends is not None:
+                                        ends.append(pos)
+                                break
+                            top = stack[-1]
+                            top[2].append(value)
+                            left = top[1]
+                            if left < 0:
+                                break
+                            left -= 1
+                            top[1] = left
+                            if left:
+                                break
+                            stack.pop()
+                            value = _build(top[0], top[2], pairs)
+                            attrs_ = top[3]
+                            if top[0] == _ATTR:
+                                attrs_ = _merge(attrs_, value)
+                                break
+                except _Resplit as resplit:
+                    if done_k:
+                        done = rstart = _line_offset(lines, 0, base, done_k, complete)
+                    base = pos  # after the string
+                    value, attrs_, finished = self._complete(resplit.value, stack, attrs_, frames)
+                    if finished:
+                        if not fast and base - rstart > self._max_reply:  # type: ignore[operator]
+                            frames.pop()
+                            raise self._reply_too_large(rstart) from None
+                        done = rstart = base
+                        if ends is not None:
+                            ends.append(base)
+                    continue
+                except _Wait:
+                    at = _advance(lines, pos_k, pos, k)
+                    if not self._need and complete < n and at >= complete and at > base:
+                        # The window ended, not the input: the next window starts at line k.
+                        if done_k:
+                            done = rstart = _line_offset(lines, 0, base, done_k, complete)
+                        base = at
+                        continue
+                    raise
         except _Wait:
             pass
         except _ToEvents:
-            start = _advance(lines, 0, resume, done_k) if done_k else 0
+            if done_k:
+                done = _line_offset(lines, 0, base, done_k, complete)
             self._reset_reply()
-            self._events = _EventState(self._offset + start)
-            return self._decode_events(data, frames, ends, start, eof)
+            self._events = _EventState(self._offset + done)
+            return self._decode_events(data, frames, ends, done, eof)
         except FramingError as error:
             self._stop(error)
             if len(frames) > before:
-                consumed = _advance(lines, 0, resume, done_k)
-                self._offset += consumed
-                return consumed
+                if done_k:
+                    done = _line_offset(lines, 0, base, done_k, complete)
+                self._offset += done
+                return done
             raise
         # Out of input (at EOF: out of complete replies).
-        consumed = _advance(lines, 0, resume, done_k) if done_k else 0
+        if done_k:
+            done = _line_offset(lines, 0, base, done_k, complete)
+        consumed = done
         self._offset += consumed
         if eof:
             self._reset_reply()
             self.needs_input = False
             return consumed
-        if k == done_k and not stack and attrs_ is None and not self._need:
+        resume_at = _line_offset(lines, pos_k, pos, k, complete)
+        if resume_at == consumed and not stack and attrs_ is None and not self._need:
             # Nothing of the next reply parsed yet (at most a part of its first line).
             self._reset_reply()
-            if k == last and lines[last]:
+            if consumed < n:
                 self._check_partial_line(data, consumed, n)
                 self._scanned = n - consumed
         else:
-            # Keep what was built: the next call resumes at line k.
+            # Keep what was built: the next call resumes at ``resume_at``.
             self._stack = stack
             self._attrs = attrs_
-            resume_at = _advance(lines, pos_k, pos, k)
             self._resume = resume_at - consumed
             if self._need:
                 self._need -= consumed
@@ -588,6 +698,75 @@ class RespDecoder(BaseFrameDecoder[Any]):
         self.needs_input = True
         return consumed
 
+    def _long_string(
+        self, data: memoryview, base: int, text: bytes, stack: list[list[Any]], eof: bool
+    ) -> tuple[Any, int] | None:
+        """A long string at ``base`` (where a window starts): ``(value, offset after it)``,
+        or None when it is not long (or not a string). Raises _Wait, _ToEvents, errors."""
+        eol = text.find(b"\r\n", 0, 24)
+        if eol < 0:
+            return None
+        line = text[:eol]
+        t = line[0]
+        if stack and stack[-1][1] == -2:
+            return None  # inside a streamed string: the element path says what is wrong
+        size = self._length(line, t, base)
+        if size < _LONG:
+            return None
+        if self._threshold is not None and size > self._threshold:
+            raise _ToEvents
+        start = base + eol + 2
+        end = start + size
+        if end + 2 > len(data):
+            if not eof:
+                self._need = end + 2
+            raise _Wait
+        if data[end : end + 2].tobytes() != b"\r\n":
+            raise self._malformed(f"a {_what(t)} of {size} bytes is not followed by CRLF", end)
+        return self._string_value(t, data[start:end].tobytes(), start), end + 2
+
+    def _string_value(self, t: int, payload: bytes, start: int) -> Any:
+        """The value of a ``$``, ``!`` or ``=`` string whose payload starts at ``start``."""
+        if t == _DOLLAR:
+            return payload
+        if t == _BANG:
+            return ReplyError(_decode_text(payload), blob=True)
+        if len(payload) < 4 or payload[3:4] != b":":
+            raise self._malformed(
+                "a verbatim string must begin with a 3-byte format and ':'", start
+            )
+        return Verbatim(payload[:3].decode("ascii", "replace"), payload[4:])
+
+    def _complete(
+        self, value: Any, stack: list[list[Any]], attrs_: Any, frames: list[Any]
+    ) -> tuple[Any, Any, bool]:
+        """Add a finished ``value`` to its aggregate (which may finish in turn), or hand it
+        out to ``frames``: ``(value, attributes waiting, whether a reply was handed out)``.
+        ``_NOTHING`` (a streamed string's part) adds nothing."""
+        if value is _NOTHING:
+            return value, attrs_, False
+        while True:
+            if attrs_ is not None:
+                value = _attach(value, attrs_)
+                attrs_ = None
+            if not stack:
+                frames.append(value)
+                return value, None, True
+            top = stack[-1]
+            top[2].append(value)
+            left = top[1]
+            if left < 0:
+                return value, None, False
+            left -= 1
+            top[1] = left
+            if left:
+                return value, None, False
+            stack.pop()
+            value = _build(top[0], top[2], self._pairs)
+            attrs_ = top[3]
+            if top[0] == _ATTR:
+                return value, _merge(attrs_, value), False
+
     def _element(
         self,
         lines: list[bytes],
@@ -600,12 +779,15 @@ class RespDecoder(BaseFrameDecoder[Any]):
         eof: bool,
         pos_k: int,
         pos: int,
+        complete: int,
     ) -> tuple[Any, int, Any, int, int]:
         """Parse the element at line ``k`` (any type), given that line ``pos_k`` starts at
         offset ``pos``: ``(value, next line, attributes, line, its offset)``, the last two a
         checkpoint for :func:`_advance`. The value is ``_NOTHING`` when the element opened an
-        aggregate, was attributes or a streamed string's part. Raises _Wait when its bytes
-        have not all arrived, _ToEvents in event mode for a long string."""
+        aggregate, was attributes or a streamed string's part. A string whose bytes go past
+        ``complete`` (the end of the window's last complete line) comes with line -1 and the
+        offset after it: a new window starts there. Raises _Wait when its bytes have not all
+        arrived, _ToEvents in event mode for a long string."""
         if k >= last:
             raise _Wait
         pos = _advance(lines, pos_k, pos, k)
@@ -662,24 +844,19 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         f"a {_what(t)} of {size} bytes is not followed by CRLF", end
                     )
                 payload = data[start:end].tobytes()
-                k += 1  # skip the lines the payload spans
-                at = start
-                while at < end + 2:
-                    at += len(lines[k]) + 2
-                    k += 1
-            if t == _DOLLAR:
-                return payload, k, attrs_, k, at
+                at = end + 2
+                if at > complete:
+                    k = -1  # past the window's lines
+                else:
+                    k += 1  # skip the lines the payload spans
+                    line_at = start
+                    while line_at < at:
+                        line_at += len(lines[k]) + 2
+                        k += 1
             if t == _PART:
                 stack[-1][2].append(payload)
                 return _NOTHING, k, attrs_, k, at
-            if t == _BANG:
-                return ReplyError(_decode_text(payload), blob=True), k, attrs_, k, at
-            if size < 4 or payload[3:4] != b":":
-                raise self._malformed(
-                    "a verbatim string must begin with a 3-byte format and ':'", start
-                )
-            verbatim = Verbatim(payload[:3].decode("ascii", "replace"), payload[4:])
-            return verbatim, k, attrs_, k, at
+            return self._string_value(t, payload, start), k, attrs_, k, at
         after = pos + len(line) + 2
         if t in _AGGREGATES:
             count = self._count(line, t, pos)
@@ -1150,6 +1327,14 @@ class _NothingType:
 
 
 _NOTHING: Any = _NothingType()
+
+
+def _line_offset(lines: list[bytes], k0: int, pos0: int, k: int, complete: int) -> int:
+    """As :func:`_advance`; ``complete`` is the offset after the last complete line (where
+    line ``len(lines) - 1`` starts), the common answer, found without a sum."""
+    if k == len(lines) - 1:
+        return complete
+    return _advance(lines, k0, pos0, k)
 
 
 def _advance(lines: list[bytes], k0: int, pos0: int, k: int) -> int:

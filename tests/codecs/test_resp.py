@@ -665,3 +665,66 @@ def test_deep_values_encode_without_recursion() -> None:
         value = [value]
     wire = RespEncoder().encode(value)
     assert wire == b"*1\r\n" * 50_000 + b"_\r\n"
+
+
+# -- windows: replies are split at CRLF 64 KiB at a time ---------------------------------------
+
+
+def test_replies_far_longer_than_a_window_decode_the_same_whole_and_in_pieces() -> None:
+    import random
+
+    rng = random.Random(7)
+    encoder = RespEncoder()
+    values: list[Any] = []
+    for i in range(300):
+        size = rng.choice([0, 3, 100, 8191, 8192, 20_000, 70_000])
+        blob = bytes(rng.choice(b"ab\r\n") for _ in range(size))
+        values.append(
+            rng.choice(
+                [
+                    blob,
+                    [blob, i, [b"x" * 5] * rng.randint(0, 50)],
+                    {b"k%d" % i: blob, b"n": [blob]},
+                    "simple",
+                    Attributed(blob, {"i": i}),
+                ]
+            )
+        )
+    wire = b"".join(encoder.encode(value) for value in values)
+    assert len(wire) > 4 << 20
+    want = [key(value) for value in values]
+    for piece in (None, 1460, 65536, 100_000):
+        assert [key(g) for g in decode(wire, Resp(), piece)] == want, piece
+    # Through a bytearray-backed view too (the reader's buffer after small writes).
+    decoder = Resp().decoder()
+    frames: list[Any] = []
+    assert decoder.decode(memoryview(bytearray(wire)), frames) == len(wire)
+    assert [key(f) for f in frames] == want
+
+
+def test_an_array_of_200000_bulks_in_one_piece_decodes() -> None:
+    items = [b"v%06d" % i for i in range(200_000)]
+    assert decode(encode_command(*items)) == [items]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    replies=st.lists(
+        st.sampled_from(["OK", "PONG", b"hello", b"abc", 1, b"x" * 5000]), max_size=400
+    ),
+    inside=st.lists(st.sampled_from([b"v", b"value", b"", 7, "s", b"a\r\nb"]), max_size=400),
+    data=st.data(),
+)
+def test_the_batched_fast_paths_give_what_one_at_a_time_gives(
+    replies: list[Any], inside: list[Any], data: st.DataObject
+) -> None:
+    """Runs of 64 alike replies (and array elements) are taken together; any other element
+    breaks a run. The same values come whatever the mix and the split."""
+    values = [*replies, inside, *replies]
+    wire = b"".join(RespEncoder().encode(value) for value in values)
+    cuts = data.draw(splits_of(wire, max_pieces=6))
+    pieces = [wire[a:b] for a, b in zip((0, *cuts), (*cuts, len(wire)), strict=True)]
+    want = [key(value) for value in values]
+    assert [key(g) for g in decode_frame_pieces(Resp().decoder(), pieces)] == want
+    check = check_frame_codec(Resp(), wire, splits=[cuts])
+    assert [key(f) for f in check.frames] == want
