@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import random
 from collections.abc import Sequence
 
@@ -18,6 +19,7 @@ import pytest
 
 from framekit.codecs.resp import (
     Attributed,
+    MapPairs,
     Push,
     ReplyError,
     Resp,
@@ -85,7 +87,8 @@ async def opened(server: RedisServer, protocol: str, codec: Resp | None = None) 
         hello = await conn.call("HELLO", protocol[-1])
         version = int(protocol[-1])
         if version == 3:
-            assert isinstance(hello, dict) and hello[b"proto"] == 3
+            assert isinstance(hello, (dict, MapPairs))
+            assert (b"proto", 3) in (hello.items() if isinstance(hello, dict) else hello)
         else:
             assert isinstance(hello, list) and hello[hello.index(b"proto") + 1] == 2
     return conn
@@ -108,6 +111,9 @@ COMMANDS: list[tuple[list[Arg], object, object]] = [
     (["ZADD", "z", 1.5, "m"], 1, 1),
     (["ZRANGE", "z", 0, -1, "WITHSCORES"], [b"m", b"1.5"], [[b"m", 1.5]]),
     (["ZSCORE", "z", "m"], b"1.5", 1.5),
+    (["ZADD", "zi", "+inf", "top", "-inf", "bottom"], 2, 2),
+    (["ZSCORE", "zi", "top"], b"inf", math.inf),
+    (["ZSCORE", "zi", "bottom"], b"-inf", -math.inf),
     (["EXISTS", "s", "missing"], 1, 1),
     (["LPOP", "missing", 2], None, None),
     (["RPUSH", "list", "a", "b"], 2, 2),
@@ -124,6 +130,22 @@ async def test_same_commands_give_the_expected_values_in_resp2_and_resp3(
         for command, resp2, resp3 in COMMANDS:
             want = resp3 if protocol == "hello3" else resp2
             assert canon(await conn.call(*command)) == canon(want), command
+    finally:
+        await conn.close()
+
+
+async def test_one_decoder_follows_hello_switching_protocols_within_a_pipeline(
+    redis_server: RedisServer,
+) -> None:
+    conn = await opened(redis_server, "resp2")
+    try:
+        map_command = ["DEBUG", "PROTOCOL", "map"]
+        await conn.send(map_command, ["HELLO", "3"], map_command, ["HELLO", "2"], map_command)
+        assert await conn.read() == [0, 0, 1, 1, 2, 0]
+        assert isinstance(await conn.read(), dict)
+        assert await conn.read() == {0: False, 1: True, 2: False}
+        assert isinstance(await conn.read(), list)
+        assert await conn.read() == [0, 0, 1, 1, 2, 0]
     finally:
         await conn.close()
 
@@ -161,12 +183,14 @@ DEBUG_CAPTURES = [
 ]
 
 
+@pytest.mark.parametrize("map_type", ["dict", "pairs"])
 @pytest.mark.parametrize("name", DEBUG_CAPTURES)
 async def test_debug_protocol_gives_exactly_the_values_of_its_type(
-    redis_server: RedisServer, name: str
+    redis_server: RedisServer, name: str, map_type: str
 ) -> None:
     entry = load_manifest()["captures"][name]
-    conn = await opened(redis_server, "hello3" if entry["protocol"] == 3 else "resp2")
+    protocol = "hello3" if entry["protocol"] == 3 else "resp2"
+    conn = await opened(redis_server, protocol, Resp(map_type=map_type))  # type: ignore[arg-type]
     try:
         await conn.send(*entry["commands"])
         replies = [await conn.read() for _ in entry["replies"]]
