@@ -5,7 +5,9 @@ Byte codecs (stacked as layers with ``reader.layer(codec)``): :class:`Chunked`,
 :class:`Zstd`, and :func:`content_decoding` for a ``Content-Encoding`` header. Frame codecs
 (read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextLines`, :class:`Delimited`,
 :class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`, and the protocol codec
-:class:`Resp` (RESP2/RESP3 replies and values; :mod:`framekit.codecs.resp`). To write one:
+:class:`Resp` (RESP2/RESP3 replies and values; :mod:`framekit.codecs.resp`), and
+:class:`RequestHeads` / :class:`ResponseHeads` (HTTP/1.1 message heads;
+:mod:`framekit.codecs.http`). To write one:
 ``docs/writing-a-codec.md``, :class:`BaseFrameDecoder` and :mod:`framekit.testing`.
 """
 
@@ -29,6 +31,7 @@ from framekit.codecs.compression import (
     content_decoding,
 )
 from framekit.codecs.delimited import Delimited
+from framekit.codecs.http import RequestHeads, ResponseHeads
 from framekit.codecs.length import LengthPrefixed
 from framekit.codecs.limited import Limited
 from framekit.codecs.lines import Lines, TextLines
@@ -55,7 +58,9 @@ __all__ = [
     "OctetCounted",
     "OutputSink",
     "RawDeflate",
+    "RequestHeads",
     "Resp",
+    "ResponseHeads",
     "TextLines",
     "Zstd",
     "content_decoding",
