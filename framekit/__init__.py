@@ -7,6 +7,7 @@
 - ``reader.frames(codec)`` / :class:`FrameReader`, :class:`FrameWriter`: messages (lines,
   delimited, length-prefixed, netstrings) read and written with a frame codec.
 - :func:`open_connection`, :func:`start_server`, :func:`wrap`: asyncio glue.
+- :mod:`framekit.http`: HTTP/1.1 messages (heads, the framing rules, body layers).
 - :mod:`framekit.sync`: the same codecs over blocking files, sockets and iterables.
 - :mod:`framekit.codecs`: the codecs; :mod:`framekit.errors`: the exceptions.
 - :mod:`framekit.testing`: checks a codec of your own against the decoder contract.

@@ -1,13 +1,14 @@
 """Sans-IO codecs, one module per wire format; see :mod:`framekit.codecs._base` for the contract.
 
 Byte codecs (stacked as layers with ``reader.layer(codec)``): :class:`Chunked`,
-:class:`Limited`, :class:`Gzip`, :class:`Deflate`, :class:`RawDeflate`, :class:`Brotli`,
-:class:`Zstd`, and :func:`content_decoding` for a ``Content-Encoding`` header. Frame codecs
-(read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextLines`, :class:`Delimited`,
-:class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`, and the protocol codec
-:class:`Resp` (RESP2/RESP3 replies and values; :mod:`framekit.codecs.resp`), and
-:class:`RequestHeads` / :class:`ResponseHeads` (HTTP/1.1 message heads;
-:mod:`framekit.codecs.http`). To write one:
+:class:`Limited`, :class:`UntilClose`, :class:`Gzip`, :class:`Deflate`, :class:`RawDeflate`,
+:class:`Brotli`, :class:`Zstd`, and :func:`content_decoding` for a ``Content-Encoding`` header.
+Frame codecs (read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextLines`,
+:class:`Delimited`, :class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`, and the
+protocol codecs :class:`Resp` (RESP2/RESP3 replies and values; :mod:`framekit.codecs.resp`)
+and :class:`RequestHeads` / :class:`ResponseHeads` (HTTP/1.1 message heads;
+:mod:`framekit.codecs.http`, with the body-framing rules in :mod:`framekit.codecs.http_framing`
+and the body readers in :mod:`framekit.http`). To write one:
 ``docs/writing-a-codec.md``, :class:`BaseFrameDecoder` and :mod:`framekit.testing`.
 """
 
@@ -37,6 +38,7 @@ from framekit.codecs.limited import Limited
 from framekit.codecs.lines import Lines, TextLines
 from framekit.codecs.netstring import Netstring, OctetCounted
 from framekit.codecs.resp import Resp
+from framekit.codecs.until_close import UntilClose
 
 __all__ = [
     "BaseFrameDecoder",
@@ -62,6 +64,7 @@ __all__ = [
     "Resp",
     "ResponseHeads",
     "TextLines",
+    "UntilClose",
     "Zstd",
     "content_decoding",
 ]
