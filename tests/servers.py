@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["Server", "ensure_program", "free_port", "wait_for_port"]
+__all__ = ["Server", "ensure_file", "ensure_program", "free_port", "wait_for_port"]
 
 _apt_updated = False
 
@@ -32,12 +32,33 @@ def ensure_program(program: str, apt_package: str) -> str:
 
     Skips the test (a failure in CI) when the program is missing and cannot be installed.
     """
-    global _apt_updated
     path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin:/sbin")
     if path is not None:
         return path
+    stderr = _apt_install(program, apt_package)
+    path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin:/sbin")
+    if path is None:
+        pytest.skip(f"could not install {apt_package}: {stderr.strip()[-500:]}")
+    return path
+
+
+def ensure_file(path: Path, apt_package: str) -> Path:
+    """``path`` (a file a package installs: a server's module), installing ``apt_package``
+    first when it is missing. Skips the test (a failure in CI) when it cannot be installed."""
+    if path.exists():
+        return path
+    stderr = _apt_install(str(path), apt_package)
+    if not path.exists():
+        pytest.skip(f"could not install {apt_package}: {stderr.strip()[-500:]}")
+    return path
+
+
+def _apt_install(what: str, apt_package: str) -> str:
+    """Install ``apt_package`` with apt-get (no service started); return apt-get's stderr.
+    Skips the test when apt-get as root is not available."""
+    global _apt_updated
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip(f"{program} is not installed (and apt-get as root is not available)")
+        pytest.skip(f"{what} is not installed (and apt-get as root is not available)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     if not _apt_updated:
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
@@ -61,10 +82,7 @@ def ensure_program(program: str, apt_package: str) -> str:
     finally:
         if policy is not None:
             policy.unlink(missing_ok=True)
-    path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin:/sbin")
-    if path is None:
-        pytest.skip(f"could not install {apt_package}: {result.stderr.strip()[-500:]}")
-    return path
+    return result.stderr
 
 
 def free_port() -> int:
