@@ -243,13 +243,42 @@ _STATUS_RE = re.compile(rb"[1-9][0-9][0-9]")
 _OWS = b" \t"
 _LF = re.compile(rb"\n")
 
-# A whole strict head in one match (the common case): the start line, then the field lines.
-_FIELDS = rb"((?:" + _TOKEN + rb":[\t\x20-\x7e\x80-\xff]*\r\n)*)\r\n"
-_FAST_REQUEST = re.compile(rb"(" + _TOKEN + rb") ([\x21-\x7e]+) HTTP/1\.([0-9])\r\n" + _FIELDS)
-_FAST_RESPONSE = re.compile(
-    rb"HTTP/1\.([0-9]) ([1-9][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n" + _FIELDS
+# A whole strict head at once (the common case): the start line by one match, then the
+# field lines by one ``findall``. ``_fast`` explains why that checks the whole head.
+_FAST_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([\x21-\x7e]+) HTTP/1\.([0-9])")
+_FAST_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([1-9][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?")
+_FAST_FIELD_LINE = re.compile(
+    rb"^(" + _TOKEN + rb"):[ \t]*((?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)[ \t]*\r\n",
+    re.MULTILINE,
 )
+#: Every byte a field line may hold (CR and LF excepted), deleted to leave the line ends.
+_FIELD_BYTES = bytes([9, *range(32, 127), *range(128, 256)])
 _HEAD_END = re.compile(rb"\r\n\r\n")
+
+_VERSIONS = {b"%d" % minor: (1, minor) for minor in range(10)}
+
+_set = object.__setattr__
+
+
+def _request(method: bytes, target: bytes, version: tuple[int, int], headers: Headers) -> Request:
+    """A Request made without its converter (the decoder's headers are Headers already)."""
+    head = object.__new__(Request)
+    _set(head, "method", method)
+    _set(head, "target", target)
+    _set(head, "version", version)
+    _set(head, "headers", headers)
+    return head
+
+
+def _response(status: int, reason: bytes, version: tuple[int, int], headers: Headers) -> Response:
+    """A Response made without its converter (see ``_request``)."""
+    head = object.__new__(Response)
+    _set(head, "status", status)
+    _set(head, "reason", reason)
+    _set(head, "version", version)
+    _set(head, "headers", headers)
+    return head
+
 
 H = TypeVar("H", Request, Response)
 
@@ -348,22 +377,25 @@ class HeadDecoder(BaseFrameDecoder[H], Generic[H]):
             # The same object every time: its traceback must not grow with each raise.
             raise self._error.with_traceback(None)
         self.needs_input = False
-        head: H | None = None
-        end = 0
-        if self._pos == 0 and self._searched == 0 and len(data) >= 4:
+        if not self._pos and not self._searched and len(data) >= 4:
             found = self._fast(data)
             if found is not None:
+                # The fast path leaves the state of a fresh head as it was: nothing to reset.
                 head, end = found
-        if head is None:
-            try:
-                result = self._careful(data)
-            except FramingError as error:
-                self._error = error
-                raise
-            if result is None:
-                self.needs_input = True
-                return 0
-            head, end = result
+                frames.append(head)
+                if ends is not None:
+                    ends.append(end)
+                self._offset += end
+                return end
+        try:
+            result = self._careful(data)
+        except FramingError as error:
+            self._error = error
+            raise
+        if result is None:
+            self.needs_input = True
+            return 0
+        head, end = result
         frames.append(head)
         if ends is not None:
             ends.append(end)
@@ -391,36 +423,49 @@ class HeadDecoder(BaseFrameDecoder[H], Generic[H]):
     # -- the whole head at once -------------------------------------------------------------
 
     def _fast(self, data: memoryview) -> tuple[H, int] | None:
+        """The head at the start of ``data`` if it is whole, strict and within the limits;
+        None otherwise (``_careful`` then finds the rule it breaks, or what is missing).
+
+        After the start line, deleting every byte a field line may hold leaves the line ends:
+        they are k CRLF pairs exactly when no CR or LF stands alone. ``findall`` matches field
+        lines only where a line starts (at 0 or after an LF), each one ending in its own
+        CRLF; k - 1 matches use k - 1 of the pairs, and the last pair is the empty line
+        that ends the head, so the matches are every line, back to back: the whole head
+        follows the grammar. (~1.7x faster than one fullmatch over the head, on the 703-byte
+        request of benchmarks/http_head.py.)
+        """
         opt = self._opt
         found = _HEAD_END.search(data, 0, opt.max_head_size)
         if found is None:
             return None
         end = found.end()
         block = data[:end].tobytes()
-        match = (_FAST_REQUEST if self._request else _FAST_RESPONSE).fullmatch(block)
-        if match is None:
+        first = block.find(b"\r\n")
+        if first > opt.max_line_length:
             return None
-        fields_start = match.start(4)
-        if fields_start - 2 > opt.max_line_length:
+        start = (_FAST_REQUEST_LINE if self._request else _FAST_STATUS_LINE).fullmatch(
+            block, 0, first
+        )
+        if start is None:
             return None
-        block_of_fields = match.group(4)
-        lines = block_of_fields[:-2].split(b"\r\n") if block_of_fields else []
-        if len(lines) > opt.max_fields or (lines and max(map(len, lines)) > opt.max_field_length):
+        # The start line matched: it has no CR or LF, and its CRLF is the first pair.
+        ends = block.translate(None, _FIELD_BYTES)
+        count = len(ends) // 2 - 2
+        if ends != b"\r\n" * (count + 2) or count > opt.max_fields:
             return None
-        fields = []
-        for line in lines:
-            name, _, value = line.partition(b":")
-            fields.append((name, value.strip(_OWS)))
+        fields = _FAST_FIELD_LINE.findall(block, first + 2)
+        if len(fields) != count:
+            return None
+        if end - first > opt.max_field_length and (
+            max(map(len, block[first + 2 :].split(b"\r\n"))) > opt.max_field_length
+        ):
+            return None
         headers = Headers._of(tuple(fields))
         if self._request:
-            method, target, minor = match.group(1, 2, 3)
-            return Request(  # type: ignore[return-value]
-                method=method, target=target, version=(1, int(minor)), headers=headers
-            ), end
-        minor, status, reason = match.group(1, 2, 3)
-        return Response(  # type: ignore[return-value]
-            status=int(status), reason=reason or b"", version=(1, int(minor)), headers=headers
-        ), end
+            method, target, minor = start.group(1, 2, 3)
+            return _request(method, target, _VERSIONS[minor], headers), end  # type: ignore[return-value]
+        minor, status, reason = start.group(1, 2, 3)
+        return _response(int(status), reason or b"", _VERSIONS[minor], headers), end  # type: ignore[return-value]
 
     # -- line by line ------------------------------------------------------------------------
 
