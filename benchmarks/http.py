@@ -20,6 +20,9 @@ The implementations:
   default, ``"auto"``, picks isal when it is installed). The chunked decoder takes its
   compiled fast path (``framekit.speedups``) when the extension is built; ``framekit-py`` (on
   the chunked-only inputs) is the same without it, framekit as pure Python.
+- ``framekit-http``, ``framekit-http-zlib`` (``chunked-gzip``): the whole message the way a
+  client reads it, the head by ``frames(ResponseHeads())`` and the body by the layers
+  ``framekit.http.read_response`` stacks from it (chunked, then gzip: auto and zlib backends).
 - ``aiohttp-c``: aiohttp's C parser (llhttp), ``aiohttp._http_parser.HttpResponseParser``, fed
   the pieces with ``feed_data``; the body is read from the payload ``StreamReader`` it returns,
   with ``readany()`` until EOF.
@@ -70,7 +73,9 @@ from benchmarks.harness import (
 )
 from benchmarks.peers import MinimalProtocol, framekit_reader
 from framekit.codecs.chunked import Chunked, ChunkedDecoder
-from framekit.codecs.compression import Gzip
+from framekit.codecs.compression import Backend, Gzip
+from framekit.codecs.http import ResponseHeads
+from framekit.http import read_response
 from framekit.layers import layer
 
 __all__ = ["BODY_SIZE", "LIMIT", "PIECE_SIZE", "log_body"]
@@ -175,6 +180,19 @@ def framekit_impl(codecs: Callable[[], tuple[Any, ...]], head: bytes | None) -> 
     async def impl(pieces: Sequence[bytes]) -> list[bytes]:
         fed = pieces if head is None else [head, *pieces]
         return await feed_and_read(framekit_reader(LIMIT), fed, consume)
+
+    return impl
+
+
+def framekit_http_impl(backend: Backend) -> Implementation:
+    """The head by the head codec, the body by the layers ``read_response`` stacks."""
+
+    async def consume(root: Any) -> list[bytes]:
+        _, body = await read_response(root.frames(ResponseHeads()), backend=backend)
+        return await read_all(body.reader)
+
+    async def impl(pieces: Sequence[bytes]) -> list[bytes]:
+        return await feed_and_read(framekit_reader(LIMIT), [CHUNKED_GZIP_HEAD, *pieces], consume)
 
     return impl
 
@@ -396,12 +414,14 @@ _WORKLOADS["chunked-gzip"] = register(
             "framekit-zlib": framekit_impl(
                 lambda: (Chunked(), Gzip(backend="zlib")), head=CHUNKED_GZIP_HEAD
             ),
+            "framekit-http": framekit_http_impl("auto"),
+            "framekit-http-zlib": framekit_http_impl("zlib"),
             "aiohttp-c": aiohttp_c_impl(lambda pieces: CHUNKED_GZIP_HEAD),
             "aiohttp-py": aiohttp_py_impl("gzip", chunked=True),
         },
         baselines=["aiohttp-c", "aiohttp-py"],
         summarize=bytes_digest,
-        targets=[Target("aiohttp-c", 1.0)],
+        targets=[Target("aiohttp-c", 1.0), Target("aiohttp-c", 1.0, subject="framekit-http-zlib")],
     )
 )
 
@@ -423,7 +443,7 @@ def _segment_input(make: Callable[[float], Input]) -> Callable[[float], Input]:
     return lambda scale: _segments(make(scale / 4))
 
 
-def _register_segments(name: str, body: str, aiohttp_peer: str) -> None:
+def _register_segments(name: str, body: str, aiohttp_peer: str, *also: str) -> None:
     """Register ``name/1460``: the workload ``name`` (registered above) at a quarter of its
     size in 1460-byte pieces, with its implementations, and the target >= 1x aiohttp's C
     parser for ``aiohttp_peer`` (the framekit implementation with the same zlib)."""
@@ -434,7 +454,7 @@ def _register_segments(name: str, body: str, aiohttp_peer: str) -> None:
             name=f"{name}/1460",
             description=f"{body}, 1460-byte pieces, readany()",
             make_input=_segment_input(base.make_input),
-            targets=[Target("aiohttp-c", 1.0, subject=aiohttp_peer)],
+            targets=[Target("aiohttp-c", 1.0, subject=peer) for peer in (aiohttp_peer, *also)],
             repeat=1,
         )
     )
@@ -443,4 +463,6 @@ def _register_segments(name: str, body: str, aiohttp_peer: str) -> None:
 _register_segments("chunked-16k", "16 MiB body in 16 KiB HTTP chunks", "framekit")
 _register_segments("chunked-64b", "16 MiB body in 64-byte HTTP chunks", "framekit")
 _register_segments("gzip", "16 MiB log-like body, gzip", "framekit-zlib")
-_register_segments("chunked-gzip", "the gzip body in 8 KiB HTTP chunks", "framekit-zlib")
+_register_segments(
+    "chunked-gzip", "the gzip body in 8 KiB HTTP chunks", "framekit-zlib", "framekit-http-zlib"
+)

@@ -28,7 +28,7 @@ from typing import TypeVar
 
 from framekit.codecs._base import ByteCodec
 from framekit.codecs.chunked import Chunked, ChunkedDecoder
-from framekit.codecs.compression import content_decoding
+from framekit.codecs.compression import Backend, content_decoding
 from framekit.codecs.http import Headers, Request, Response
 from framekit.codecs.http_framing import BodyFraming, body_framing
 from framekit.codecs.limited import Limited
@@ -106,6 +106,7 @@ def open_body(
     chunked: Chunked | None = None,
     decode_content: bool = True,
     max_output_size: int | None = None,
+    backend: Backend = "auto",
     limit: int | None = None,
 ) -> Body:
     """The body of ``head``, read from ``source`` (the reader its head came from, positioned
@@ -115,7 +116,8 @@ def open_body(
     the layers; ``chunked`` is the chunked codec to use (its limits and leniency; default
     ``Chunked()``); ``decode_content=False`` leaves the Content-Encoding on the bytes;
     ``max_output_size`` caps every decompressing layer (see
-    :func:`~framekit.codecs.content_decoding`); ``limit`` is each layer's buffer limit. A
+    :func:`~framekit.codecs.content_decoding`), ``backend`` picks the deflate library (as
+    there); ``limit`` is each layer's buffer limit. A
     ``"tunnel"`` body is ``source`` itself. Raises BodyFramingError when the framing is
     ``"error"`` and UnsupportedEncodingError for a coding framekit cannot undo (the source
     is then untouched).
@@ -143,13 +145,17 @@ def open_body(
             steps.append(chunked or Chunked())
         else:
             steps.extend(
-                content_decoding(coding.decode("latin-1"), max_output_size=max_output_size)
+                content_decoding(
+                    coding.decode("latin-1"), max_output_size=max_output_size, backend=backend
+                )
             )
     if decode_content:
         encoding = head.headers.get(b"content-encoding")
         if encoding is not None:
             steps.extend(
-                content_decoding(encoding.decode("latin-1"), max_output_size=max_output_size)
+                content_decoding(
+                    encoding.decode("latin-1"), max_output_size=max_output_size, backend=backend
+                )
             )
     reader = source
     chunked_layer: LayerReader | None = None
@@ -167,6 +173,7 @@ async def read_response(
     chunked: Chunked | None = None,
     decode_content: bool = True,
     max_output_size: int | None = None,
+    backend: Backend = "auto",
 ) -> tuple[Response, Body]:
     """The next final response on ``heads`` (interim 1xx responses other than 101 are
     skipped) and its body (:func:`open_body`). Read the body to its end before the next
@@ -183,6 +190,7 @@ async def read_response(
             chunked=chunked,
             decode_content=decode_content,
             max_output_size=max_output_size,
+            backend=backend,
         )
         return head, body
 
@@ -193,6 +201,7 @@ async def read_request(
     chunked: Chunked | None = None,
     decode_content: bool = False,
     max_output_size: int | None = None,
+    backend: Backend = "auto",
 ) -> tuple[Request, Body]:
     """The next request on ``heads`` and its body (Content-Encoding left on the bytes unless
     ``decode_content``). Raises BodyFramingError (answer ``error.framing.status``, then close),
@@ -204,5 +213,6 @@ async def read_request(
         chunked=chunked,
         decode_content=decode_content,
         max_output_size=max_output_size,
+        backend=backend,
     )
     return head, body
