@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -457,3 +458,53 @@ def test_encoder_writes_crlf_and_name_colon_space_value() -> None:
     assert ResponseHeads().encoder().encode(head) == (
         b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX:\r\n\r\n"
     )
+
+
+# -- the whole-head path and the line-by-line path ---------------------------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(head=requests, junk=st.binary(max_size=3), at=st.integers(0, 300))
+def test_the_whole_head_path_agrees_with_the_line_by_line_path(
+    head: Request, junk: bytes, at: int
+) -> None:
+    wire = RequestHeads().encoder().encode(head)
+    at %= len(wire)
+    wire = wire[:at] + junk + wire[at:]
+    fast = RequestHeads().decoder()._fast(memoryview(wire))
+    careful = RequestHeads().decoder()
+    try:
+        slow = careful._careful(memoryview(wire))
+    except FramingError:
+        slow = None
+    if not junk:
+        assert fast is not None  # every strict head in one piece goes the fast way
+    if fast is not None:  # and it never accepts what the grammar refuses
+        assert fast == slow
+
+
+def test_a_strict_head_in_one_piece_takes_the_whole_head_path() -> None:
+    assert RequestHeads().decoder()._fast(memoryview(REQUEST)) is not None
+    wire = b"HTTP/1.1 200 OK\r\nA:  b \r\nB:\r\n\r\n"
+    found = ResponseHeads().decoder()._fast(memoryview(wire))
+    assert found is not None and found[0].headers.fields == ((b"A", b"b"), (b"B", b""))
+
+
+# -- linear time ------------------------------------------------------------------------------
+
+
+def test_a_full_size_head_fed_a_byte_at_a_time_is_searched_once() -> None:
+    fields = b"".join(b"F%03d: %s\r\n" % (i, b"v" * 400) for i in range(120))
+    wire = b"GET / HTTP/1.1\r\n" + fields + b"\r\n"
+    assert len(wire) < 65536
+    started = time.perf_counter()
+    [head] = decode(wire, piece=1)
+    assert len(head.headers) == 120
+    assert time.perf_counter() - started < 30  # searching from the head's start: minutes
+
+
+def test_a_long_line_fed_a_byte_at_a_time_is_searched_once() -> None:
+    wire = b"GET /" + b"a" * 8000 + b" HTTP/1.1\r\n\r\n"
+    started = time.perf_counter()
+    assert len(decode(wire, piece=1)[0].target) == 8001
+    assert time.perf_counter() - started < 30
