@@ -128,6 +128,19 @@ async def test_pipelined_responses_for_any_split(data: st.DataObject) -> None:
     assert await responses(wire, METHODS, cuts) == EXPECTED
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(junk=st.binary(min_size=1, max_size=4), at=st.integers(0, 10**6), data=st.data())
+async def test_a_damaged_pipeline_gives_the_same_results_for_any_split(
+    junk: bytes, at: int, data: st.DataObject
+) -> None:
+    wire = pipeline()
+    at %= len(wire)
+    damaged = wire[:at] + junk + wire[at:]
+    whole = await responses(damaged, METHODS)
+    cuts = data.draw(splits_of(damaged, max_pieces=30))
+    assert await responses(damaged, METHODS, cuts) == whole
+
+
 async def test_the_stream_ends_between_responses() -> None:
     wire = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     assert await responses(wire, [b"GET", b"GET"]) == [
