@@ -46,6 +46,19 @@ RESP = [
     b"*1000\r\n" + b"$5\r\nvalue\r\n" * 1000,
     b"$12\r\nwith\r\nCRLF\r\n\r\n$3\r\nabcXY\r\n",
 ]
+HTTP_REQUESTS = [
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /a?b HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
+    b"\r\nGET / HTTP/1.1\nHost: x\n\n",
+    b"GET / HTTP/1.1\r\nA : b\r\nC: d\r\n e\r\n\r\n",
+    b"GET / HTTP/2.0\r\nX: a\x01b\r\n\r\n",
+    b"GET /" + b"a" * 200 + b" HTTP/1.1\r\n" + b"F: v\r\n" * 10 + b"\r\n",
+]
+HTTP_RESPONSES = [
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+    b"HTTP/1.1 204\r\n\r\nHTTP/1.0 404 Not Found\nServer: x\n\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\r\n",
+    b"HTTP/1.1 99 X\r\n\r\n\r\nHTTP/1.1 200 OK\r\n",
+]
 CHUNKED = [
     b"5\r\nhello\r\n0\r\n\r\n",
     b"5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n",
@@ -83,9 +96,13 @@ def payloads(target: str) -> list[bytes]:
         return FRAMES
     if target == "resp":
         return RESP
+    if target == "http-request":
+        return [*HTTP_REQUESTS, TEXT]
+    if target == "http-response":
+        return [*HTTP_RESPONSES, TEXT]
     if target.startswith("chunked"):
         return [*CHUNKED, TEXT]
-    if target == "limited":
+    if target in ("limited", "until-close"):
         return [b"", b"abc", TEXT]
     if target == "gzip":
         return [*_gzip_members(), TEXT]

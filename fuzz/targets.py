@@ -44,10 +44,12 @@ from framekit.codecs import (
     RawDeflate,
     Resp,
     TextLines,
+    UntilClose,
     Zstd,
 )
 from framekit.codecs._base import ByteCodec, FrameCodec
 from framekit.codecs.compression import DEFAULT_MAX_WINDOW_SIZE
+from framekit.codecs.http import Request, RequestHeads, Response, ResponseHeads
 from framekit.codecs.resp import Attributed, MapPairs, ReplyError
 from fuzz import scaling
 from fuzz.data import Input, cut_frames, mutate, splits
@@ -195,6 +197,42 @@ def _resp_values(codec: Resp, rng: random.Random, frames: list[bytes]) -> list[A
     return values
 
 
+def _http_options(inp: Input) -> dict[str, Any]:
+    return {
+        "max_line_length": inp.pick((1, 16, 100, 8190)),
+        "max_field_length": inp.pick((1, 16, 100, 8190)),
+        "max_fields": inp.pick((0, 1, 3, 128)),
+        "max_head_size": inp.pick((4, 40, 500, 64 * 1024)),
+        "allow_bare_lf": inp.flag(),
+        "unfold_obs_fold": inp.flag(),
+        "strip_space_before_colon": inp.flag(),
+        "relaxed_field_values": inp.flag(),
+        "any_version": inp.flag(),
+    }
+
+
+def http_request_codec(inp: Input) -> RequestHeads:
+    return RequestHeads(**_http_options(inp))
+
+
+def http_response_codec(inp: Input) -> ResponseHeads:
+    return ResponseHeads(**_http_options(inp))
+
+
+def _http_heads(request: bool, frames: list[bytes]) -> list[Any]:
+    """Cut frames as heads: a target and a field value from each (the encoder refuses the
+    ones the strict grammar does not allow)."""
+    heads: list[Any] = []
+    for index, frame in enumerate(frames):
+        text = bytes(b for b in frame if 0x21 <= b <= 0x7E) or b"x"
+        fields = [(b"X-%d" % index, text), (b"Content-Length", b"%d" % len(frame))]
+        if request:
+            heads.append(Request(method=b"GET", target=b"/" + text, headers=fields))
+        else:
+            heads.append(Response(status=100 + len(frame) % 900, reason=text, headers=fields))
+    return heads
+
+
 def octet_counted_codec(inp: Input) -> OctetCounted:
     return OctetCounted(
         max_length=inp.pick((1, 2, 5, 16, 100, 10**6)), on_too_long=inp.pick(("raise", "skip"))
@@ -210,6 +248,8 @@ def _round_trip_frames(codec: FrameCodec[Any], rng: random.Random, payload: byte
         frames = [f + rng.choice(codec.delimiters) for f in frames]
     if isinstance(codec, Resp):
         return _resp_values(codec, rng, frames)
+    if isinstance(codec, (RequestHeads, ResponseHeads)):
+        return _http_heads(isinstance(codec, RequestHeads), frames)
     if isinstance(codec, TextLines):
         # str frames the encoding writes and reads back exactly (a lossy error handler on
         # the encoder's side, such as "backslashreplace", changes a frame without refusing it)
@@ -362,6 +402,10 @@ def chunked_codec(lenient: bool) -> Callable[[Input], Chunked]:
         )
 
     return make
+
+
+def until_close_codec(inp: Input) -> UntilClose:
+    return UntilClose()
 
 
 def limited_codec(inp: Input) -> Limited:
@@ -575,9 +619,12 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "netstring": frame_target(netstring_codec),
     "octet-counted": frame_target(octet_counted_codec),
     "resp": frame_target(resp_codec),
+    "http-request": frame_target(http_request_codec),
+    "http-response": frame_target(http_response_codec),
     "chunked": byte_target(chunked_codec(lenient=False)),
     "chunked-lenient": byte_target(chunked_codec(lenient=True)),
     "limited": byte_target(limited_codec),
+    "until-close": byte_target(until_close_codec),
     "gzip": byte_target(gzip_codec),
     "deflate": byte_target(deflate_codec),
     "raw-deflate": byte_target(raw_deflate_codec),

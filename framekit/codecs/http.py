@@ -488,6 +488,8 @@ class HeadDecoder(BaseFrameDecoder[H], Generic[H]):
                 return None
             self._searched = 0
             lf = found.start()
+            if lf - pos > limit + 1:  # as above, so the error is the same for any split
+                raise self._too_long(option, limit, base + pos)
             line = data[pos:lf].tobytes()
             if line.endswith(b"\r"):
                 line = line[:-1]

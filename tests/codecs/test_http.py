@@ -508,3 +508,10 @@ def test_a_long_line_fed_a_byte_at_a_time_is_searched_once() -> None:
     started = time.perf_counter()
     assert len(decode(wire, piece=1)[0].target) == 8001
     assert time.perf_counter() - started < 30
+
+
+def test_an_over_long_line_ending_in_a_bare_lf_is_over_long_for_any_split() -> None:
+    # Found by the fuzzer: whole, the bare LF was reported; fed in pieces, the length first.
+    codec = RequestHeads(max_line_length=1)
+    error = only_error(b"GET / HTTP/1.1\nHost: x\n\n", codec)
+    assert isinstance(error, LineTooLong) and error.offset == 0
