@@ -330,9 +330,10 @@ class ResponseHeads(_HeadOptions):
 class HeadDecoder(BaseFrameDecoder[H], Generic[H]):
     """Decodes the heads of one connection, one per call. See the module docstring.
 
-    A head that arrives whole is matched by one regular expression; otherwise (or when that
-    match fails, to find the rule and the offset) it is read line by line, each complete line
-    checked once, so a head fed a byte at a time costs linear time.
+    A head that arrives whole is checked at once (``_fast``: a few calls into C); otherwise
+    (or when that check fails, to find the rule and the offset) it is read line by line, each
+    complete line checked once, so a head fed a byte at a time costs linear time. Both ways
+    give the same heads and the same errors.
     """
 
     __slots__ = (
