@@ -1092,7 +1092,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         chunk = data[pos : pos + take].tobytes()
                         if tail and data[pos + take : pos + take + 2].tobytes() != b"\r\n":
                             raise self._malformed(
-                                "a streamed string part is not followed by CRLF", pos + take, state
+                                "a streamed string part is not followed by CRLF", pos + take
                             )
                         frames.append(StringChunk(chunk))
                         pos += take + tail
@@ -1104,9 +1104,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         if n - pos < 2:
                             break
                         if data[pos : pos + 2].tobytes() != b"\r\n":
-                            raise self._malformed(
-                                f"a {_what(t)} is not followed by CRLF", pos, state
-                            )
+                            raise self._malformed(f"a {_what(t)} is not followed by CRLF", pos)
                         pos += 2
                         state.string = None
                         frames.append(StringEnd())
@@ -1120,23 +1118,19 @@ class RespDecoder(BaseFrameDecoder[Any]):
                     break
                 line = data[pos:line_end].tobytes()
                 if not line:
-                    raise self._malformed(
-                        "an empty line where a RESP type byte belongs", pos, state
-                    )
+                    raise self._malformed("an empty line where a RESP type byte belongs", pos)
                 t = line[0]
                 after = line_end + 2
                 if state.in_streamed_string:
                     if t != _PART:
                         raise self._malformed(
-                            "a streamed string ('$?') holds something other than parts (';')",
-                            pos,
-                            state,
+                            "a streamed string ('$?') holds something other than parts (';')", pos
                         )
-                    size = self._length(line, t, pos, state)
+                    size = self._length(line, t, pos)
                     if size < 0:
-                        raise self._malformed("a streamed string part has no length", pos, state)
+                        raise self._malformed("a streamed string part has no length", pos)
                     if state.total + size > self._max_bulk:
-                        raise self._too_long(t, state.total + size, pos, state)
+                        raise self._too_long(t, state.total + size, pos)
                     if size == 0:
                         pos = after
                         state.in_streamed_string = False
@@ -1156,14 +1150,14 @@ class RespDecoder(BaseFrameDecoder[Any]):
                     state.string = (_PART, size)
                     continue
                 if t in _STRINGS:
-                    size = self._length(line, t, pos, state)
+                    size = self._length(line, t, pos)
                     if size == -1:
                         if t != _DOLLAR:
-                            raise self._malformed(f"a {_what(t)} has no null form", pos, state)
+                            raise self._malformed(f"a {_what(t)} has no null form", pos)
                         value: Any = None
                     elif size == -2:
                         if t != _DOLLAR:
-                            raise self._malformed(f"a {_what(t)} cannot be streamed", pos, state)
+                            raise self._malformed(f"a {_what(t)} cannot be streamed", pos)
                         pos = after
                         state.total = 0
                         state.in_streamed_string = True
@@ -1174,9 +1168,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                     elif size > self._threshold:  # type: ignore[operator]
                         if t == _EQUALS and size < 4:
                             raise self._malformed(
-                                "a verbatim string must begin with a 3-byte format and ':'",
-                                after,
-                                state,
+                                "a verbatim string must begin with a 3-byte format and ':'", after
                             )
                         pos = after
                         state.string = (t, size)
@@ -1191,7 +1183,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                             break
                         if data[end : end + 2].tobytes() != b"\r\n":
                             raise self._malformed(
-                                f"a {_what(t)} of {size} bytes is not followed by CRLF", end, state
+                                f"a {_what(t)} of {size} bytes is not followed by CRLF", end
                             )
                         payload = data[after:end].tobytes()
                         after = end + 2
@@ -1204,16 +1196,13 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                 raise self._malformed(
                                     "a verbatim string must begin with a 3-byte format and ':'",
                                     end - size,
-                                    state,
                                 )
                             value = Verbatim(payload[:3].decode("ascii", "replace"), payload[4:])
                 elif t in _AGGREGATES:
-                    count = self._count(line, t, pos, state)
+                    count = self._count(line, t, pos)
                     if t == _PUSH and state.stack:
                         raise self._malformed(
-                            "a push ('>') inside an aggregate (pushes are top-level only)",
-                            pos,
-                            state,
+                            "a push ('>') inside an aggregate (pushes are top-level only)", pos
                         )
                     if count == -1:
                         value = None
@@ -1239,15 +1228,13 @@ class RespDecoder(BaseFrameDecoder[Any]):
                 elif t == _END:
                     if len(line) != 1:
                         raise self._malformed(
-                            "the end of a streamed aggregate ('.') has content", pos, state
+                            "the end of a streamed aggregate ('.') has content", pos
                         )
                     if not state.stack or state.stack[-1][1] != -1:
-                        raise self._malformed(
-                            "an end ('.') outside a streamed aggregate", pos, state
-                        )
+                        raise self._malformed("an end ('.') outside a streamed aggregate", pos)
                     top = state.stack.pop()
                     if top[0] in b"%|" and top[2] % 2:
-                        raise self._malformed("a streamed map ended after a key", pos, state)
+                        raise self._malformed("a streamed map ended after a key", pos)
                     pos = after
                     frames.append(AggregateEnd())
                     if ends is not None:
@@ -1256,7 +1243,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         break
                     continue
                 else:
-                    value = self._scalar(line, t, pos, state)
+                    value = self._scalar(line, t, pos)
                 pos = after
                 frames.append(value)
                 if ends is not None:
@@ -1320,19 +1307,17 @@ class RespDecoder(BaseFrameDecoder[Any]):
 
     # -- lines ----------------------------------------------------------------------------
 
-    def _malformed(self, rule: str, pos: int, state: _EventState | None = None) -> MalformedError:
+    def _malformed(self, rule: str, pos: int) -> MalformedError:
         return MalformedError(f"RESP: {rule}", offset=self._offset + pos)
 
-    def _too_long(
-        self, t: int, size: int, pos: int, state: _EventState | None = None
-    ) -> FrameTooLong:
+    def _too_long(self, t: int, size: int, pos: int) -> FrameTooLong:
         return FrameTooLong(
             f"a RESP {_what(t)} of {size} bytes is longer than max_bulk_length ({self._max_bulk})",
             limit=self._max_bulk,
             offset=self._offset + pos,
         )
 
-    def _length(self, line: bytes, t: int, pos: int, state: _EventState | None = None) -> int:
+    def _length(self, line: bytes, t: int, pos: int) -> int:
         """The length in a ``$ ! = ;`` header: >= 0, -1 for ``$-1``, -2 for ``$?``."""
         digits = line[1:]
         if digits == b"?" and t == _DOLLAR:
@@ -1348,7 +1333,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
             raise self._too_long(t, size, pos)
         return size
 
-    def _count(self, line: bytes, t: int, pos: int, state: _EventState | None = None) -> int:
+    def _count(self, line: bytes, t: int, pos: int) -> int:
         """The count in an aggregate header: >= 0, -1 for ``*-1``, -2 for streamed (``?``)."""
         size = self._array_table.get(line) if t == _STAR else None
         if size is not None:
@@ -1374,7 +1359,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
             )
         return count
 
-    def _scalar(self, line: bytes, t: int, pos: int, state: _EventState | None = None) -> Any:
+    def _scalar(self, line: bytes, t: int, pos: int) -> Any:
         """The value of a one-line type (``+ - : _ , # (``)."""
         if t == 58:  # ':'
             value = _SMALL_INTS.get(line)
