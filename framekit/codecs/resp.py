@@ -37,7 +37,9 @@ LF inside a line, a ``#`` other than ``t``/``f``, a ``_`` with content, a push i
 aggregate, a ``.`` outside a streamed aggregate are :class:`~framekit.errors.MalformedError`.
 Every error names the type byte, the rule and the byte offset.
 
-**Limits** (each a :class:`~framekit.errors.LimitExceededError` subclass naming its option):
+**Limits**, each its own :class:`~framekit.errors.LimitExceededError` subclass naming its
+option (:class:`BulkTooLong`, :class:`~framekit.errors.LineTooLong`,
+:class:`AggregateTooLong`, :class:`NestingTooDeep`, :class:`ReplyTooLarge`):
 ``max_bulk_length`` (512 MiB, as redis-server's ``proto-max-bulk-len``; a streamed string's
 total too), ``max_line_length`` (64 KiB, redis-server's inline limit; a header, simple string,
 error, number line), ``max_aggregate_length`` (2**32 - 1, as hiredis; nothing is allocated
@@ -113,10 +115,14 @@ __all__ = [
     "DEFAULT_STREAM_CHUNK_SIZE",
     "AggregateEnd",
     "AggregateStart",
+    "AggregateTooLong",
     "Attributed",
+    "BulkTooLong",
     "MapPairs",
+    "NestingTooDeep",
     "Push",
     "ReplyError",
+    "ReplyTooLarge",
     "Resp",
     "RespDecoder",
     "RespEncoder",
@@ -155,8 +161,21 @@ _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
 
+class BulkTooLong(FrameTooLong):
+    """A RESP string (bulk, blob error, verbatim, or a streamed string in all) is longer
+    than ``max_bulk_length``."""
+
+
+class AggregateTooLong(LimitExceededError):
+    """A RESP aggregate declares more elements than ``max_aggregate_length``."""
+
+
+class NestingTooDeep(LimitExceededError):
+    """A RESP reply nests aggregates deeper than ``max_depth``."""
+
+
 class ReplyTooLarge(LimitExceededError):
-    """A RESP reply (or one of its strings, aggregates or its nesting) passed a limit."""
+    """A RESP reply is longer than ``max_reply_size``."""
 
 
 @attrs.define(frozen=True, kw_only=True)
@@ -1057,7 +1076,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
 
     def _push(self, stack: list[list[Any]], t: int, left: int, attrs_: Any, pos: int) -> None:
         if len(stack) >= self._max_depth:
-            raise ReplyTooLarge(
+            raise NestingTooDeep(
                 f"a RESP reply nests deeper than max_depth ({self._max_depth})",
                 limit=self._max_depth,
                 offset=self._offset + pos,
@@ -1208,7 +1227,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         value = None
                     else:
                         if len(state.stack) >= self._max_depth:
-                            raise ReplyTooLarge(
+                            raise NestingTooDeep(
                                 f"a RESP reply nests deeper than max_depth ({self._max_depth})",
                                 limit=self._max_depth,
                                 offset=self._offset + pos,
@@ -1310,8 +1329,8 @@ class RespDecoder(BaseFrameDecoder[Any]):
     def _malformed(self, rule: str, pos: int) -> MalformedError:
         return MalformedError(f"RESP: {rule}", offset=self._offset + pos)
 
-    def _too_long(self, t: int, size: int, pos: int) -> FrameTooLong:
-        return FrameTooLong(
+    def _too_long(self, t: int, size: int, pos: int) -> BulkTooLong:
+        return BulkTooLong(
             f"a RESP {_what(t)} of {size} bytes is longer than max_bulk_length ({self._max_bulk})",
             limit=self._max_bulk,
             offset=self._offset + pos,
@@ -1351,7 +1370,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
             )
         count = int(digits)
         if count > self._max_agg:
-            raise ReplyTooLarge(
+            raise AggregateTooLong(
                 f"a RESP {_what(t)} of {count} elements is longer than max_aggregate_length"
                 f" ({self._max_agg})",
                 limit=self._max_agg,
