@@ -57,9 +57,10 @@ value never sits whole in memory: every aggregate in that reply as :class:`Aggre
 (``length`` None for a streamed one, which ends with :class:`AggregateEnd`; attributes as an
 aggregate of type ``"|"`` whose values precede the value they annotate), each long string as
 :class:`StringStart`, :class:`StringChunk`\\ s and :class:`StringEnd`, and every other value
-whole. Each chunk holds ``stream_chunk_size`` bytes (64 KiB), the last of a string (or of a
-streamed string's part) the rest, so the parts never depend on how the bytes arrived. Replies
-without a long string still come whole. The limits hold.
+whole; :class:`ReplyTracker` says which frame ends a reply. Each chunk holds
+``stream_chunk_size`` bytes (64 KiB), the last of a string (or of a streamed string's part)
+the rest, so the parts never depend on how the bytes arrived. Replies without a long string
+still come whole. The limits hold.
 
 **Speed.** Replies are cut from the buffered bytes split at CRLF once per call: one C call
 finds every line, and the common shapes (pipelined simple replies, arrays of short bulks)
@@ -123,6 +124,7 @@ __all__ = [
     "Push",
     "ReplyError",
     "ReplyTooLarge",
+    "ReplyTracker",
     "Resp",
     "RespDecoder",
     "RespEncoder",
@@ -1508,6 +1510,86 @@ class _EventState:
         self.total = 0
         #: How far the line at the current offset was searched.
         self.scanned = 0
+
+
+# -- event mode: where a reply ends ---------------------------------------------------------
+
+_PARTS = (AggregateStart, AggregateEnd, StringStart, StringChunk, StringEnd)
+
+
+class ReplyTracker:
+    """Follows the frames of event mode and says where each reply ends.
+
+    ``feed(frame)`` returns True when ``frame`` ends a reply: a whole value at top level, or
+    the last part of a reply that came in parts (the ``StringEnd``, ``AggregateEnd`` or value
+    that completes its outermost aggregate). A client pairs replies with commands by it::
+
+        tracker = ReplyTracker()
+        async for frame in reader.frames(Resp(stream_threshold=1 << 20)):
+            ...  # hand the frame to the command waiting for it
+            if tracker.feed(frame):
+                ...  # that command's reply is complete
+
+    Raises ValueError for a frame that cannot come where it does (a decoder never gives one).
+    """
+
+    __slots__ = ("_in_string", "_stack")
+
+    def __init__(self) -> None:
+        #: Open aggregates: [type, values still to come (-1: until AggregateEnd)].
+        self._stack: list[list[Any]] = []
+        self._in_string = False
+
+    @property
+    def inside(self) -> bool:
+        """True between the first and the last part of a reply."""
+        return bool(self._stack) or self._in_string
+
+    def feed(self, frame: Any) -> bool:
+        """Take the next frame; True if it ends a reply."""
+        kind = type(frame)
+        if self._in_string:
+            if kind is StringChunk:
+                return False
+            if kind is not StringEnd:
+                raise ValueError(f"{kind.__name__} inside a string's parts")
+            self._in_string = False
+            return self._value_done()
+        if kind is StringStart:
+            self._in_string = True
+            return False
+        if kind is AggregateStart:
+            if frame.length is None:
+                self._stack.append([frame.type, -1])
+                return False
+            count = frame.length * 2 if frame.type in ("%", "|") else frame.length
+            if count:
+                self._stack.append([frame.type, count])
+                return False
+            return frame.type != "|" and self._value_done()
+        if kind is AggregateEnd:
+            if not self._stack or self._stack[-1][1] != -1:
+                raise ValueError("AggregateEnd outside a streamed aggregate")
+            kind_byte = self._stack.pop()[0]
+            return kind_byte != "|" and self._value_done()
+        if kind is StringChunk or kind is StringEnd:
+            raise ValueError(f"{kind.__name__} outside a string's parts")
+        return self._value_done()
+
+    def _value_done(self) -> bool:
+        """A value is complete: count it in its aggregate; True if that ends the reply."""
+        stack = self._stack
+        while stack:
+            top = stack[-1]
+            if top[1] < 0:
+                return False
+            top[1] -= 1
+            if top[1]:
+                return False
+            stack.pop()
+            if top[0] == "|":
+                return False  # attributes: the value they annotate comes next
+        return True
 
 
 # -- encoders ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from framekit.codecs.resp import (
     Push,
     ReplyError,
     ReplyTooLarge,
+    ReplyTracker,
     Resp,
     RespEncoder,
     StringChunk,
@@ -851,3 +852,23 @@ def test_an_error_kept_for_the_next_call_does_not_pin_the_source_buffer(codec: R
             view = memoryview(buffer)
     view.release()
     buffer += b"again"  # and after the error was raised
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames=st.lists(replies, min_size=1, max_size=6), threshold=st.sampled_from([0, 2, 5]))
+def test_the_reply_tracker_ends_each_reply_where_assembled_mode_does(
+    frames: list[Any], threshold: int
+) -> None:
+    wire = b"".join(RespEncoder().encode(frame) for frame in frames)
+    parts = decode(wire, Resp(stream_threshold=threshold, stream_chunk_size=3))
+    tracker = ReplyTracker()
+    ends = [i for i, part in enumerate(parts) if tracker.feed(part)]
+    assert len(ends) == len(frames) and ends[-1] == len(parts) - 1
+    assert not tracker.inside
+
+
+def test_the_reply_tracker_refuses_parts_out_of_place() -> None:
+    with pytest.raises(ValueError):
+        ReplyTracker().feed(StringChunk(b"x"))
+    with pytest.raises(ValueError):
+        ReplyTracker().feed(AggregateEnd())
