@@ -47,12 +47,16 @@ hiredis and redis-py return simple strings as ``bytes`` (``b"OK"``), framekit as
 ``resp-ok`` (whose replies all are), and compares everything else as it is (bulks ``bytes``,
 arrays lists, maps dicts in wire order).
 
-Targets (time ratios to ``hiredis``, on every framekit row): the issue's
-pure-Python ones (``FRAMEKIT_NO_EXTENSIONS=1``: every run today, as the RESP decoder has no
-compiled path yet): LRANGE within 8x, pipelined small replies within 3x, the 1 MiB bulk at
-most 0.5x. When ``framekit.speedups`` is enabled and has a RESP scanner (a non-None
-attribute with ``resp`` in its name), the compiled path's: within 1.2x on every row (0.5x
-still for the bulk).
+``framekit-py-decoder``, ``framekit-py``, ``framekit-py-batch``: the same with decoders that do
+not use the compiled scanner (``framekit.speedups.scan_resp``), framekit as pure Python in the
+same run; registered only when the scanner is in use (with ``FRAMEKIT_NO_EXTENSIONS=1``, or
+without the extension, the ``framekit*`` rows are pure Python themselves).
+
+Targets (time ratios to ``hiredis``, on every framekit row): the issue's pure-Python ones
+(on the pure rows): LRANGE within 8x, pipelined small replies (GET, +OK) within 3x, the
+1 MiB bulk at most 0.5x; the maps have none. With the compiled scanner (``framekit.speedups``
+enabled, with a non-None attribute with ``resp`` in its name), the compiled path's on the
+``framekit*`` rows: within 1.2x on every row (0.5x still for the bulk).
 """
 
 from __future__ import annotations
@@ -227,47 +231,56 @@ def summarize_simple(replies: Sequence[Any]) -> Checked:
 # -- framekit ----------------------------------------------------------------------------------
 
 
-async def framekit_decoder(pieces: Sequence[bytes]) -> list[Any]:
-    """``Resp().decoder()`` over a reader's buffer: one ``decode`` per piece, then EOF."""
-    decoder = Resp().decoder()
-    decode = decoder.decode
-    buffer = Buffer()
-    write = buffer.write
-    view = buffer.view
-    drop = buffer.drop
-    frames: list[Any] = []
-    for piece in pieces:
-        write(piece)
+def framekit_decoder(codec: Any) -> Implementation:
+    async def impl(pieces: Sequence[bytes]) -> list[Any]:
+        """``codec.decoder()`` over a reader's buffer: one ``decode`` per piece, then EOF."""
+        decoder = codec.decoder()
+        decode = decoder.decode
+        buffer = Buffer()
+        write = buffer.write
+        view = buffer.view
+        drop = buffer.drop
+        frames: list[Any] = []
+        for piece in pieces:
+            write(piece)
+            with view() as data:
+                consumed = decode(data, frames)
+            if consumed:
+                drop(consumed)
         with view() as data:
-            consumed = decode(data, frames)
-        if consumed:
-            drop(consumed)
-    with view() as data:
-        consumed = decoder.decode_eof(data, frames)
-    drop(consumed)
-    if buffer:
-        raise AssertionError(f"{len(buffer)} bytes left after the last reply")
-    return frames
+            consumed = decoder.decode_eof(data, frames)
+        drop(consumed)
+        if buffer:
+            raise AssertionError(f"{len(buffer)} bytes left after the last reply")
+        return frames
+
+    return impl
 
 
-async def _read_one_at_a_time(root: Any) -> list[Any]:
-    out: list[Any] = []
-    append = out.append
-    read = root.frames(Resp()).read
-    try:
-        while True:
-            append(await read())
-    except errors.EndOfStream:
+def read_one_at_a_time(codec: Any) -> Callable[[Any], Any]:
+    async def consume(root: Any) -> list[Any]:
+        out: list[Any] = []
+        append = out.append
+        read = root.frames(codec).read
+        try:
+            while True:
+                append(await read())
+        except errors.EndOfStream:
+            return out
+
+    return consume
+
+
+def read_batches(codec: Any) -> Callable[[Any], Any]:
+    async def consume(root: Any) -> list[Any]:
+        out: list[Any] = []
+        extend = out.extend
+        read_batch = root.frames(codec).read_batch
+        while batch := await read_batch():
+            extend(batch)
         return out
 
-
-async def _read_batches(root: Any) -> list[Any]:
-    out: list[Any] = []
-    extend = out.extend
-    read_batch = root.frames(Resp()).read_batch
-    while batch := await read_batch():
-        extend(batch)
-    return out
+    return consume
 
 
 def framekit_frames(consume: Callable[[Any], Any]) -> Implementation:
@@ -275,6 +288,28 @@ def framekit_frames(consume: Callable[[Any], Any]) -> Implementation:
         return await feed_and_read(framekit_reader(LIMIT), pieces, consume)  # type: ignore[no-any-return]
 
     return impl
+
+
+def framekit_impls(codec: Any, suffix: str = "") -> dict[str, Implementation]:
+    """The three framekit rows for ``codec``: ``framekit-decoder``, ``framekit``,
+    ``framekit-batch`` (``suffix`` after ``framekit``: ``-py``)."""
+    return {
+        f"framekit{suffix}-decoder": framekit_decoder(codec),
+        f"framekit{suffix}": framekit_frames(read_one_at_a_time(codec)),
+        f"framekit{suffix}-batch": framekit_frames(read_batches(codec)),
+    }
+
+
+if AVAILABLE:
+
+    class PythonResp(Resp):
+        """``Resp()`` whose decoders do not use the compiled scanner (``framekit.speedups``):
+        what framekit does as pure Python, for the ``framekit-py`` rows."""
+
+        def decoder(self) -> Any:
+            decoder = super().decoder()
+            decoder._compiled = None
+            return decoder
 
 
 # -- hiredis -----------------------------------------------------------------------------------
@@ -428,32 +463,39 @@ DESCRIPTIONS = {
     "map": "RESP3 maps: HGETALL of 100 fields (%100) and CONFIG GET-like (%192), 200 each",
 }
 
-_SUBJECTS = ("framekit-decoder", "framekit", "framekit-batch")
-
 
 def _targets(kind: str) -> list[Target]:
-    if resp_compiled():
-        ratio: float | None = min(PURE_TARGETS.get(kind, COMPILED_TARGET), COMPILED_TARGET)
-    else:
-        ratio = PURE_TARGETS.get(kind)
-    if ratio is None:
-        return []
-    return [Target("hiredis", ratio, subject=s) for s in _SUBJECTS]
+    """The pure targets on the pure rows (``framekit-py-*`` when the compiled scanner is in
+    use, else ``framekit-*``, which then are pure), the compiled ones on ``framekit-*``."""
+    pure = PURE_TARGETS.get(kind)
+    compiled = min(pure or COMPILED_TARGET, COMPILED_TARGET)
+    names = ("framekit-decoder", "framekit", "framekit-batch")
+    if not resp_compiled():
+        return [Target("hiredis", pure, subject=s) for s in names] if pure else []
+    targets = [Target("hiredis", compiled, subject=s) for s in names]
+    if pure:
+        targets += [
+            Target("hiredis", pure, subject=s.replace("framekit", "framekit-py")) for s in names
+        ]
+    return targets
 
 
 def _register() -> None:
+    compiled = resp_compiled()
     for kind, description in DESCRIPTIONS.items():
         for label, size in PIECE_SIZES.items():
-            impls: dict[str, Implementation] = {
-                "framekit-decoder": framekit_decoder,
-                "framekit": framekit_frames(_read_one_at_a_time),
-                "framekit-batch": framekit_frames(_read_batches),
-                "hiredis": hiredis_loop,
-                "hiredis-task": hiredis_task,
-                "hiredis-task-one": hiredis_task_one,
-                "redis-py": redis_py(_RESP3Parser),
-                "redis-py-async": redis_py_async,
-            }
+            impls = framekit_impls(Resp())
+            if compiled:
+                impls.update(framekit_impls(PythonResp(), "-py"))
+            impls.update(
+                {
+                    "hiredis": hiredis_loop,
+                    "hiredis-task": hiredis_task,
+                    "hiredis-task-one": hiredis_task_one,
+                    "redis-py": redis_py(_RESP3Parser),
+                    "redis-py-async": redis_py_async,
+                }
+            )
             if kind != "map":
                 impls["redis-py-resp2"] = redis_py(_RESP2Parser)
             register(
