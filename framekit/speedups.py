@@ -19,7 +19,7 @@ scan_chunked: Callable[..., tuple[int, int, int, int, bytes, list[int], bool] | 
 split_fixed: Callable[..., int] | None = None
 
 #: ``framekit._speedups.scan_resp`` (RESP's common shapes), or None.
-scan_resp: Callable[..., tuple[int, int] | None] | None = None
+scan_resp: Callable[..., tuple[int, int, int] | None] | None = None
 
 if not os.environ.get("FRAMEKIT_NO_EXTENSIONS"):
     try:
