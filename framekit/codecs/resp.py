@@ -80,6 +80,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
+from operator import add
 from typing import Any, Literal
 
 import attrs
@@ -155,6 +157,9 @@ _WINDOW = 64 * 1024
 _LONG = 8 * 1024
 #: Elements looked at together on the fast paths.
 _BATCH = 64
+#: A line's length to the offset after it (one CRLF), and a bulk's two lines' (two CRLFs).
+_PLUS_CRLF = (2).__add__
+_PLUS_2_CRLF = (4).__add__
 #: An aggregate opened in Python with this many elements goes back to the compiled scanner.
 _RESCAN = 32
 #: The window with the compiled scanner: what it stopped at is parsed in Python, then it
@@ -731,20 +736,38 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                     attrs_ = top[3]
                         elif attrs_ is None and k < last:
                             # Top level: pipelined simple replies and short bulks, by
-                            # batches of 64 replies when they come all alike (no ends).
-                            if ends is None and last - k >= 2 * _BATCH:
+                            # batches of 64 replies when they come all alike (their ends,
+                            # when asked for, summed in C too).
+                            if last - k >= 2 * _BATCH:
                                 end = k + _BATCH
                                 found = list(map(simple_lines.get, lines[k:end]))
                                 if None not in found:
                                     frames += found
+                                    if ends is not None:
+                                        pos = _advance(lines, pos_k, pos, k)
+                                        line_sizes = map(_PLUS_CRLF, map(len, lines[k:end]))
+                                        offsets = accumulate(line_sizes, initial=pos)
+                                        next(offsets)
+                                        ends += offsets
+                                        pos_k, pos = end, ends[-1]
                                     k = done_k = end
                                     continue
                                 end = k + 2 * _BATCH
+                                heads = lines[k:end:2]
                                 values = lines[k + 1 : end : 2]
-                                if list(map(bulk_lengths.get, lines[k:end:2])) == list(
-                                    map(len, values)
-                                ):
+                                sizes = list(map(len, values))
+                                if list(map(bulk_lengths.get, heads)) == sizes:
                                     frames += values
+                                    if ends is not None:
+                                        pos = _advance(lines, pos_k, pos, k)
+                                        heads_sizes = map(len, heads)
+                                        offsets = accumulate(
+                                            map(_PLUS_2_CRLF, map(add, heads_sizes, sizes)),
+                                            initial=pos,
+                                        )
+                                        next(offsets)
+                                        ends += offsets
+                                        pos_k, pos = end, ends[-1]
                                     k = done_k = end
                                     continue
                             line = lines[k]
