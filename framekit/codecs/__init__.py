@@ -4,7 +4,8 @@ Byte codecs (stacked as layers with ``reader.layer(codec)``): :class:`Chunked`,
 :class:`Limited`, :class:`Gzip`, :class:`Deflate`, :class:`RawDeflate`, :class:`Brotli`,
 :class:`Zstd`, and :func:`content_decoding` for a ``Content-Encoding`` header. Frame codecs
 (read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextLines`, :class:`Delimited`,
-:class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`. To write one:
+:class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`. SMTP's replies, commands,
+DATA and BDAT bodies are in :mod:`framekit.codecs.smtp`. To write one:
 ``docs/writing-a-codec.md``, :class:`BaseFrameDecoder` and :mod:`framekit.testing`.
 """
 
