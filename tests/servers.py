@@ -40,14 +40,26 @@ def ensure_program(program: str, apt_package: str) -> str:
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
         _apt_updated = True
     # policy-rc.d-less machines would start the distribution's own service on its default
-    # port: the tests start their own, so the package's service is masked where it can be.
-    result = subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", apt_package],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    # port: the tests start their own, so the package's service is kept from starting (a
+    # policy-rc.d that denies every start, for the install only).
+    policy = Path("/usr/sbin/policy-rc.d")
+    added_policy = not policy.exists()
+    if added_policy:
+        policy.write_text(
+            "#!/bin/sh\n# framekit's tests: no service starts while installing\nexit 101\n"
+        )
+        policy.chmod(0o755)
+    try:
+        result = subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", apt_package],
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        if added_policy:
+            policy.unlink(missing_ok=True)
     path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin:/sbin")
     if path is None:
         pytest.skip(f"could not install {apt_package}: {result.stderr.strip()[-500:]}")
