@@ -22,3 +22,6 @@ def split_fixed(
     ends: list[int] | None,
     /,
 ) -> int: ...
+def scan_dot_lines(
+    data: memoryview, pos: int, budget: int, max_line: int, room: int, /
+) -> tuple[int, bytes, bool] | None: ...

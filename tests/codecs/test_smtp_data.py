@@ -235,3 +235,13 @@ def test_any_split_of_any_bytes_gives_the_same_message_and_errors(
     if check.done:
         before = wire[: len(wire) - len(check.leftover)]
         assert before.endswith(b"\r\n.\r\n") or before == b".\r\n"
+
+
+def test_bytes_before_a_limit_are_written_whatever_the_budget() -> None:
+    # Found by the fast-path comparison: a budget of 1 wrote them, a whole read did not.
+    check = check_byte_codec(Data(max_line_length=8), b"abcxxxxxxx")
+    assert check.data == b"abcxxxxx"
+    assert [(type(e), e.offset) for e in check.errors] == [(LineTooLong, 0)]
+    check = check_byte_codec(Data(max_message=5), b"abcdefg\r\n.\r\n")
+    assert check.data == b"abcde"
+    assert [(type(e), e.offset) for e in check.errors] == [(LimitExceededError, 5)]

@@ -72,6 +72,15 @@ _CODE = re.compile(rb"[2-5][0-5][0-9]")
 _BAD_TEXT = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _ENHANCED = re.compile(rb"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?: |$)")
 _LF_RE = re.compile(rb"\n")
+# A whole reply, every line of the same code (the backreference), text without CR or LF.
+_TEXT = rb"[\t\x20-\x7e\x80-\xff]*"
+# A line whose text starts with a digit and a dot may have an enhanced status code, whose
+# class is checked line by line: such a reply is not taken whole.
+_PLAIN = rb"(?![0-9]\.)" + _TEXT
+_WHOLE_REPLY = re.compile(
+    rb"([2-5][0-5][0-9])(?:-" + _PLAIN + rb"\r\n\1)*(?: " + _PLAIN + rb")?\r\n"
+)
+_match_whole_reply = _WHOLE_REPLY.match
 _CR = 13
 _SP = 32
 _DASH = 45
@@ -144,6 +153,7 @@ class ReplyDecoder:
         "_bare_lf",
         "_code",
         "_error",
+        "_fast",
         "_lines",
         "_max_line",
         "_max_lines",
@@ -158,6 +168,7 @@ class ReplyDecoder:
         self._max_lines = codec.max_lines
         self._max_reply = codec.max_reply_size
         self._bare_lf = codec.bare_lf
+        self._fast = not codec.bare_lf  # the one-match path knows CRLF endings only
         self._offset = 0
         self._error: FramingError | None = None
         self._lines: list[bytes] = []
@@ -201,7 +212,12 @@ class ReplyDecoder:
         start = 0  # the reply being read starts here
         pos = self._parsed  # its next line starts here
         try:
-            while True:
+            while pos < n:
+                if pos == start and not self._searched and self._fast:
+                    taken = self._whole_reply(data, pos, frames, ends)
+                    if taken:
+                        pos = start = taken
+                        continue
                 line = self._next_line(data, pos, n, start)
                 if line is None:
                     break
@@ -233,6 +249,35 @@ class ReplyDecoder:
                 raise self._error
         self._offset += start
         return start
+
+    def _whole_reply(
+        self, data: memoryview, pos: int, frames: list[Reply], ends: list[int] | None
+    ) -> int:
+        """Take the reply at ``pos`` in one match when it is all in view and plain (within
+        the limits, no enhanced status code to check); return where it ends, or 0 to let the
+        line-by-line path read it (and find its errors). A 20-line EHLO reply costs about a
+        third of what it does line by line (benchmarks: smtp-ehlo-reply)."""
+        whole = _match_whole_reply(data, pos)
+        if whole is None:
+            return 0
+        reply, code = whole.group(0, 1)
+        size = len(reply)
+        if size > self._max_reply:
+            return 0
+        # The texts: split at each "CRLF code -", then the last line off the one before.
+        texts = reply[4:-2].split(b"\r\n" + code + b"-")
+        last = texts[-1]
+        cut = last.find(b"\r\n")
+        if cut >= 0:
+            texts[-1:] = [last[:cut], last[cut + 6 :]]
+        if len(texts) > self._max_lines or (
+            size > self._max_line and max(map(len, texts)) + 6 > self._max_line
+        ):
+            return 0
+        frames.append(Reply(int(code), tuple(texts)))
+        if ends is not None:
+            ends.append(pos + size)
+        return pos + size
 
     def _next_line(self, data: memoryview, pos: int, n: int, start: int) -> bytes | None:
         """The line at ``pos``, its ending included, or None if its end is not in view yet.
