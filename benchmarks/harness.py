@@ -57,7 +57,12 @@ __all__ = [
 ]
 
 #: Modules that define workload groups, imported by :func:`load_groups`.
-GROUP_MODULES: list[str] = ["benchmarks.streams", "benchmarks.http", "benchmarks.frames"]
+GROUP_MODULES: list[str] = [
+    "benchmarks.streams",
+    "benchmarks.http",
+    "benchmarks.frames",
+    "benchmarks.smtp",
+]
 
 #: An implementation: takes the input pieces, returns the output to check.
 Implementation: TypeAlias = Callable[[Sequence[bytes]], Awaitable[Any]]
