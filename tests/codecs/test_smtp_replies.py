@@ -212,3 +212,10 @@ def test_any_split_of_any_bytes_gives_the_same_replies_and_errors(
 
 def test_round_trip() -> None:
     assert_round_trip(Replies(), [Reply(250, (b"a", b"", b"2.0.0 b")), Reply(354, (b"go",))])
+
+
+def test_encoder_refuses_a_reply_over_max_reply_size() -> None:
+    codec = Replies(max_reply_size=21)
+    assert codec.encoder().encode(Reply(250, (b"a", b"b", b"c"))) == b"250-a\r\n250-b\r\n250 c\r\n"
+    with pytest.raises(ValueError, match="max_reply_size"):
+        codec.encoder().encode(Reply(250, (b"a", b"b", b"cd")))

@@ -376,18 +376,19 @@ class ReplyDecoder:
 class ReplyEncoder:
     """Writes SMTP replies (a server's side); see :class:`Replies`."""
 
-    __slots__ = ("_max_line", "_max_lines")
+    __slots__ = ("_max_line", "_max_lines", "_max_reply")
 
     def __init__(self, codec: Replies) -> None:
         self._max_line = codec.max_line_length
         self._max_lines = codec.max_lines
+        self._max_reply = codec.max_reply_size
 
     def encode(self, frame: Reply) -> bytes:
         """The wire bytes of ``frame``: ``code-text CRLF`` lines, then ``code SP text CRLF``.
 
         Raises ValueError for a code outside RFC 5321's ranges, no lines, a line with CR, LF
         or another control character but HTAB, an enhanced status code of another class, or
-        a line or line count over the codec's limits.
+        a line, line count or reply size over the codec's limits.
         """
         code = b"%d" % frame.code
         if _CODE.fullmatch(code) is None:
@@ -411,7 +412,10 @@ class ReplyEncoder:
             if len(line) > self._max_line:
                 raise ValueError(f"reply line longer than max_line_length={self._max_line}")
             out.append(line)
-        return b"".join(out)
+        wire = b"".join(out)
+        if len(wire) > self._max_reply:
+            raise ValueError(f"reply longer than max_reply_size={self._max_reply}")
+        return wire
 
 
 # -- EHLO --------------------------------------------------------------------------------------
