@@ -11,8 +11,13 @@ from hypothesis import strategies as st
 
 import framekit
 from framekit.codecs.smtp import Data
+from framekit.codecs.smtp import data as data_module
 from framekit.errors import LimitExceededError, LineTooLong, MalformedError, TruncatedError
 from framekit.testing import assert_bytes_round_trip, check_byte_codec, splits_of
+from tests.codecs.compiled import with_and_without_compiled
+
+#: Every test runs with the compiled loop for plain lines and without it.
+decoder_kind = with_and_without_compiled(data_module, "_scan_dot_lines")
 
 # Every end-of-data a receiver has been fooled by (SEC Consult's SMTP smuggling, smtpsmug,
 # SMTP-Smuggling-Tools): none of them ends the message.
