@@ -39,7 +39,7 @@ class SmtpError(Exception):
 class SmtpClient:
     """One SMTP session. ``await SmtpClient.connect(...)``, then ``send``, then ``quit``."""
 
-    def __init__(self, reader: object, writer: StreamWriter, host: str) -> None:
+    def __init__(self, writer: StreamWriter, host: str) -> None:
         self.replies = writer.reader.frames(smtp.Replies())  # kept across STARTTLS
         self.writer = writer
         self.host = host
@@ -51,8 +51,8 @@ class SmtpClient:
         cls, host: str, port: int, *, name: str = "localhost", tls: ssl.SSLContext | None = None
     ) -> SmtpClient:
         """Connect, read the greeting, EHLO; STARTTLS when ``tls`` is given and offered."""
-        reader, writer = await open_connection(host, port)
-        client = cls(reader, writer, host)
+        _, writer = await open_connection(host, port)
+        client = cls(writer, host)
         await client.expect(b"(greeting)", await client.replies.read())
         await client.hello(name)
         if tls is not None and client.ehlo.supports("STARTTLS"):
