@@ -3,6 +3,8 @@ dot lines, 8BITMIME, 10 MB, BDAT, STARTTLS; every stored message byte-identical 
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from framekit.codecs.smtp import Command, Commands, Replies, parse_ehlo
@@ -125,3 +127,13 @@ async def test_client_refuses_to_send_a_smuggling_end_of_data(exim: Exim) -> Non
     with pytest.raises(ValueError, match="lone LF"):
         await client.send(SENDER, [RECIPIENT], [smuggling], bdat=False)
     client.writer.close()
+
+
+def test_the_distributions_own_exim_does_not_listen(exim: Exim) -> None:
+    # Installing exim4-daemon-light must not leave Debian's service on port 25.
+    try:
+        with socket.create_connection(("127.0.0.1", 25), timeout=2) as sock:
+            banner = sock.recv(512)
+    except OSError:
+        return
+    assert b"Exim" not in banner, banner
