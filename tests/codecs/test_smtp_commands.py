@@ -79,3 +79,11 @@ def test_round_trip_under_any_split(
 
 def test_round_trip() -> None:
     assert_round_trip(Commands(), [Command(b"EHLO", b"me"), Command(b"QUIT")])
+
+
+def test_errors_name_the_command_codecs_own_limit_and_rule() -> None:
+    check = check_frame_codec(Commands(max_line_length=20), b"HELO " + b"x" * 20 + b"\r\nA\rB\r\n")
+    too_long, bare_cr = check.errors
+    assert isinstance(too_long, LineTooLong) and too_long.limit == 20
+    assert "max_line_length=20" in str(too_long) and "RFC 5321" in str(too_long)
+    assert isinstance(bare_cr, MalformedError) and "RFC 5321" in str(bare_cr)

@@ -23,7 +23,7 @@ import attrs
 
 from framekit.codecs._options import int_in
 from framekit.codecs.lines import Lines
-from framekit.errors import FramingError, MalformedError
+from framekit.errors import FramingError, LineTooLong, MalformedError
 
 __all__ = ["DEFAULT_MAX_COMMAND_LINE", "Command", "CommandDecoder", "CommandEncoder", "Commands"]
 
@@ -141,9 +141,7 @@ class CommandDecoder:
             else:
                 consumed = self._lines.decode(data, lines, line_ends)
         except FramingError as error:
-            if error.offset is not None:
-                error.offset += self._base
-            raise
+            raise self._restated(error, data) from None
         start = 0
         for index, line in enumerate(lines):
             bad = _bad_byte(line)
@@ -166,6 +164,27 @@ class CommandDecoder:
         if self._held:
             self._restart()  # the bad line is read again, first, by the next call
         return consumed
+
+    def _restated(self, error: FramingError, data: memoryview) -> FramingError:
+        """The line decoder's error in this codec's terms: its option, RFC 5321's rule, the
+        offset in this stream."""
+        offset = None if error.offset is None else error.offset + self._base
+        if isinstance(error, LineTooLong):
+            return LineTooLong(
+                f"command line is longer than max_line_length={self._max} (CRLF included, "
+                "RFC 5321 4.5.3.1.4)",
+                limit=self._max,
+                offset=offset,
+            )
+        if isinstance(error, MalformedError) and offset is not None:
+            index = offset - self._offset  # a bare CR or LF (the only malformed lines there)
+            kind = "bare CR" if 0 <= index < len(data) and data[index] == 13 else "bare LF"
+            return MalformedError(
+                f"{kind} in a command line: it ends in CRLF only (RFC 5321 2.3.8)",
+                offset=offset,
+            )
+        error.offset = offset
+        return error
 
 
 def _bad_byte(line: bytes) -> int | None:
