@@ -17,7 +17,7 @@ from typing import Any
 
 from framekit import sync
 from framekit._buffer import Buffer
-from framekit.codecs import chunked, length
+from framekit.codecs import chunked, length, resp
 from framekit.codecs._base import ByteCodec, FrameCodec
 from framekit.codecs.smtp import data as smtp_data
 from framekit.errors import FramingError, TruncatedError
@@ -80,6 +80,7 @@ def only_framing_errors(path: str, codec: object) -> contextlib.AbstractContextM
 _COMPILED = (
     (chunked, "_scan_chunked"),
     (length, "_split_fixed"),
+    (resp, "_scan_resp"),
     (smtp_data, "_scan_dot_lines"),
 )
 

@@ -23,6 +23,9 @@ __all__ = ["Server", "ensure_program", "free_port", "wait_for_port"]
 
 _apt_updated = False
 
+#: Debian's hook that invoke-rc.d asks before a package starts its service (exit 101: no).
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+
 
 def ensure_program(program: str, apt_package: str) -> str:
     """The path of ``program``, installing ``apt_package`` first when it is missing.
@@ -39,16 +42,14 @@ def ensure_program(program: str, apt_package: str) -> str:
     if not _apt_updated:
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
         _apt_updated = True
-    # policy-rc.d-less machines would start the distribution's own service on its default
-    # port: the tests start their own, so the package's service is kept from starting (a
-    # policy-rc.d that denies every start, for the install only).
-    policy = Path("/usr/sbin/policy-rc.d")
-    added_policy = not policy.exists()
-    if added_policy:
-        policy.write_text(
-            "#!/bin/sh\n# framekit's tests: no service starts while installing\nexit 101\n"
-        )
-        policy.chmod(0o755)
+    # Installing would start the distribution's own service on its default port (the
+    # package's postinst runs invoke-rc.d): the tests start their own, so a policy-rc.d that
+    # says no is in place while apt runs, unless the machine has one already.
+    policy = None
+    if not POLICY_RC_D.exists():
+        POLICY_RC_D.write_text("#!/bin/sh\nexit 101\n")
+        POLICY_RC_D.chmod(0o755)
+        policy = POLICY_RC_D
     try:
         result = subprocess.run(
             ["apt-get", "install", "-y", "-qq", "--no-install-recommends", apt_package],
@@ -58,7 +59,7 @@ def ensure_program(program: str, apt_package: str) -> str:
             text=True,
         )
     finally:
-        if added_policy:
+        if policy is not None:
             policy.unlink(missing_ok=True)
     path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin:/sbin")
     if path is None:
