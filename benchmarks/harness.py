@@ -62,6 +62,7 @@ GROUP_MODULES: list[str] = [
     "benchmarks.http",
     "benchmarks.frames",
     "benchmarks.resp",
+    "benchmarks.smtp",
 ]
 
 #: An implementation: takes the input pieces, returns the output to check.

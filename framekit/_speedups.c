@@ -516,10 +516,88 @@ scan_resp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return Py_BuildValue("(nnn)", pos, left, need);
 }
 
+PyDoc_STRVAR(scan_dot_lines_doc,
+"scan_dot_lines(data, pos, budget, max_line, room)\n"
+"\n"
+"Un-stuff the plain lines of an SMTP DATA body from ``data[pos]`` (a line start): each line\n"
+"ending in CRLF with no other CR or LF in it, at most ``max_line`` bytes with its CRLF and\n"
+"without its stuffing dot, is written without that dot. Stops at the end of the body\n"
+"(``.CRLF`` at a line start, consumed), or before a line it cannot take so: one not all in\n"
+"``data``, with a lone CR or LF, too long, or that would take the output past ``budget`` or\n"
+"``room`` bytes.\n"
+"\n"
+"Returns None if an argument is out of range, else ``(stop, output, end)``: where it\n"
+"stopped in ``data`` (always a line start, or just past the end), the un-stuffed bytes, and\n"
+"whether the end of the body was consumed.");
+
+static PyObject *
+scan_dot_lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "scan_dot_lines() takes 5 arguments");
+        return NULL;
+    }
+    int ok = 1;
+    Py_ssize_t pos = ssize_arg(args[1], &ok);
+    Py_ssize_t budget = ssize_arg(args[2], &ok);
+    Py_ssize_t max_line = ssize_arg(args[3], &ok);
+    Py_ssize_t room = ssize_arg(args[4], &ok);
+    if (!ok || pos < 0 || budget < 0 || max_line < 2 || room < 0) Py_RETURN_NONE;
+    if (room < budget) budget = room;
+
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *data = (const unsigned char *)view.buf;
+    const Py_ssize_t n = view.len;
+    if (pos > n) {
+        PyBuffer_Release(&view);
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t size = n - pos < budget ? n - pos : budget; /* output <= input */
+    PyObject *output = PyBytes_FromStringAndSize(NULL, size);
+    if (output == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(output);
+    Py_ssize_t written = 0;
+    int end = 0;
+    while (pos < n) {
+        Py_ssize_t start = pos;
+        if (data[pos] == '.') {
+            if (n - pos < 3) break; /* ".", ".\r": the Python decoder decides */
+            if (data[pos + 1] == '\r' && data[pos + 2] == '\n') {
+                pos += 3;
+                end = 1;
+                break;
+            }
+            start = pos + 1; /* the stuffing dot */
+        }
+        Py_ssize_t window = n - start < max_line ? n - start : max_line;
+        const unsigned char *lf = memchr(data + start, '\n', (size_t)window);
+        if (lf == NULL) break; /* not all here, or too long */
+        Py_ssize_t stop = (lf - data) + 1;
+        Py_ssize_t length = stop - start;
+        if (length < 2 || lf[-1] != '\r') break; /* a lone LF */
+        if (memchr(data + start, '\r', (size_t)(length - 2)) != NULL) break; /* a lone CR */
+        if (written + length > budget) break;
+        memcpy(out + written, data + start, (size_t)length);
+        written += length;
+        pos = stop;
+    }
+    PyBuffer_Release(&view);
+    if (written != size && _PyBytes_Resize(&output, written) < 0) return NULL;
+    PyObject *result = Py_BuildValue("(nNO)", pos, output, end ? Py_True : Py_False);
+    return result;
+}
+
 static PyMethodDef speedups_methods[] = {
     {"split_fixed", (PyCFunction)(void (*)(void))split_fixed, METH_FASTCALL, split_fixed_doc},
     {"scan_chunked", (PyCFunction)(void (*)(void))scan_chunked, METH_FASTCALL, scan_chunked_doc},
     {"scan_resp", (PyCFunction)(void (*)(void))scan_resp, METH_FASTCALL, scan_resp_doc},
+    {"scan_dot_lines", (PyCFunction)(void (*)(void))scan_dot_lines, METH_FASTCALL,
+     scan_dot_lines_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -34,3 +34,6 @@ def scan_resp(
     maps: bool,
     /,
 ) -> tuple[int, int, int] | None: ...
+def scan_dot_lines(
+    data: memoryview, pos: int, budget: int, max_line: int, room: int, /
+) -> tuple[int, bytes, bool] | None: ...

@@ -19,6 +19,7 @@ from framekit import sync
 from framekit._buffer import Buffer
 from framekit.codecs import chunked, length, resp
 from framekit.codecs._base import ByteCodec, FrameCodec
+from framekit.codecs.smtp import data as smtp_data
 from framekit.errors import FramingError, TruncatedError
 from framekit.reader import StreamReader
 
@@ -76,7 +77,12 @@ def only_framing_errors(path: str, codec: object) -> contextlib.AbstractContextM
 # -- compiled fast paths ----------------------------------------------------------------------
 
 #: The module attributes holding framekit's compiled functions (None: the Python path).
-_COMPILED = ((chunked, "_scan_chunked"), (length, "_split_fixed"), (resp, "_scan_resp"))
+_COMPILED = (
+    (chunked, "_scan_chunked"),
+    (length, "_split_fixed"),
+    (resp, "_scan_resp"),
+    (smtp_data, "_scan_dot_lines"),
+)
 
 
 def compiled_available() -> bool:
