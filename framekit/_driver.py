@@ -31,8 +31,8 @@ What the driver owns, so no reader and no decoder has to:
   ``_FIRST_WINDOW``, so frames alternating with raw reads cost linear time.
 - **The contract's checks.** A decoder given an ``ends`` list appends one end per frame
   (else :class:`~framekit.errors.CodecContractError`); a codec of the wrong kind is refused
-  when the reader is made. The ``needs_input`` hint, read after each decode, saves a decode
-  call per wait.
+  when the reader is made, and so is a decoder without ``needs_input``. That attribute, read
+  after each decode, saves a decode call per wait.
 """
 
 from __future__ import annotations
@@ -205,7 +205,8 @@ class FrameDriver(Generic[T]):
         self._tail = 0
         self._done = False
         self._starved = -1
-        self._decoder = self._codec.decoder()
+        decoder = self._decoder = self._codec.decoder()
+        _require_needs_input(decoder)
         self._base = self._head = self._decoded_to = now
         self._unreads = buffer.unreads
         self._mark()
@@ -327,7 +328,7 @@ class FrameDriver(Generic[T]):
             raise self._rebased(error) from None
         # The decoder started at the head (nothing pending, nothing skipped left to consume).
         self._decoded_to += consumed
-        clean = self._clean = whole and not eof and getattr(decoder, "needs_input", False) is True
+        clean = self._clean = whole and not eof and decoder.needs_input
         self._starved = buffer.produced if clean else -1
         if ends is not None and (frames or ends):
             if len(ends) != len(frames):
@@ -435,7 +436,19 @@ def _frame_decoder(codec: object) -> FrameDecoder[Any]:
             f"{type(decoder).__name__} is not a frame decoder: it lacks {', '.join(missing)} "
             "(see framekit.codecs.FrameDecoder)"
         )
+    _require_needs_input(decoder)
     return decoder  # type: ignore[no-any-return]
+
+
+def _require_needs_input(decoder: object) -> None:
+    """Raise CodecContractError, naming the rule, if ``decoder`` has no ``needs_input``."""
+    if not hasattr(decoder, "needs_input"):
+        raise CodecContractError(
+            f"{type(decoder).__name__} has no needs_input: every decoder has a boolean "
+            "needs_input, True only when its last decode stopped because its input ran out "
+            "(False promises nothing); subclass framekit.codecs.BaseFrameDecoder, or set "
+            "needs_input = False (see docs/writing-a-codec.md)"
+        )
 
 
 def _byte_decoder(codec: object) -> ByteDecoder:
@@ -573,6 +586,7 @@ class ByteDriver:
     )
 
     def __init__(self, decoder: ByteDecoder, *, keep_marks: bool = True) -> None:
+        _require_needs_input(decoder)
         self.decoder = decoder
         #: Bytes consumed from the source (``total_raw_bytes``).
         self.raw = 0
@@ -664,7 +678,7 @@ class ByteDriver:
                 return _DONE
             if consumed or out.produced != before:
                 progressed = _PROGRESS
-                if view_size == available and not at_eof and getattr(decoder, "needs_input", False):
+                if view_size == available and not at_eof and decoder.needs_input:
                     # The decoder took what it could of the whole buffer: asking again
                     # before new input would do nothing (a tenth of chunked-16k's time).
                     if self._mark_pending:

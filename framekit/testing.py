@@ -63,7 +63,8 @@ T = TypeVar("T")
 
 #: Every rule the checkers enforce, by the name a :class:`ContractViolation` gives it.
 RULES: dict[str, str] = {
-    "methods": "a decoder has the methods of its kind, and decoder() makes a fresh one each call",
+    "methods": "a decoder has the methods and attributes of its kind (needs_input, and done "
+    "for a byte decoder, are bools), and decoder() makes a fresh one each call",
     "consumed-range": "decode returns an int from 0 to len(data), the bytes it consumed",
     "framing-errors-only": "only FramingError subclasses escape decode and decode_eof",
     "truncated-at-eof-only": "only decode_eof raises TruncatedError (decode cannot know the end)",
@@ -268,6 +269,8 @@ def _frame_decoder(codec: FrameCodec[T]) -> FrameDecoder[T]:
         for method in ("decode", "decode_eof", "discard", "reset_search")
         if not callable(getattr(decoder, method, None))
     ]
+    if not hasattr(decoder, "needs_input"):
+        missing.append("needs_input")
     if missing:
         raise ContractViolation(
             "methods", f"{name} lacks {', '.join(missing)} (see framekit.codecs.FrameDecoder)"
@@ -277,6 +280,16 @@ def _frame_decoder(codec: FrameCodec[T]) -> FrameDecoder[T]:
             "methods", f"{type(codec).__name__}.decoder() gave one object twice"
         )
     return decoder
+
+
+def _needs_input(decoder: FrameDecoder[Any] | ByteDecoder, name: str, split: str) -> bool:
+    """The decoder's ``needs_input``, checked to be a bool."""
+    needs_input = decoder.needs_input
+    if type(needs_input) is not bool:
+        raise ContractViolation(
+            "methods", f"{name}.needs_input is {needs_input!r}, not a bool", split=split
+        )
+    return needs_input
 
 
 class _Source:
@@ -529,7 +542,7 @@ class _FrameRun(Generic[T]):
             )
 
     def probe_needs_input(self, with_ends: bool) -> None:
-        if getattr(self.decoder, "needs_input", False) is not True:
+        if not _needs_input(self.decoder, self.name, self.split):
             return
         frames: list[T] = []
         ends: list[int] | None = [] if with_ends else None
@@ -794,8 +807,7 @@ def _byte_decoder(codec: ByteCodec) -> ByteDecoder:
             "with check_frame_codec"
         )
     missing = [m for m in ("decode", "decode_eof") if not callable(getattr(decoder, m, None))]
-    if not hasattr(decoder, "done"):
-        missing.append("done")
+    missing += [name for name in ("done", "needs_input") if not hasattr(decoder, name)]
     if missing:
         raise ContractViolation(
             "methods", f"{name} lacks {', '.join(missing)} (see framekit.codecs.ByteDecoder)"
@@ -928,7 +940,7 @@ class _ByteRun:
                         split=self.split,
                     )
                 return False
-            if not eof and getattr(self.decoder, "needs_input", False) is True:
+            if not eof and _needs_input(self.decoder, self.name, self.split):
                 self.probe_needs_input()
         return False
 

@@ -337,6 +337,8 @@ async def test_layer_wait_eof_raises_a_codec_error_after_the_bytes_before_it() -
 class _ScratchDecoder:
     """Writes each input byte through one reused bytearray (a sink must copy it at once)."""
 
+    needs_input = False
+
     def __init__(self) -> None:
         self.done = False
         self._scratch = bytearray(1)

@@ -71,13 +71,14 @@ no longer match the source's stream. Once the decoder is done (or failed) the la
 touches its source again, and the source is free for the next message. ``unread_data`` on the layer
 itself is always fine: it puts back decoded bytes, which no decoder sees again.
 
-**The** ``needs_input`` **hint** (optional, for speed). A decoder may have a boolean
-``needs_input``, read by drivers after a ``decode`` call that returned normally: True means
+``needs_input`` (required: :class:`BaseFrameDecoder` gives False). Every decoder has a
+boolean ``needs_input``, read by drivers after a ``decode`` call that returned normally; a
+driver refuses a decoder without it (:class:`~framekit.errors.CodecContractError`). True means
 the call stopped only because its input ran out, so a second call with the bytes it left (and
 nothing new) would consume nothing, produce nothing, raise nothing and not finish. A driver
 may then skip decoding until new input arrives or the source ends (a frame reader after
-handing out the last frame of a batch; a layer after a step that took everything). False, or
-no such attribute, promises nothing: the driver calls again. A decoder that stopped at its
+handing out the last frame of a batch; a layer after a step that took everything). False
+promises nothing: the driver calls again. A decoder that stopped at its
 budget, still holds output (a decompressor), or has an error to raise on the next call (see
 below) says False.
 
@@ -161,6 +162,11 @@ class ByteDecoder(Protocol):
     def done(self) -> bool:
         """True once the encoding has ended; nothing after its end is consumed."""
 
+    @property
+    def needs_input(self) -> bool:
+        """True only if the last ``decode`` stopped because its input ran out (see the
+        module docstring); False promises nothing."""
+
     def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
         """Decode from ``data``, writing at most ``budget`` bytes to ``out``; return bytes
         consumed (0 with no output: more input is needed). Raises MalformedError or
@@ -193,6 +199,11 @@ class ByteCodec(Protocol):
 
 class FrameDecoder(Protocol[T]):
     """A stateful bytes-to-frames decoder (one per stream). See the module docstring."""
+
+    @property
+    def needs_input(self) -> bool:
+        """True only if the last ``decode`` stopped because its input ran out (see the
+        module docstring); False promises nothing."""
 
     def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
         """Append every complete frame in ``data`` to ``frames`` and return bytes consumed.
@@ -227,16 +238,22 @@ class FrameDecoder(Protocol[T]):
 
 
 class BaseFrameDecoder(ABC, Generic[T]):
-    """An optional base for a frame decoder: ``reset_search`` and ``discard`` that do nothing.
+    """An optional base for a frame decoder: ``needs_input`` False, and ``reset_search`` and
+    ``discard`` that do nothing.
 
     Subclasses implement ``decode`` and ``decode_eof``. The defaults are right for a decoder
-    that remembers nothing about bytes it did not consume (``reset_search`` has nothing to
-    forget) and never consumes bytes of a frame it rejected or is skipping after the call
-    that rejected it (``discard`` has nothing to drop, and says so: ``(0, True)``). A decoder
-    with recoverable errors (a frame over its maximum, skipped whole) overrides ``discard``.
+    that promises nothing about a second call (``needs_input`` False: the driver calls again),
+    remembers nothing about bytes it did not consume (``reset_search`` has nothing to forget)
+    and never consumes bytes of a frame it rejected or is skipping after the call that
+    rejected it (``discard`` has nothing to drop, and says so: ``(0, True)``). A subclass may
+    set ``needs_input`` per call (an attribute or a property), and a decoder with recoverable
+    errors (a frame over its maximum, skipped whole) overrides ``discard``.
     """
 
     __slots__ = ()
+
+    #: False: promises nothing, so the driver decodes again (see the module docstring).
+    needs_input: bool = False
 
     @abstractmethod
     def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
