@@ -100,6 +100,14 @@ class Buffer:
             self._marks.append(position)
             self._last_mark = position
 
+    def write_marked(self, data: bytes, marks: list[int]) -> None:
+        """Append ``data`` with an HTTP chunk end at each offset in ``marks`` (the output
+        sink's call: as ``write`` and ``mark_chunk_end`` in turn)."""
+        start = self.produced
+        self.write(data)
+        if marks:
+            self.mark_chunk_ends([start + mark for mark in marks])
+
     def mark_chunk_ends(self, positions: Iterable[int]) -> None:
         """Record that HTTP chunks end at stream ``positions`` (in order, none before the last
         mark, none past the tail), skipping repeats of the last one."""

@@ -788,10 +788,6 @@ class _Sink:
     def mark_chunk_end(self) -> None:
         self.marks.append(len(self.data))
 
-
-class _MarkedSink(_Sink):
-    """A sink with ``write_marked``, as a layer's (a chunked decoder uses it when there)."""
-
     def write_marked(self, data: bytes, marks: list[int]) -> None:
         size = len(self.data)
         self.write(data)
@@ -829,7 +825,6 @@ class _ByteRun:
         cuts: Sequence[int],
         *,
         budget: int,
-        marked: bool,
         max_output: int,
     ) -> None:
         self.decoder = decoder
@@ -838,7 +833,7 @@ class _ByteRun:
         self.cuts = cuts
         self.split = f"{_describe_split(wire, cuts)}, budget {budget}"
         self.budget = budget
-        self.sink = _MarkedSink() if marked else _Sink()
+        self.sink = _Sink()
         self.max_output = max_output
         self.source = _Source(self.split)
         self.calls = 0
@@ -1013,10 +1008,10 @@ def check_byte_codec(
     ``wire`` is the whole input (its end is the end of the stream, after which the decoder
     must be done or raise TruncatedError). It is decoded whole with each of ``budgets``, then
     in each of ``splits`` (as :func:`check_frame_codec`'s), each with the next budget in
-    turn, writing to sinks with and without ``write_marked``. Every call is checked (see
-    :data:`RULES`; a decoder writing more than ``max_output`` bytes in all is taken to write
-    forever), and every run must give the results of the first: the same bytes, chunk ends,
-    error (class and offset), end and leftover.
+    turn. Every call is checked (see :data:`RULES`; a decoder writing more than
+    ``max_output`` bytes in all is taken to write forever), and every run must give the
+    results of the first: the same bytes, chunk ends, error (class and offset), end and
+    leftover.
 
     Raises :class:`ContractViolation` naming the rule broken, the call and the split;
     TypeError for a frame codec (use :func:`check_frame_codec`).
@@ -1030,13 +1025,12 @@ def check_byte_codec(
     runs: list[tuple[tuple[int, ...], int]] = [((), budget) for budget in budgets]
     runs += [(cuts, budgets[i % len(budgets)]) for i, cuts in enumerate(cut_lists[1:])]
     reference: ByteCheck | None = None
-    for index, (cuts, budget) in enumerate(runs):
+    for cuts, budget in runs:
         run = _ByteRun(
             _byte_decoder(codec),
             wire,
             cuts,
             budget=budget,
-            marked=index % 2 == 1,
             max_output=max_output,
         )
         check = run.run()

@@ -148,10 +148,10 @@ class OutputSink(Protocol):
     def mark_chunk_end(self) -> None:
         """Record that an HTTP chunk's data ends at the current end of the output."""
 
-    # A sink may also have ``write_marked(data: bytes, marks: list[int])``: write ``data``
-    # (which it may keep: it is a fresh bytes object) with a chunk end at each offset in
-    # ``marks``. The chunked decoder uses it when it is there, and ``write`` and
-    # ``mark_chunk_end`` otherwise.
+    def write_marked(self, data: bytes, marks: list[int]) -> None:
+        """Append ``data`` with an HTTP chunk end at each offset in ``marks`` (increasing,
+        from 0 to ``len(data)``): what ``write`` and ``mark_chunk_end`` calls in turn would
+        record. ``data`` is a fresh ``bytes`` object, which the sink may keep."""
 
 
 @runtime_checkable

@@ -163,6 +163,9 @@ def test_no_call_writes_more_than_its_budget() -> None:
         def mark_chunk_end(self) -> None:
             pass
 
+        def write_marked(self, data: bytes, marks: list[int]) -> None:
+            self.write(data)
+
     wire = HELLO + b"10\r\n" + b"x" * 16 + b"\r\n3\r\nabc\r\n" + END
     decoder = STRICT.decoder()
     sink = RecordingSink()
