@@ -6,10 +6,11 @@ A :class:`FrameDriver` runs one frame decoder over the receive buffer of a *sour
 :class:`~framekit.sync.SyncFrameReader`. It is sans-IO: the readers add waiting (an await, or
 a blocking read of the source) and their fast paths; every decision is made here.
 
-The port a source offers (``FrameSource``): its :class:`~framekit._buffer.Buffer`, whose
-``head`` position and ``unreads`` count tell the driver, with one compare, whether anyone read
-or unread around it; ``begin_skip`` (the rest of a rejected frame, dropped by the source before
-any read); ``is_eof``; and ``_after_consume`` (flow control after bytes were taken).
+What it uses of a source is the port (:mod:`framekit._port`; ``FrameSource``): its
+``buffer``, whose ``head`` position and ``unreads`` count tell the driver, with one compare,
+whether anyone read or unread around it, and whose ``on_consume`` it calls after taking bytes
+(flow control); ``begin_skip`` (the rest of a rejected frame, dropped by the source before
+any read); and ``is_eof``.
 
 What the driver owns, so no reader and no decoder has to:
 
@@ -39,31 +40,16 @@ from __future__ import annotations
 
 import copy
 from collections import deque
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from framekit._buffer import Buffer
+from framekit._port import FrameSource
 from framekit.codecs._base import ByteDecoder, FrameCodec, FrameDecoder, drop_frame_locals
 from framekit.errors import CodecContractError, FramingError, TruncatedError
-from framekit.reader import Skip
 
 __all__ = ["ByteDriver", "FrameDriver", "FrameSource"]
 
 T = TypeVar("T")
-
-
-class FrameSource(Protocol):
-    """What a frame driver needs of the reader it decodes from (see the module docstring)."""
-
-    _buffer: Buffer
-
-    def begin_skip(self, skip: Skip) -> None:
-        """Drop what ``skip`` claims before any read."""
-
-    def is_eof(self) -> bool:
-        """True once the input has ended (bytes may still be buffered)."""
-
-    def _after_consume(self) -> None:
-        """Bytes were taken from the buffer's head (resume a paused input)."""
 
 
 class FrameDriver(Generic[T]):
@@ -98,7 +84,7 @@ class FrameDriver(Generic[T]):
         self._source = source
         self._codec = codec
         self._decoder: FrameDecoder[T] = _frame_decoder(codec)
-        buffer = self._buffer = source._buffer
+        buffer = self._buffer = source.buffer
         # The source's stream position of the decoder's first byte (to rebase error offsets).
         self._base = buffer.head
         # Frames decoded but not handed out, and where each one ends, counted from the first
@@ -255,8 +241,10 @@ class FrameDriver(Generic[T]):
 
     def _consume(self, n: int) -> None:
         if n:
-            self._buffer.drop(n)
-            self._source._after_consume()
+            buffer = self._buffer
+            buffer.drop(n)
+            if buffer.on_consume is not None:
+                buffer.on_consume()
         self._mark()
 
     def _mark(self) -> None:
@@ -264,15 +252,15 @@ class FrameDriver(Generic[T]):
         buffer = self._buffer
         self._head = buffer.head
         self._unreads = buffer.unreads
-        data = buffer._data
+        data = buffer.data
         # Only an immutable bytes object tells by its identity that it was not changed.
         self._anchor = data if type(data) is bytes else None
-        self._at = buffer._pos
+        self._at = buffer.pos
         self._produced = buffer.produced
         # Pending frames' ends count from the batch's first byte, at stream position
         # ``_start``: where that byte is (or would be) in this bytes object. A feed may have
         # replaced the object the batch was decoded from.
-        self._origin = buffer._pos - (self._head - self._start)
+        self._origin = buffer.pos - (self._head - self._start)
 
     def _hand_skip_to_source(self) -> None:
         """Let the source drop the rest of a frame the decoder rejected (or is skipping), so
@@ -617,11 +605,11 @@ class ByteDriver:
         decoder = self.decoder
         step = self._step
         progressed = _NOTHING
-        while force or len(out._data) - out._pos < budget:
+        while force or len(out.data) - out.pos < budget:
             force = False
-            available = len(src._data) - src._pos
+            available = len(src.data) - src.pos
             # Decode up to the next HTTP chunk end in the source, to carry the mark over.
-            bound = src.next_chunk_end() if src._marks else None
+            bound = src.next_chunk_end() if src.marks else None
             view_size = available if bound is None else min(bound, available)
             at_eof = eof and view_size == available
             if (
@@ -685,7 +673,7 @@ class ByteDriver:
                         out.mark_chunk_end()
                         self._mark_pending = False
                     self.starved_at = src.produced
-                    self.starved_size = len(src._data) - src._pos
+                    self.starved_size = len(src.data) - src.pos
                     break
                 continue
             if bound is not None and bound < available:

@@ -34,7 +34,7 @@ def _buffer_record(marked: bool) -> tuple[bytes, list[int]]:
         out.mark_chunk_end()
         out.write(b"cdef")
         out.mark_chunk_end()
-    return out.take_all(), list(out._marks)
+    return out.take_all(), list(out.marks)
 
 
 def test_buffer_write_marked_is_the_writes_and_marks_it_stands_for() -> None:
@@ -47,7 +47,7 @@ def test_step_output_write_marked_keeps_the_marks_after_earlier_small_writes() -
     step.write_marked(b"abcdef", [2, 6])
     out = Buffer()
     step.flush(out)
-    assert (out.take_all(), list(out._marks)) == (b"xyabcdef", [4, 8])
+    assert (out.take_all(), list(out.marks)) == (b"xyabcdef", [4, 8])
 
 
 @pytest.mark.parametrize("make", [Buffer, _StepOutput, _Output, _Sink], ids=lambda m: m.__name__)
@@ -60,4 +60,4 @@ def test_the_chunked_decoder_writes_through_write_marked_on_a_buffer() -> None:
     out = Buffer()
     wire = b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
     assert decoder.decode(memoryview(wire), out, 1 << 16) == len(wire)
-    assert (out.take_all(), list(out._marks), decoder.done) == (b"abcde", [3, 5], True)
+    assert (out.take_all(), list(out.marks), decoder.done) == (b"abcde", [3, 5], True)
