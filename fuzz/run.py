@@ -176,7 +176,7 @@ def frames_driver(
             del buffer[:consumed]
             for frame in frames:
                 out.frame(frame)
-            if contract and not eof and getattr(decoder, "needs_input", False):
+            if contract and not eof and decoder.needs_input:
                 _check_needs_input(codec, decoder, buffer)
             if frames:
                 frames.clear()
@@ -410,7 +410,7 @@ def bytes_driver(
             if consumed < 0 or consumed > len(buffer):
                 raise Violation("contract", f"consumed {consumed} of {len(buffer)}", codec=codec)
             del buffer[:consumed]
-            if contract and not eof and getattr(decoder, "needs_input", False):
+            if contract and not eof and decoder.needs_input:
                 _check_byte_needs_input(codec, decoder, buffer, budget)
             if consumed == 0 and sink.step == 0 and not decoder.done:
                 if eof:
