@@ -62,6 +62,8 @@ GROUP_MODULES: list[str] = [
     "benchmarks.http",
     "benchmarks.http_head",
     "benchmarks.frames",
+    "benchmarks.resp",
+    "benchmarks.smtp",
 ]
 
 #: An implementation: takes the input pieces, returns the output to check.

@@ -36,6 +36,7 @@ from framekit.codecs.resp import (  # noqa: E402
     AggregateStart,
     Push,
     ReplyError,
+    ReplyTracker,
     Resp,
     StringChunk,
     StringEnd,
@@ -57,9 +58,7 @@ class _Reply:
         self.future, self.sink = future, sink
         self.parts: list[object] = []  # event-mode parts, when there is no sink
         self.size = 0
-        # Each open aggregate: how many values it still holds (None: until its end), and
-        # whether it is attributes (then the value they annotate follows).
-        self.open: list[tuple[int | None, bool]] = []
+        self.tracker = ReplyTracker()  # says which part ends the reply
 
     def whole(self, value: object) -> None:
         """The reply came as one value."""
@@ -75,24 +74,7 @@ class _Reply:
             self.sink(part.data)
         else:
             self.parts.append(part)
-        if isinstance(part, AggregateStart):
-            length = part.length
-            count = None if length is None else length * (2 if part.type in "%|" else 1)
-            self.open.append((count, part.type == "|"))
-            return False
-        if isinstance(part, (StringStart, StringChunk)):
-            return False
-        if isinstance(part, AggregateEnd):
-            self.open.pop()
-        while self.open:  # a value is complete: count it in the aggregates around it
-            count, attributes = self.open.pop()
-            if count is None or count > 1:
-                self.open.append((None if count is None else count - 1, attributes))
-                return False
-            if attributes:  # attributes done: the value they annotate is still to come
-                self.open.append((1, False))
-                return False
-        return True
+        return self.tracker.feed(part)
 
     def result(self) -> object:
         """A streamed string: its size with a sink, else its bytes; else the parts as they came."""

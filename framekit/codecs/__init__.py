@@ -8,7 +8,8 @@ Frame codecs (read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextL
 protocol codecs :class:`Resp` (RESP2/RESP3 replies and values; :mod:`framekit.codecs.resp`)
 and :class:`RequestHeads` / :class:`ResponseHeads` (HTTP/1.1 message heads;
 :mod:`framekit.codecs.http`, with the body-framing rules in :mod:`framekit.codecs.http_framing`
-and the body readers in :mod:`framekit.http`). To write one:
+and the body readers in :mod:`framekit.http`). SMTP's replies, commands, DATA and BDAT bodies
+are in :mod:`framekit.codecs.smtp`. To write one:
 ``docs/writing-a-codec.md``, :class:`BaseFrameDecoder` and :mod:`framekit.testing`.
 """
 

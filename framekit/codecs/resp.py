@@ -37,7 +37,9 @@ LF inside a line, a ``#`` other than ``t``/``f``, a ``_`` with content, a push i
 aggregate, a ``.`` outside a streamed aggregate are :class:`~framekit.errors.MalformedError`.
 Every error names the type byte, the rule and the byte offset.
 
-**Limits** (each a :class:`~framekit.errors.LimitExceededError` subclass naming its option):
+**Limits**, each its own :class:`~framekit.errors.LimitExceededError` subclass naming its
+option (:class:`BulkTooLong`, :class:`~framekit.errors.LineTooLong`,
+:class:`AggregateTooLong`, :class:`NestingTooDeep`, :class:`ReplyTooLarge`):
 ``max_bulk_length`` (512 MiB, as redis-server's ``proto-max-bulk-len``; a streamed string's
 total too), ``max_line_length`` (64 KiB, redis-server's inline limit; a header, simple string,
 error, number line), ``max_aggregate_length`` (2**32 - 1, as hiredis; nothing is allocated
@@ -55,9 +57,10 @@ value never sits whole in memory: every aggregate in that reply as :class:`Aggre
 (``length`` None for a streamed one, which ends with :class:`AggregateEnd`; attributes as an
 aggregate of type ``"|"`` whose values precede the value they annotate), each long string as
 :class:`StringStart`, :class:`StringChunk`\\ s and :class:`StringEnd`, and every other value
-whole. Each chunk holds ``stream_chunk_size`` bytes (64 KiB), the last of a string (or of a
-streamed string's part) the rest, so the parts never depend on how the bytes arrived. Replies
-without a long string still come whole. The limits hold.
+whole; :class:`ReplyTracker` says which frame ends a reply. Each chunk holds
+``stream_chunk_size`` bytes (64 KiB), the last of a string (or of a streamed string's part)
+the rest, so the parts never depend on how the bytes arrived. Replies without a long string
+still come whole. The limits hold.
 
 **Speed.** Replies are cut from the buffered bytes split at CRLF once per call: one C call
 finds every line, and the common shapes (pipelined simple replies, arrays of short bulks)
@@ -77,6 +80,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
+from operator import add
 from typing import Any, Literal
 
 import attrs
@@ -113,10 +118,15 @@ __all__ = [
     "DEFAULT_STREAM_CHUNK_SIZE",
     "AggregateEnd",
     "AggregateStart",
+    "AggregateTooLong",
     "Attributed",
+    "BulkTooLong",
     "MapPairs",
+    "NestingTooDeep",
     "Push",
     "ReplyError",
+    "ReplyTooLarge",
+    "ReplyTracker",
     "Resp",
     "RespDecoder",
     "RespEncoder",
@@ -147,6 +157,11 @@ _WINDOW = 64 * 1024
 _LONG = 8 * 1024
 #: Elements looked at together on the fast paths.
 _BATCH = 64
+#: A line's length to the offset after it (one CRLF), and a bulk's two lines' (two CRLFs).
+_PLUS_CRLF = (2).__add__
+_PLUS_2_CRLF = (4).__add__
+#: An aggregate opened in Python with this many elements goes back to the compiled scanner.
+_RESCAN = 32
 #: The window with the compiled scanner: what it stopped at is parsed in Python, then it
 #: runs again at the next window.
 _SMALL_WINDOW = 4 * 1024
@@ -155,8 +170,21 @@ _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
 
+class BulkTooLong(FrameTooLong):
+    """A RESP string (bulk, blob error, verbatim, or a streamed string in all) is longer
+    than ``max_bulk_length``."""
+
+
+class AggregateTooLong(LimitExceededError):
+    """A RESP aggregate declares more elements than ``max_aggregate_length``."""
+
+
+class NestingTooDeep(LimitExceededError):
+    """A RESP reply nests aggregates deeper than ``max_depth``."""
+
+
 class ReplyTooLarge(LimitExceededError):
-    """A RESP reply (or one of its strings, aggregates or its nesting) passed a limit."""
+    """A RESP reply is longer than ``max_reply_size``."""
 
 
 @attrs.define(frozen=True, kw_only=True)
@@ -259,6 +287,8 @@ _NAMES = {
 _STRINGS = frozenset(b"$!=")
 _AGGREGATES = frozenset(b"*%~>|")
 _DOLLAR, _STAR, _PERCENT, _TILDE, _PUSH, _ATTR = b"$*%~>|"
+#: The aggregates whose elements the compiled scanner reads when it resumes inside one.
+_SCANNED = (_STAR, _PERCENT, _TILDE)
 _PART, _END, _BANG, _EQUALS = b";.!="
 
 
@@ -336,6 +366,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
     __slots__ = (
         "_array_table",
         "_attrs",
+        "_bulk_max",
         "_bulk_table",
         "_chunk",
         "_compiled",
@@ -383,6 +414,8 @@ class RespDecoder(BaseFrameDecoder[Any]):
         self._window_size = max(_WINDOW, self._max_line + 3)
         #: The compiled scanner of the common shapes (framekit.speedups), or None.
         self._compiled = _scan_resp
+        #: The longest string taken whole (longer: an error, or parts in event mode).
+        self._bulk_max = bulk_max
         #: Stream offset of the first byte of the next ``data``.
         self._offset = 0
         self._error: FramingError | None = None
@@ -424,9 +457,33 @@ class RespDecoder(BaseFrameDecoder[Any]):
         error = self._error
         if error is not None:
             raise error
-        if len(data) < self._need:
+        n = len(data)
+        if n < self._need:
             self.needs_input = True
             return 0
+        stack = self._stack
+        compiled = self._compiled
+        if stack and compiled is not None and self._attrs is None and self._max_reply is None:
+            # Inside a long array (map, set) still arriving: its next elements in C, and
+            # nothing else when it runs out of input in one (the common call, at 1460-byte
+            # pieces of an LRANGE). The general path below goes on from where it stopped.
+            top = stack[-1]
+            if top[1] > 0 and top[0] in _SCANNED:
+                start = self._resume
+                result = compiled(
+                    data, start, top[2], None, top[1], self._bulk_max, self._max_line, 0, False
+                )
+                if result is not None:
+                    stop, left, need = result
+                    top[1] = left
+                    self._resume = stop
+                    if stop > start:
+                        self._scanned = 0
+                    if left and (need > 0 or (not need and n - stop <= _SMALL_WINDOW)):
+                        if need > 0:
+                            self._need = stop + need
+                        self.needs_input = True
+                        return 0
         try:
             if self._max_reply is not None:
                 consumed = self._decode_limited(data, frames, ends, False)
@@ -551,9 +608,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
         pairs = self._pairs
         bulk_lengths = self._bulk_table
         simple_lines = self._simple
-        bulk_max = (
-            self._max_bulk if self._threshold is None else min(self._max_bulk, self._threshold)
-        )
+        bulk_max = self._bulk_max
         before = len(frames)
         to_events = False
         done = 0  # the offset after the last reply handed out
@@ -572,41 +627,53 @@ class RespDecoder(BaseFrameDecoder[Any]):
                 k = done_k = last = 0
                 pos_k, pos = 0, base
                 complete = base
+                if stack and not stack[-1][1]:
+                    # An aggregate the compiled scanner filled (``decode``'s fast path).
+                    top = stack.pop()
+                    value, attrs_, finished = self._complete(
+                        _build(top[0], top[2], pairs), stack, top[3], frames
+                    )
+                    if finished:
+                        done = base
+                        if ends is not None:
+                            ends.append(base)
+                    continue
                 if compiled is not None and attrs_ is None:
                     # The common shapes in C (the same rules; it stops at anything else).
+                    result = None
                     if not stack:
                         result = compiled(
-                            data,
-                            base,
-                            frames,
-                            ends,
-                            -1,
-                            bulk_max,
-                            self._max_line,
-                            self._max_agg,
-                            not pairs,
-                        )
+                            data, base, frames, ends, -1, bulk_max, self._max_line,
+                            self._max_agg, not pairs,
+                        )  # fmt: skip
                         if result is not None and result[0] > base:
-                            done = base = result[0]
-                            pos = base
-                    elif stack[-1][0] == _STAR and stack[-1][1] > 0:
+                            done = base = pos = result[0]
+                    elif stack[-1][0] in _SCANNED and stack[-1][1] > 0:
                         top = stack[-1]
                         result = compiled(
                             data, base, top[2], None, top[1], bulk_max, self._max_line, 0, False
                         )
                         if result is not None and result[0] > base:
-                            base, top[1] = result
-                            pos = base
+                            base = pos = result[0]
+                            top[1] = result[1]
                             if not top[1]:
                                 stack.pop()
                                 value, attrs_, finished = self._complete(
-                                    top[2], stack, top[3], frames
+                                    _build(top[0], top[2], pairs), stack, top[3], frames
                                 )
                                 if finished:
                                     done = base
                                     if ends is not None:
                                         ends.append(base)
                                 continue
+                    if result is not None:
+                        need = result[2]
+                        if need > 0 or (not need and n - base <= _SMALL_WINDOW):
+                            # It ran out of input inside a scalar: nothing for Python to do
+                            # until more comes (a bulk's end: wait for it whole).
+                            if need > 0 and not eof:
+                                self._need = base + need
+                            raise _Wait
                 text = self._window(data, base, wsize)
                 if text[:1] in b"$!=" and text:
                     # A string at the window's start: if it is long, take it by position
@@ -669,20 +736,38 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                     attrs_ = top[3]
                         elif attrs_ is None and k < last:
                             # Top level: pipelined simple replies and short bulks, by
-                            # batches of 64 replies when they come all alike (no ends).
-                            if ends is None and last - k >= 2 * _BATCH:
+                            # batches of 64 replies when they come all alike (their ends,
+                            # when asked for, summed in C too).
+                            if last - k >= 2 * _BATCH:
                                 end = k + _BATCH
                                 found = list(map(simple_lines.get, lines[k:end]))
                                 if None not in found:
                                     frames += found
+                                    if ends is not None:
+                                        pos = _advance(lines, pos_k, pos, k)
+                                        line_sizes = map(_PLUS_CRLF, map(len, lines[k:end]))
+                                        offsets = accumulate(line_sizes, initial=pos)
+                                        next(offsets)
+                                        ends += offsets
+                                        pos_k, pos = end, ends[-1]
                                     k = done_k = end
                                     continue
                                 end = k + 2 * _BATCH
+                                heads = lines[k:end:2]
                                 values = lines[k + 1 : end : 2]
-                                if list(map(bulk_lengths.get, lines[k:end:2])) == list(
-                                    map(len, values)
-                                ):
+                                sizes = list(map(len, values))
+                                if list(map(bulk_lengths.get, heads)) == sizes:
                                     frames += values
+                                    if ends is not None:
+                                        pos = _advance(lines, pos_k, pos, k)
+                                        heads_sizes = map(len, heads)
+                                        offsets = accumulate(
+                                            map(_PLUS_2_CRLF, map(add, heads_sizes, sizes)),
+                                            initial=pos,
+                                        )
+                                        next(offsets)
+                                        ends += offsets
+                                        pos_k, pos = end, ends[-1]
                                     k = done_k = end
                                     continue
                             line = lines[k]
@@ -716,6 +801,16 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                 # with a window after it.
                                 raise _Resplit(value)
                             if value is _NOTHING:
+                                if (
+                                    compiled is not None
+                                    and stack
+                                    and stack[-1][1] >= _RESCAN
+                                    and stack[-1][0] in _SCANNED
+                                    and attrs_ is None
+                                ):
+                                    # A long aggregate begins: its elements go to the
+                                    # compiled scanner, from a window at them.
+                                    raise _Resplit(_NOTHING)
                                 continue
                         # A value is complete: attach its attributes, add it to its aggregate
                         # (which may complete in turn), or hand it out.
@@ -1057,7 +1152,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
 
     def _push(self, stack: list[list[Any]], t: int, left: int, attrs_: Any, pos: int) -> None:
         if len(stack) >= self._max_depth:
-            raise ReplyTooLarge(
+            raise NestingTooDeep(
                 f"a RESP reply nests deeper than max_depth ({self._max_depth})",
                 limit=self._max_depth,
                 offset=self._offset + pos,
@@ -1092,7 +1187,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         chunk = data[pos : pos + take].tobytes()
                         if tail and data[pos + take : pos + take + 2].tobytes() != b"\r\n":
                             raise self._malformed(
-                                "a streamed string part is not followed by CRLF", pos + take, state
+                                "a streamed string part is not followed by CRLF", pos + take
                             )
                         frames.append(StringChunk(chunk))
                         pos += take + tail
@@ -1104,9 +1199,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         if n - pos < 2:
                             break
                         if data[pos : pos + 2].tobytes() != b"\r\n":
-                            raise self._malformed(
-                                f"a {_what(t)} is not followed by CRLF", pos, state
-                            )
+                            raise self._malformed(f"a {_what(t)} is not followed by CRLF", pos)
                         pos += 2
                         state.string = None
                         frames.append(StringEnd())
@@ -1120,23 +1213,19 @@ class RespDecoder(BaseFrameDecoder[Any]):
                     break
                 line = data[pos:line_end].tobytes()
                 if not line:
-                    raise self._malformed(
-                        "an empty line where a RESP type byte belongs", pos, state
-                    )
+                    raise self._malformed("an empty line where a RESP type byte belongs", pos)
                 t = line[0]
                 after = line_end + 2
                 if state.in_streamed_string:
                     if t != _PART:
                         raise self._malformed(
-                            "a streamed string ('$?') holds something other than parts (';')",
-                            pos,
-                            state,
+                            "a streamed string ('$?') holds something other than parts (';')", pos
                         )
-                    size = self._length(line, t, pos, state)
+                    size = self._length(line, t, pos)
                     if size < 0:
-                        raise self._malformed("a streamed string part has no length", pos, state)
+                        raise self._malformed("a streamed string part has no length", pos)
                     if state.total + size > self._max_bulk:
-                        raise self._too_long(t, state.total + size, pos, state)
+                        raise self._too_long(t, state.total + size, pos)
                     if size == 0:
                         pos = after
                         state.in_streamed_string = False
@@ -1156,14 +1245,14 @@ class RespDecoder(BaseFrameDecoder[Any]):
                     state.string = (_PART, size)
                     continue
                 if t in _STRINGS:
-                    size = self._length(line, t, pos, state)
+                    size = self._length(line, t, pos)
                     if size == -1:
                         if t != _DOLLAR:
-                            raise self._malformed(f"a {_what(t)} has no null form", pos, state)
+                            raise self._malformed(f"a {_what(t)} has no null form", pos)
                         value: Any = None
                     elif size == -2:
                         if t != _DOLLAR:
-                            raise self._malformed(f"a {_what(t)} cannot be streamed", pos, state)
+                            raise self._malformed(f"a {_what(t)} cannot be streamed", pos)
                         pos = after
                         state.total = 0
                         state.in_streamed_string = True
@@ -1174,9 +1263,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                     elif size > self._threshold:  # type: ignore[operator]
                         if t == _EQUALS and size < 4:
                             raise self._malformed(
-                                "a verbatim string must begin with a 3-byte format and ':'",
-                                after,
-                                state,
+                                "a verbatim string must begin with a 3-byte format and ':'", after
                             )
                         pos = after
                         state.string = (t, size)
@@ -1191,7 +1278,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                             break
                         if data[end : end + 2].tobytes() != b"\r\n":
                             raise self._malformed(
-                                f"a {_what(t)} of {size} bytes is not followed by CRLF", end, state
+                                f"a {_what(t)} of {size} bytes is not followed by CRLF", end
                             )
                         payload = data[after:end].tobytes()
                         after = end + 2
@@ -1204,22 +1291,19 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                 raise self._malformed(
                                     "a verbatim string must begin with a 3-byte format and ':'",
                                     end - size,
-                                    state,
                                 )
                             value = Verbatim(payload[:3].decode("ascii", "replace"), payload[4:])
                 elif t in _AGGREGATES:
-                    count = self._count(line, t, pos, state)
+                    count = self._count(line, t, pos)
                     if t == _PUSH and state.stack:
                         raise self._malformed(
-                            "a push ('>') inside an aggregate (pushes are top-level only)",
-                            pos,
-                            state,
+                            "a push ('>') inside an aggregate (pushes are top-level only)", pos
                         )
                     if count == -1:
                         value = None
                     else:
                         if len(state.stack) >= self._max_depth:
-                            raise ReplyTooLarge(
+                            raise NestingTooDeep(
                                 f"a RESP reply nests deeper than max_depth ({self._max_depth})",
                                 limit=self._max_depth,
                                 offset=self._offset + pos,
@@ -1239,15 +1323,13 @@ class RespDecoder(BaseFrameDecoder[Any]):
                 elif t == _END:
                     if len(line) != 1:
                         raise self._malformed(
-                            "the end of a streamed aggregate ('.') has content", pos, state
+                            "the end of a streamed aggregate ('.') has content", pos
                         )
                     if not state.stack or state.stack[-1][1] != -1:
-                        raise self._malformed(
-                            "an end ('.') outside a streamed aggregate", pos, state
-                        )
+                        raise self._malformed("an end ('.') outside a streamed aggregate", pos)
                     top = state.stack.pop()
                     if top[0] in b"%|" and top[2] % 2:
-                        raise self._malformed("a streamed map ended after a key", pos, state)
+                        raise self._malformed("a streamed map ended after a key", pos)
                     pos = after
                     frames.append(AggregateEnd())
                     if ends is not None:
@@ -1256,7 +1338,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         break
                     continue
                 else:
-                    value = self._scalar(line, t, pos, state)
+                    value = self._scalar(line, t, pos)
                 pos = after
                 frames.append(value)
                 if ends is not None:
@@ -1320,19 +1402,17 @@ class RespDecoder(BaseFrameDecoder[Any]):
 
     # -- lines ----------------------------------------------------------------------------
 
-    def _malformed(self, rule: str, pos: int, state: _EventState | None = None) -> MalformedError:
+    def _malformed(self, rule: str, pos: int) -> MalformedError:
         return MalformedError(f"RESP: {rule}", offset=self._offset + pos)
 
-    def _too_long(
-        self, t: int, size: int, pos: int, state: _EventState | None = None
-    ) -> FrameTooLong:
-        return FrameTooLong(
+    def _too_long(self, t: int, size: int, pos: int) -> BulkTooLong:
+        return BulkTooLong(
             f"a RESP {_what(t)} of {size} bytes is longer than max_bulk_length ({self._max_bulk})",
             limit=self._max_bulk,
             offset=self._offset + pos,
         )
 
-    def _length(self, line: bytes, t: int, pos: int, state: _EventState | None = None) -> int:
+    def _length(self, line: bytes, t: int, pos: int) -> int:
         """The length in a ``$ ! = ;`` header: >= 0, -1 for ``$-1``, -2 for ``$?``."""
         digits = line[1:]
         if digits == b"?" and t == _DOLLAR:
@@ -1348,7 +1428,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
             raise self._too_long(t, size, pos)
         return size
 
-    def _count(self, line: bytes, t: int, pos: int, state: _EventState | None = None) -> int:
+    def _count(self, line: bytes, t: int, pos: int) -> int:
         """The count in an aggregate header: >= 0, -1 for ``*-1``, -2 for streamed (``?``)."""
         size = self._array_table.get(line) if t == _STAR else None
         if size is not None:
@@ -1366,7 +1446,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
             )
         count = int(digits)
         if count > self._max_agg:
-            raise ReplyTooLarge(
+            raise AggregateTooLong(
                 f"a RESP {_what(t)} of {count} elements is longer than max_aggregate_length"
                 f" ({self._max_agg})",
                 limit=self._max_agg,
@@ -1374,7 +1454,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
             )
         return count
 
-    def _scalar(self, line: bytes, t: int, pos: int, state: _EventState | None = None) -> Any:
+    def _scalar(self, line: bytes, t: int, pos: int) -> Any:
         """The value of a one-line type (``+ - : _ , # (``)."""
         if t == 58:  # ':'
             value = _SMALL_INTS.get(line)
@@ -1504,6 +1584,86 @@ class _EventState:
         self.total = 0
         #: How far the line at the current offset was searched.
         self.scanned = 0
+
+
+# -- event mode: where a reply ends ---------------------------------------------------------
+
+_PARTS = (AggregateStart, AggregateEnd, StringStart, StringChunk, StringEnd)
+
+
+class ReplyTracker:
+    """Follows the frames of event mode and says where each reply ends.
+
+    ``feed(frame)`` returns True when ``frame`` ends a reply: a whole value at top level, or
+    the last part of a reply that came in parts (the ``StringEnd``, ``AggregateEnd`` or value
+    that completes its outermost aggregate). A client pairs replies with commands by it::
+
+        tracker = ReplyTracker()
+        async for frame in reader.frames(Resp(stream_threshold=1 << 20)):
+            ...  # hand the frame to the command waiting for it
+            if tracker.feed(frame):
+                ...  # that command's reply is complete
+
+    Raises ValueError for a frame that cannot come where it does (a decoder never gives one).
+    """
+
+    __slots__ = ("_in_string", "_stack")
+
+    def __init__(self) -> None:
+        #: Open aggregates: [type, values still to come (-1: until AggregateEnd)].
+        self._stack: list[list[Any]] = []
+        self._in_string = False
+
+    @property
+    def inside(self) -> bool:
+        """True between the first and the last part of a reply."""
+        return bool(self._stack) or self._in_string
+
+    def feed(self, frame: Any) -> bool:
+        """Take the next frame; True if it ends a reply."""
+        kind = type(frame)
+        if self._in_string:
+            if kind is StringChunk:
+                return False
+            if kind is not StringEnd:
+                raise ValueError(f"{kind.__name__} inside a string's parts")
+            self._in_string = False
+            return self._value_done()
+        if kind is StringStart:
+            self._in_string = True
+            return False
+        if kind is AggregateStart:
+            if frame.length is None:
+                self._stack.append([frame.type, -1])
+                return False
+            count = frame.length * 2 if frame.type in ("%", "|") else frame.length
+            if count:
+                self._stack.append([frame.type, count])
+                return False
+            return frame.type != "|" and self._value_done()
+        if kind is AggregateEnd:
+            if not self._stack or self._stack[-1][1] != -1:
+                raise ValueError("AggregateEnd outside a streamed aggregate")
+            kind_byte = self._stack.pop()[0]
+            return kind_byte != "|" and self._value_done()
+        if kind is StringChunk or kind is StringEnd:
+            raise ValueError(f"{kind.__name__} outside a string's parts")
+        return self._value_done()
+
+    def _value_done(self) -> bool:
+        """A value is complete: count it in its aggregate; True if that ends the reply."""
+        stack = self._stack
+        while stack:
+            top = stack[-1]
+            if top[1] < 0:
+                return False
+            top[1] -= 1
+            if top[1]:
+                return False
+            stack.pop()
+            if top[0] == "|":
+                return False  # attributes: the value they annotate comes next
+        return True
 
 
 # -- encoders ----------------------------------------------------------------------------

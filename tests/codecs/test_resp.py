@@ -17,10 +17,15 @@ from framekit.codecs._base import decode_frame_pieces
 from framekit.codecs.resp import (
     AggregateEnd,
     AggregateStart,
+    AggregateTooLong,
     Attributed,
+    BulkTooLong,
     MapPairs,
+    NestingTooDeep,
     Push,
     ReplyError,
+    ReplyTooLarge,
+    ReplyTracker,
     Resp,
     RespEncoder,
     StringChunk,
@@ -300,7 +305,7 @@ def test_max_bulk_length_at_its_boundary_and_one_over() -> None:
     codec = Resp(max_bulk_length=10)
     assert decode(b"$10\r\n0123456789\r\n", codec) == [b"0123456789"]
     (error,) = decode(b"$11\r\n01234567890\r\n", codec)
-    assert isinstance(error, LimitExceededError) and error.limit == 10 and error.offset == 0
+    assert isinstance(error, BulkTooLong) and error.limit == 10 and error.offset == 0
     assert "max_bulk_length" in error.message
 
 
@@ -335,7 +340,7 @@ def test_max_aggregate_length_at_its_boundary_and_one_over() -> None:
     assert decode(b"%2\r\n:1\r\n:2\r\n:3\r\n:4\r\n", codec) == [{1: 2, 3: 4}]
     for wire in (b"*3\r\n", b"~3\r\n", b"%3\r\n", b">3\r\n", b"|3\r\n"):
         (error,) = decode(wire, codec)
-        assert isinstance(error, LimitExceededError) and error.limit == 2, wire
+        assert isinstance(error, AggregateTooLong) and error.limit == 2, wire
 
 
 def test_a_huge_declared_count_allocates_nothing_up_front() -> None:
@@ -359,7 +364,7 @@ def test_max_depth_at_its_boundary_and_one_over_without_recursion() -> None:
         value = value[0]
     assert value == 1
     (error,) = decode(b"*1\r\n" * 1025 + b":1\r\n", codec)
-    assert isinstance(error, LimitExceededError) and error.limit == 1024 and error.offset == 4096
+    assert isinstance(error, NestingTooDeep) and error.limit == 1024 and error.offset == 4096
 
 
 def test_a_hostile_nesting_far_past_the_recursion_limit_decodes_when_allowed() -> None:
@@ -375,7 +380,7 @@ def test_max_reply_size_at_its_boundary_and_one_over() -> None:
     wire = b"*2\r\n$3\r\nabc\r\n:1\r\n"  # 17 bytes
     assert decode(wire + b"+OK\r\n", Resp(max_reply_size=17)) == [[b"abc", 1], "OK"]
     got = decode(b"+OK\r\n" + wire, Resp(max_reply_size=16))
-    assert got[0] == "OK" and isinstance(got[1], LimitExceededError) and got[1].offset == 5
+    assert got[0] == "OK" and isinstance(got[1], ReplyTooLarge) and got[1].offset == 5
     got = decode(b"+OK\r\n" + wire, Resp(max_reply_size=16), piece=3)
     assert got[0] == "OK" and isinstance(got[1], LimitExceededError) and got[1].offset == 5
 
@@ -847,3 +852,23 @@ def test_an_error_kept_for_the_next_call_does_not_pin_the_source_buffer(codec: R
             view = memoryview(buffer)
     view.release()
     buffer += b"again"  # and after the error was raised
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames=st.lists(replies, min_size=1, max_size=6), threshold=st.sampled_from([0, 2, 5]))
+def test_the_reply_tracker_ends_each_reply_where_assembled_mode_does(
+    frames: list[Any], threshold: int
+) -> None:
+    wire = b"".join(RespEncoder().encode(frame) for frame in frames)
+    parts = decode(wire, Resp(stream_threshold=threshold, stream_chunk_size=3))
+    tracker = ReplyTracker()
+    ends = [i for i, part in enumerate(parts) if tracker.feed(part)]
+    assert len(ends) == len(frames) and ends[-1] == len(parts) - 1
+    assert not tracker.inside
+
+
+def test_the_reply_tracker_refuses_parts_out_of_place() -> None:
+    with pytest.raises(ValueError):
+        ReplyTracker().feed(StringChunk(b"x"))
+    with pytest.raises(ValueError):
+        ReplyTracker().feed(AggregateEnd())
