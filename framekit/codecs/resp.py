@@ -852,7 +852,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                     continue
                 except _Wait:
                     at = _line_offset(lines, pos_k, pos, k, complete)
-                    if not self._need and complete < n and at >= complete:
+                    if not self._need and base + len(text) < n and at >= complete:
                         # The window ended, not the input: the next window starts at line k
                         # (a larger one if not even that line fitted).
                         if at == base:
@@ -1529,9 +1529,13 @@ _NOTHING: Any = _NothingType()
 
 def _line_offset(lines: list[bytes], k0: int, pos0: int, k: int, complete: int) -> int:
     """As :func:`_advance`; ``complete`` is the offset after the last complete line (where
-    line ``len(lines) - 1`` starts), the common answer, found without a sum."""
-    if k == len(lines) - 1:
+    line ``len(lines) - 1`` starts): the common answer, found without a sum, and the end
+    to count back from when line ``k`` is nearer to it (a reply begun at a call's end)."""
+    last = len(lines) - 1
+    if k == last:
         return complete
+    if 0 <= last - k < k - k0:
+        return complete - sum(map(len, lines[k:last])) - 2 * (last - k)
     return _advance(lines, k0, pos0, k)
 
 
