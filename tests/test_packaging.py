@@ -49,6 +49,7 @@ def test_changelog_has_an_entry_for_the_version() -> None:
     assert f"## [{framekit.__version__}]" in changelog
 
 
+@pytest.mark.install
 def test_sdist_ships_the_package_license_and_changelog_and_no_tests(
     built: dict[str, Path],
 ) -> None:
@@ -94,6 +95,7 @@ def _fresh_venv_with(artifact: Path, where: Path) -> Path:
     return bin_dir
 
 
+@pytest.mark.install
 @pytest.mark.parametrize("kind", ["wheel", "sdist"])
 def test_a_fresh_install_runs_the_command_on_a_sample(
     kind: str, built: dict[str, Path], tmp_path: Path
