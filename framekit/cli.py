@@ -224,8 +224,23 @@ class BarProgress(Progress):
     def __init__(self, label: str, total: int | None, stream: TextIO) -> None:
         from tqdm import tqdm  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
+        try:
+            size = os.get_terminal_size(stream.fileno())
+            known = size.columns > 0 and size.lines > 0
+        except (OSError, ValueError, AttributeError):
+            known = False
+        # A terminal that says it has no size (a bare pseudo-terminal) gets 80 x 24: tqdm
+        # would draw nothing on a screen of 0 lines.
         self._bar = tqdm(
-            total=total, desc=label, unit="B", unit_scale=True, unit_divisor=1024, file=stream
+            total=total,
+            desc=label,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            file=stream,
+            ncols=None if known else 80,
+            nrows=None if known else 24,
+            dynamic_ncols=known,
         )
 
     def update(self, n: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import struct
 import subprocess
@@ -559,3 +560,33 @@ def test_a_new_codec_is_one_table_entry_with_its_flags_and_description(
         {"offset": 0, "length": 7, "type": "words", "value": ["a", "b"]},
         {"offset": 7, "length": 5, "type": "words", "value": ["d", "e"]},
     ]
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_progress_is_shown_by_default_when_stderr_is_a_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"x\n" * 1000)
+    leader, follower = os.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "framekit", "decode", "-s", "lines", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            cwd=ROOT,
+            timeout=60,
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                piece = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: all was read
+                break
+            if not piece:
+                break
+            shown += piece
+    finally:
+        os.close(leader)
+    assert result.returncode == 0
+    assert len(records(result.stdout)) == 1000
+    assert b"100%" in shown  # a bar (tqdm) or a plain line: both say how far it got
