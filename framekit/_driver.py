@@ -189,6 +189,7 @@ class FrameDriver(Generic[T]):
                 # search forgotten, its offsets moved by the bytes taken past its own.
                 self._frames.clear()
                 self._ends.clear()
+                self._tail = 0  # the read took those bytes too
                 self._decoder.reset_search()
                 self._base += now - self._decoded_to
                 self._decoded_to = now

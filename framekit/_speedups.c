@@ -277,9 +277,229 @@ split_fixed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromSsize_t(pos);
 }
 
+/* -- RESP ------------------------------------------------------------------------------- */
+
+/* A strict RESP length or integer (hiredis's string2ll: an optional '-', no '+', spaces or
+ * leading zeros, and "-0" refused) in [p, e); 0 if it is not one or does not fit 63 bits. */
+static int
+resp_int(const unsigned char *p, const unsigned char *e, long long *out)
+{
+    int negative = 0;
+    if (p < e && *p == '-') {
+        negative = 1;
+        p++;
+    }
+    Py_ssize_t n = e - p;
+    if (n < 1 || n > 18) return 0;  /* 18 digits always fit; longer: Python decides */
+    if (*p == '0' && (n > 1 || negative)) return 0;
+    long long value = 0;
+    for (; p < e; p++) {
+        if (*p < '0' || *p > '9') return 0;
+        value = value * 10 + (*p - '0');
+    }
+    *out = negative ? -value : value;
+    return 1;
+}
+
+/* The value of the one element at data[pos] (its line ends at the LF at *lf), for the
+ * shapes taken here; NULL with no error set when it is not one of them (or not complete),
+ * NULL with an error set on a memory error. *next is the offset after it. */
+static PyObject *
+resp_scalar(const unsigned char *data, Py_ssize_t pos, Py_ssize_t size, Py_ssize_t max_bulk,
+            Py_ssize_t max_line, Py_ssize_t *next)
+{
+    if (pos >= size) return NULL;
+    Py_ssize_t limit = size - pos;
+    if (limit > max_line + 2) limit = max_line + 2;
+    const unsigned char *start = data + pos;
+    const unsigned char *lf = memchr(start, '\n', (size_t)limit);
+    if (lf == NULL || lf - start < 2 || lf[-1] != '\r') return NULL;
+    const unsigned char *content = start + 1, *cr = lf - 1;
+    Py_ssize_t after = (lf - data) + 1;
+    long long number;
+    switch (*start) {
+    case '$':
+        if (cr - content == 2 && content[0] == '-' && content[1] == '1') {
+            *next = after;
+            Py_RETURN_NONE;
+        }
+        if (!resp_int(content, cr, &number) || number < 0 || number > max_bulk) return NULL;
+        if (size - after < number + 2) return NULL;
+        if (data[after + number] != '\r' || data[after + number + 1] != '\n') return NULL;
+        *next = after + (Py_ssize_t)number + 2;
+        return PyBytes_FromStringAndSize((const char *)data + after, (Py_ssize_t)number);
+    case ':':
+        if (!resp_int(content, cr, &number)) return NULL;
+        *next = after;
+        return PyLong_FromLongLong(number);
+    case '+':
+        if (memchr(content, '\r', (size_t)(cr - content)) != NULL) return NULL;
+        *next = after;
+        return PyUnicode_DecodeUTF8((const char *)content, cr - content, "surrogateescape");
+    case '_':
+        if (cr != content) return NULL;
+        *next = after;
+        Py_RETURN_NONE;
+    case '#':
+        if (cr - content != 1 || (content[0] != 't' && content[0] != 'f')) return NULL;
+        *next = after;
+        if (content[0] == 't') Py_RETURN_TRUE;
+        Py_RETURN_FALSE;
+    default:
+        return NULL;
+    }
+}
+
+PyDoc_STRVAR(scan_resp_doc,
+"scan_resp(data, pos, out, ends, left, max_bulk, max_line, max_count, maps)\n"
+"\n"
+"Decode the common shapes of RESP from ``data[pos:]`` as the Python decoder would: the\n"
+"scalars ``+`` (no CR inside), ``:``, ``$`` (with ``$-1``), ``_``, ``#t``/``#f``, all\n"
+"strict, a bulk at most ``max_bulk`` bytes and its CRLF checked, a line at most\n"
+"``max_line``. With ``left`` -1, whole top-level replies: such scalars and arrays (``*``,\n"
+"``*-1``) or, when ``maps``, maps (``%``) of at most ``max_count`` of them (dicts, the\n"
+"last of duplicate keys kept); each appended to ``out``, and\n"
+"the offset after it to ``ends`` when it is a list. With ``left`` > 0, up to ``left``\n"
+"scalars of an array being read, appended to ``out``. Stops before anything else, an\n"
+"incomplete element or reply, and anything bad (the Python decoder says what is wrong).\n"
+"\n"
+"Returns ``(pos, left)``: the offset it stopped at and the elements still to read (-1\n"
+"at top level); None if an argument is out of range.");
+
+static PyObject *
+scan_resp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "scan_resp() takes 9 arguments");
+        return NULL;
+    }
+    PyObject *out = args[2], *ends = args[3];
+    if (!PyList_Check(out) || (ends != Py_None && !PyList_Check(ends))) {
+        PyErr_SetString(PyExc_TypeError, "scan_resp(): out must be a list, ends a list or None");
+        return NULL;
+    }
+    int ok = 1;
+    Py_ssize_t pos = ssize_arg(args[1], &ok), left = ssize_arg(args[4], &ok);
+    Py_ssize_t max_bulk = ssize_arg(args[5], &ok), max_line = ssize_arg(args[6], &ok);
+    Py_ssize_t max_count = ssize_arg(args[7], &ok);
+    int maps = PyObject_IsTrue(args[8]);
+    if (maps < 0) return NULL;
+    if (!ok || pos < 0 || max_bulk < 0 || max_line < 1 || max_count < 0 || left < -1) Py_RETURN_NONE;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *data = view.buf;
+    Py_ssize_t size = view.len;
+    int failed = 0;
+    if (pos > size) pos = size;
+    if (left > 0) {
+        while (left > 0) {
+            Py_ssize_t next;
+            PyObject *value = resp_scalar(data, pos, size, max_bulk, max_line, &next);
+            if (value == NULL) {
+                failed = PyErr_Occurred() != NULL;
+                break;
+            }
+            failed = PyList_Append(out, value);
+            Py_DECREF(value);
+            if (failed) break;
+            pos = next;
+            left--;
+        }
+    }
+    else if (left == -1) {
+        while (pos < size) {
+            Py_ssize_t next;
+            PyObject *value = NULL;
+            unsigned char t = data[pos];
+            if (t == '*' || (t == '%' && maps)) {
+                Py_ssize_t limit = size - pos;
+                if (limit > max_line + 2) limit = max_line + 2;
+                const unsigned char *lf = memchr(data + pos, '\n', (size_t)limit);
+                long long count;
+                if (lf == NULL || lf - (data + pos) < 2 || lf[-1] != '\r') break;
+                const unsigned char *content = data + pos + 1, *cr = lf - 1;
+                next = (lf - data) + 1;
+                if (t == '*' && cr - content == 2 && content[0] == '-' && content[1] == '1') {
+                    value = Py_None;
+                    Py_INCREF(value);
+                }
+                else {
+                    if (!resp_int(content, cr, &count) || count < 0 || count > max_count) break;
+                    Py_ssize_t elements = (Py_ssize_t)count * (t == '%' ? 2 : 1);
+                    /* Complete before anything is built: the last byte must be there. */
+                    PyObject *items = PyList_New(0);
+                    if (items == NULL) {
+                        failed = 1;
+                        break;
+                    }
+                    Py_ssize_t at = next;
+                    for (Py_ssize_t i = 0; i < elements; i++) {
+                        PyObject *item = resp_scalar(data, at, size, max_bulk, max_line, &at);
+                        if (item == NULL || PyList_Append(items, item) < 0) {
+                            Py_XDECREF(item);
+                            Py_CLEAR(items);
+                            break;
+                        }
+                        Py_DECREF(item);
+                    }
+                    if (items == NULL) {
+                        failed = PyErr_Occurred() != NULL;
+                        break;
+                    }
+                    next = at;
+                    if (t == '*') {
+                        value = items;
+                    }
+                    else {
+                        value = PyDict_New();
+                        for (Py_ssize_t i = 0; value != NULL && i < elements; i += 2) {
+                            if (PyDict_SetItem(value, PyList_GET_ITEM(items, i),
+                                               PyList_GET_ITEM(items, i + 1)) < 0) {
+                                Py_CLEAR(value);
+                            }
+                        }
+                        Py_DECREF(items);
+                        if (value == NULL) {
+                            /* An unhashable key cannot be: keys here are scalars. */
+                            failed = 1;
+                            break;
+                        }
+                    }
+                }
+            }
+            else {
+                value = resp_scalar(data, pos, size, max_bulk, max_line, &next);
+                if (value == NULL) {
+                    failed = PyErr_Occurred() != NULL;
+                    break;
+                }
+            }
+            failed = PyList_Append(out, value);
+            Py_DECREF(value);
+            if (failed) break;
+            pos = next;
+            if (ends != Py_None) {
+                PyObject *at = PyLong_FromSsize_t(pos);
+                if (at == NULL) {
+                    failed = 1;
+                    break;
+                }
+                failed = PyList_Append(ends, at);
+                Py_DECREF(at);
+                if (failed) break;
+            }
+        }
+    }
+    PyBuffer_Release(&view);
+    if (failed) return NULL;
+    return Py_BuildValue("(nn)", pos, left);
+}
+
 static PyMethodDef speedups_methods[] = {
     {"split_fixed", (PyCFunction)(void (*)(void))split_fixed, METH_FASTCALL, split_fixed_doc},
     {"scan_chunked", (PyCFunction)(void (*)(void))scan_chunked, METH_FASTCALL, scan_chunked_doc},
+    {"scan_resp", (PyCFunction)(void (*)(void))scan_resp, METH_FASTCALL, scan_resp_doc},
     {NULL, NULL, 0, NULL},
 };
 

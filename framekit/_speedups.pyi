@@ -22,3 +22,15 @@ def split_fixed(
     ends: list[int] | None,
     /,
 ) -> int: ...
+def scan_resp(
+    data: memoryview,
+    pos: int,
+    out: list[object],
+    ends: list[int] | None,
+    left: int,
+    max_bulk: int,
+    max_line: int,
+    max_count: int,
+    maps: bool,
+    /,
+) -> tuple[int, int] | None: ...

@@ -18,6 +18,9 @@ scan_chunked: Callable[..., tuple[int, int, int, int, bytes, list[int], bool] | 
 #: ``framekit._speedups.split_fixed`` (length-prefixed frames), or None.
 split_fixed: Callable[..., int] | None = None
 
+#: ``framekit._speedups.scan_resp`` (RESP's common shapes), or None.
+scan_resp: Callable[..., tuple[int, int] | None] | None = None
+
 if not os.environ.get("FRAMEKIT_NO_EXTENSIONS"):
     try:
         from framekit import _speedups
@@ -26,6 +29,7 @@ if not os.environ.get("FRAMEKIT_NO_EXTENSIONS"):
     else:
         scan_chunked = _speedups.scan_chunked
         split_fixed = _speedups.split_fixed
+        scan_resp = _speedups.scan_resp
 
 #: True when the compiled fast paths are in use.
 ENABLED: bool = scan_chunked is not None

@@ -17,7 +17,7 @@ from typing import Any
 
 from framekit import sync
 from framekit._buffer import Buffer
-from framekit.codecs import chunked, length
+from framekit.codecs import chunked, length, resp
 from framekit.codecs._base import ByteCodec, FrameCodec
 from framekit.errors import FramingError, TruncatedError
 from framekit.reader import StreamReader
@@ -76,7 +76,7 @@ def only_framing_errors(path: str, codec: object) -> contextlib.AbstractContextM
 # -- compiled fast paths ----------------------------------------------------------------------
 
 #: The module attributes holding framekit's compiled functions (None: the Python path).
-_COMPILED = ((chunked, "_scan_chunked"), (length, "_split_fixed"))
+_COMPILED = ((chunked, "_scan_chunked"), (length, "_split_fixed"), (resp, "_scan_resp"))
 
 
 def compiled_available() -> bool:

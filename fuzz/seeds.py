@@ -38,6 +38,14 @@ FRAMES = [
     b"0005:hello,",
     b"abc;def\0ghi;;",
 ]
+RESP = [
+    b"+OK\r\n-ERR x\r\n:12\r\n$5\r\nhello\r\n$-1\r\n*-1\r\n_\r\n#t\r\n,1.5e3\r\n(123\r\n",
+    b"*3\r\n$1\r\na\r\n:2\r\n%1\r\n+k\r\n~1\r\n#f\r\n",
+    b"|1\r\n+ttl\r\n:3\r\n>2\r\n+message\r\n$2\r\nhi\r\n!3\r\nE x\r\n=7\r\ntxt:abc\r\n",
+    b"$?\r\n;2\r\nab\r\n;0\r\n*?\r\n:1\r\n.\r\n%?\r\n+a\r\n:1\r\n.\r\n",
+    b"*1000\r\n" + b"$5\r\nvalue\r\n" * 1000,
+    b"$12\r\nwith\r\nCRLF\r\n\r\n$3\r\nabcXY\r\n",
+]
 CHUNKED = [
     b"5\r\nhello\r\n0\r\n\r\n",
     b"5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n",
@@ -73,6 +81,8 @@ def payloads(target: str) -> list[bytes]:
         return LINES + FRAMES[-1:]
     if target in ("length-prefixed", "netstring", "octet-counted"):
         return FRAMES
+    if target == "resp":
+        return RESP
     if target.startswith("chunked"):
         return [*CHUNKED, TEXT]
     if target == "limited":

@@ -42,11 +42,13 @@ from framekit.codecs import (
     Netstring,
     OctetCounted,
     RawDeflate,
+    Resp,
     TextLines,
     Zstd,
 )
 from framekit.codecs._base import ByteCodec, FrameCodec
 from framekit.codecs.compression import DEFAULT_MAX_WINDOW_SIZE
+from framekit.codecs.resp import Attributed, MapPairs, ReplyError
 from fuzz import scaling
 from fuzz.data import Input, cut_frames, mutate, splits
 from fuzz.run import (
@@ -149,6 +151,50 @@ def netstring_codec(inp: Input) -> Netstring:
     )
 
 
+def resp_codec(inp: Input) -> Resp:
+    return Resp(
+        max_bulk_length=inp.pick((0, 3, 100, 512 * 1024 * 1024)),
+        max_line_length=inp.pick((1, 4, 64, 64 * 1024)),
+        max_aggregate_length=inp.pick((0, 2, 50, 2**32 - 1)),
+        max_depth=inp.pick((1, 2, 8, 1024)),
+        max_reply_size=inp.pick((None, None, 5, 200)),
+        stream_threshold=inp.pick((None, None, 0, 3, 1000)),
+        stream_chunk_size=inp.pick((1, 2, 7, 64 * 1024)),
+        map_type=inp.pick(("dict", "pairs")),
+        legacy_nan=inp.flag(),
+    )
+
+
+def _resp_values(codec: Resp, rng: random.Random, frames: list[bytes]) -> list[Any]:
+    """Cut frames as RESP values of several types (what the value encoder writes back)."""
+    values: list[Any] = []
+    for frame in frames:
+        kind = rng.randrange(7)
+        text = frame.replace(b"\r", b"").replace(b"\n", b"").decode("utf-8", "surrogateescape")
+        if kind == 0:
+            values.append(text)
+        elif kind == 1:
+            values.append(int.from_bytes(frame[:10], "big") - (1 << 40))
+        elif kind == 2:
+            values.append([frame, text, None, [len(frame)]])
+        elif kind == 3:
+            pairs = [(frame, len(frame)), (text, [frame])]
+            values.append(MapPairs(pairs) if codec.map_type == "pairs" else dict(pairs))
+        elif kind == 4:
+            values.append(ReplyError(text, blob=rng.random() < 0.5))
+        elif kind == 5:
+            attributes = [(b"ttl", len(frame))]
+            values.append(
+                Attributed(
+                    frame,
+                    MapPairs(attributes) if codec.map_type == "pairs" else dict(attributes),
+                )
+            )
+        else:
+            values.append(frame)
+    return values
+
+
 def octet_counted_codec(inp: Input) -> OctetCounted:
     return OctetCounted(
         max_length=inp.pick((1, 2, 5, 16, 100, 10**6)), on_too_long=inp.pick(("raise", "skip"))
@@ -162,6 +208,8 @@ def _round_trip_frames(codec: FrameCodec[Any], rng: random.Random, payload: byte
         frames = [f + rng.choice(endings) for f in frames]
     if isinstance(codec, Delimited) and codec.keep_delimiter:
         frames = [f + rng.choice(codec.delimiters) for f in frames]
+    if isinstance(codec, Resp):
+        return _resp_values(codec, rng, frames)
     if isinstance(codec, TextLines):
         # str frames the encoding writes and reads back exactly (a lossy error handler on
         # the encoder's side, such as "backslashreplace", changes a frame without refusing it)
@@ -251,6 +299,8 @@ def check_frames(codec: FrameCodec[Any], rng: random.Random, payload: bytes) -> 
 
 
 def _check_frame_round_trip(codec: FrameCodec[Any], rng: random.Random, payload: bytes) -> None:
+    if isinstance(codec, Resp) and codec.stream_threshold is not None:
+        codec = attrs.evolve(codec, stream_threshold=None)  # values whole, not in parts
     encoder = codec.encoder()
     accepted, wire = [], []
     for frame in _round_trip_frames(codec, rng, payload):
@@ -524,6 +574,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "length-prefixed": frame_target(length_codec),
     "netstring": frame_target(netstring_codec),
     "octet-counted": frame_target(octet_counted_codec),
+    "resp": frame_target(resp_codec),
     "chunked": byte_target(chunked_codec(lenient=False)),
     "chunked-lenient": byte_target(chunked_codec(lenient=True)),
     "limited": byte_target(limited_codec),

@@ -23,6 +23,9 @@ __all__ = ["Server", "ensure_program", "free_port", "wait_for_port"]
 
 _apt_updated = False
 
+#: Debian's hook that invoke-rc.d asks before a package starts its service (exit 101: no).
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+
 
 def ensure_program(program: str, apt_package: str) -> str:
     """The path of ``program``, installing ``apt_package`` first when it is missing.
@@ -39,15 +42,25 @@ def ensure_program(program: str, apt_package: str) -> str:
     if not _apt_updated:
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
         _apt_updated = True
-    # policy-rc.d-less machines would start the distribution's own service on its default
-    # port: the tests start their own, so the package's service is masked where it can be.
-    result = subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", apt_package],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    # Installing would start the distribution's own service on its default port (the
+    # package's postinst runs invoke-rc.d): the tests start their own, so a policy-rc.d that
+    # says no is in place while apt runs, unless the machine has one already.
+    policy = None
+    if not POLICY_RC_D.exists():
+        POLICY_RC_D.write_text("#!/bin/sh\nexit 101\n")
+        POLICY_RC_D.chmod(0o755)
+        policy = POLICY_RC_D
+    try:
+        result = subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", apt_package],
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        if policy is not None:
+            policy.unlink(missing_ok=True)
     path = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin:/sbin")
     if path is None:
         pytest.skip(f"could not install {apt_package}: {result.stderr.strip()[-500:]}")

@@ -258,3 +258,15 @@ async def test_an_error_after_a_raw_read_past_the_decoded_frames_has_its_stream_
     with pytest.raises(FramingError) as info:
         await frames.read()
     assert info.value.offset == 7
+
+
+async def test_raw_reads_through_a_silently_skipped_line_lose_no_byte_after_it() -> None:
+    """A batch decode consumed a line skipped silently (``on_too_long="skip"``) after its
+    last frame; raw reads then took the frames' rest and that line exactly. The next frame
+    read must see the byte after it (the sync adapter once dropped it as the skipped line's)."""
+    codec = Lines(ending="lf", max_length=12, on_too_long="skip")
+    wire = b"\n\n\n\n\r\r\r\r--4:abcd,\n\r"
+    script = [0, 0, 7, 9, 0]
+    want = [b"", b"", ("raw", b"\n\n\r\r\r\r-"), ("raw", b"-4:abcd,\n"), b"", ("rest", b"")]
+    assert sync_script(codec, wire, script) == want
+    assert await async_script(codec, wire, script) == want

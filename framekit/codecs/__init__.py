@@ -4,7 +4,8 @@ Byte codecs (stacked as layers with ``reader.layer(codec)``): :class:`Chunked`,
 :class:`Limited`, :class:`Gzip`, :class:`Deflate`, :class:`RawDeflate`, :class:`Brotli`,
 :class:`Zstd`, and :func:`content_decoding` for a ``Content-Encoding`` header. Frame codecs
 (read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextLines`, :class:`Delimited`,
-:class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`. To write one:
+:class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`, and the protocol codec
+:class:`Resp` (RESP2/RESP3 replies and values; :mod:`framekit.codecs.resp`). To write one:
 ``docs/writing-a-codec.md``, :class:`BaseFrameDecoder` and :mod:`framekit.testing`.
 """
 
@@ -32,6 +33,7 @@ from framekit.codecs.length import LengthPrefixed
 from framekit.codecs.limited import Limited
 from framekit.codecs.lines import Lines, TextLines
 from framekit.codecs.netstring import Netstring, OctetCounted
+from framekit.codecs.resp import Resp
 
 __all__ = [
     "BaseFrameDecoder",
@@ -53,6 +55,7 @@ __all__ = [
     "OctetCounted",
     "OutputSink",
     "RawDeflate",
+    "Resp",
     "TextLines",
     "Zstd",
     "content_decoding",

@@ -1,0 +1,1 @@
+"""Tests against a real redis-server: the RESP codec, the captures, the client example."""
