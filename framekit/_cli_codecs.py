@@ -38,6 +38,7 @@ from framekit.codecs import (
     TextLines,
     Zstd,
 )
+from framekit.codecs.resp import Resp
 
 __all__ = [
     "CODECS",
@@ -117,12 +118,12 @@ def _option(name: str, hint: Any, default: object) -> Option:
     origin = typing.get_origin(hint)
     arguments = typing.get_args(hint)
     if origin is Literal:
-        choices = [str(choice) for choice in arguments]
+        choices = {str(choice): choice for choice in arguments}  # Literal[2, 3] takes ints
 
         def parse_choice(text: str) -> object:
             if text not in choices:
                 raise ValueError(f"expected one of {', '.join(choices)}, got {text!r}")
-            return text
+            return choices[text]
 
         return Option(name, parse_choice, "|".join(choices), default)
     if origin is tuple and arguments and arguments[0] is bytes:
@@ -225,6 +226,7 @@ CODECS: dict[str, CodecEntry] = {
         CodecEntry(
             "octet-counted", OctetCounted, "frames", "RFC 6587 octet counting (LEN SP DATA)"
         ),
+        CodecEntry("resp3", Resp, "frames", "Redis's RESP3 (and RESP2) replies"),
     ]
 }
 

@@ -28,6 +28,7 @@ import collections
 import contextlib
 import io
 import json
+import math
 import os
 import stat
 import sys
@@ -294,16 +295,30 @@ def _text_or_hex(data: bytes, complete: bool) -> tuple[str, bool]:
 
 
 def _jsonable(value: Any) -> object:
-    """A frame's part as JSON: bytes as text (or hex, when not UTF-8), sequences as lists."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    """A frame (or a part of one) as JSON: bytes as text (or ``{"hex": ...}`` when not UTF-8),
+    sequences and sets as lists, a mapping as an object when its keys are text (else a list
+    of pairs), an attrs instance (a RESP ``Verbatim``, ``Attributed``, ...) as an object of
+    its class and fields, an exception (a RESP ``ReplyError``) as its message, and infinite
+    or NaN floats as strings."""
+    if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         text, is_text = _text_or_hex(bytes(value), True)
         return text if is_text else {"hex": text}
+    if isinstance(value, BaseException):
+        return {type(value).__name__: str(value)}
     if isinstance(value, dict):
-        return [[_jsonable(k), _jsonable(v)] for k, v in value.items()]
+        items = [(_jsonable(k), _jsonable(v)) for k, v in value.items()]
+        if all(isinstance(k, str) for k, _ in items):
+            return dict(items)
+        return [[k, v] for k, v in items]
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_jsonable(item) for item in value]
+    if attrs.has(type(value)):
+        fields = attrs.asdict(value, recurse=False)
+        return {type(value).__name__: {k: _jsonable(v) for k, v in fields.items()}}
     return repr(value)
 
 
@@ -327,7 +342,10 @@ def describe(frame: Any, preview: int) -> dict[str, object]:
         if not complete:
             fields["size"] = len(frame)
     else:
-        fields["value"] = _jsonable(frame)
+        value = _jsonable(frame)
+        if attrs.has(type(frame)) or isinstance(frame, BaseException):
+            value = value[fields["type"]]  # type: ignore[index]  # the type is said above
+        fields["value"] = value
     return fields
 
 

@@ -590,3 +590,38 @@ def test_progress_is_shown_by_default_when_stderr_is_a_terminal(tmp_path: Path) 
     assert result.returncode == 0
     assert len(records(result.stdout)) == 1000
     assert b"100%" in shown  # a bar (tqdm) or a plain line: both say how far it got
+
+
+def test_resp3_sample_gives_each_reply_with_its_type(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    status, replies, err = run_main(capsysbinary, "decode", "--sample", "resp3-replies")
+    assert status == 0, err
+    types = [reply["type"] for reply in replies]
+    assert {"dict", "Attributed", "Push", "Verbatim", "ReplyError", "int", "float"} <= set(types)
+    assert replies[0]["value"]["server"] == "redis"
+    attributed = replies[types.index("Attributed")]["value"]
+    assert attributed["attributes"] == {"key-popularity": ["key:123", 90]}
+    assert replies[types.index("ReplyError")]["value"].startswith("ERR unknown command")
+    assert replies[-1] == {"offset": 645, "length": 7, "type": "str", "value": "PONG"}
+
+
+@pytest.mark.parametrize(
+    ("frame", "value"),
+    [
+        (float("inf"), "inf"),
+        (float("nan"), "nan"),
+        ({b"\xff": 1}, [[{"hex": "ff"}, 1]]),
+        ({"a": [b"x", None, True]}, {"a": ["x", None, True]}),
+        (frozenset({1}), [1]),
+    ],
+)
+def test_structured_frames_become_json(frame: object, value: object) -> None:
+    from framekit.cli import describe
+
+    fields = describe(frame, DEFAULT_PREVIEW_FOR_TESTS)
+    assert fields["value"] == value
+    json.dumps(fields, allow_nan=False)  # strict JSON: no NaN or Infinity
+
+
+DEFAULT_PREVIEW_FOR_TESTS = 256

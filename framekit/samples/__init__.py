@@ -47,6 +47,14 @@ SAMPLES: dict[str, Sample] = {
             "MAIL, RCPT, DATA, QUIT), CRLF line ends",
         ),
         Sample(
+            "resp3-replies",
+            "resp3-replies.resp",
+            "resp3",
+            "replies redis-server 7.0.15 sent over RESP3 (the captures of tests/resp, one after "
+            "another): HELLO 3's map, DEBUG PROTOCOL's attribute, push, map, verbatim string, "
+            "big number and double, two errors, a pub/sub push",
+        ),
+        Sample(
             "length-prefixed",
             "length-prefixed.bin",
             "length-prefixed:4",
