@@ -23,6 +23,7 @@ from benchmarks.ab import REPO_ROOT, ABRow, prepare
 from benchmarks.harness import (
     CheckFailed,
     Input,
+    Report,
     Target,
     Workload,
     format_linearity,
@@ -38,10 +39,16 @@ from benchmarks.harness import (
 TINY = 0.002  # 32 MiB workloads become ~64 kB; the 400 kB line becomes 800 bytes
 
 
-def test_every_registered_implementation_passes_its_check() -> None:
+@pytest.fixture(scope="module")
+def tiny_report() -> Report:
+    """Every registered workload, 2 rounds at TINY scale (a run is checked as it goes)."""
+    return run(select(), rounds=2, scale=TINY)
+
+
+def test_every_registered_implementation_passes_its_check(tiny_report: Report) -> None:
     workloads = select()
     assert workloads
-    report = run(workloads, rounds=2, scale=TINY)
+    report = tiny_report
     for w in workloads:
         measured = report.measurements[w.name]
         assert set(measured) == set(w.implementations)
@@ -294,10 +301,9 @@ def test_full_run_with_a_missed_target_exits_1(
     assert main(["--rounds", "1"]) == 0
 
 
-def test_report_lines_fit_100_columns() -> None:
-    report = run(select(), rounds=1, scale=TINY)
+def test_report_lines_fit_100_columns(tiny_report: Report) -> None:
     for judged in (True, False):
-        lines = format_report(report, judge_targets=judged).splitlines()
+        lines = format_report(tiny_report, judge_targets=judged).splitlines()
         assert max(len(line) for line in lines) <= 100, max(lines, key=len)
 
 
