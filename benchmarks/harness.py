@@ -61,7 +61,13 @@ __all__ = [
 TEXT_WIDTH = 100
 
 #: Modules that define workload groups, imported by :func:`load_groups`.
-GROUP_MODULES: list[str] = ["benchmarks.streams", "benchmarks.http", "benchmarks.frames"]
+GROUP_MODULES: list[str] = [
+    "benchmarks.streams",
+    "benchmarks.http",
+    "benchmarks.frames",
+    "benchmarks.resp",
+    "benchmarks.smtp",
+]
 
 #: An implementation: takes the input pieces, returns the output to check.
 Implementation: TypeAlias = Callable[[Sequence[bytes]], Awaitable[Any]]

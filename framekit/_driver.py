@@ -6,10 +6,11 @@ A :class:`FrameDriver` runs one frame decoder over the receive buffer of a *sour
 :class:`~framekit.sync.SyncFrameReader`. It is sans-IO: the readers add waiting (an await, or
 a blocking read of the source) and their fast paths; every decision is made here.
 
-The port a source offers (``FrameSource``): its :class:`~framekit._buffer.Buffer`, whose
-``head`` position and ``unreads`` count tell the driver, with one compare, whether anyone read
-or unread around it; ``begin_skip`` (the rest of a rejected frame, dropped by the source before
-any read); ``is_eof``; and ``_after_consume`` (flow control after bytes were taken).
+What it uses of a source is the port (:mod:`framekit._port`; ``FrameSource``): its
+``buffer``, whose ``head`` position and ``unreads`` count tell the driver, with one compare,
+whether anyone read or unread around it, and whose ``on_consume`` it calls after taking bytes
+(flow control); ``begin_skip`` (the rest of a rejected frame, dropped by the source before
+any read); and ``is_eof``.
 
 What the driver owns, so no reader and no decoder has to:
 
@@ -31,39 +32,24 @@ What the driver owns, so no reader and no decoder has to:
   ``_FIRST_WINDOW``, so frames alternating with raw reads cost linear time.
 - **The contract's checks.** A decoder given an ``ends`` list appends one end per frame
   (else :class:`~framekit.errors.CodecContractError`); a codec of the wrong kind is refused
-  when the reader is made. The ``needs_input`` hint, read after each decode, saves a decode
-  call per wait.
+  when the reader is made, and so is a decoder without ``needs_input``. That attribute, read
+  after each decode, saves a decode call per wait.
 """
 
 from __future__ import annotations
 
 import copy
 from collections import deque
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from framekit._buffer import Buffer
+from framekit._port import FrameSource
 from framekit.codecs._base import ByteDecoder, FrameCodec, FrameDecoder, drop_frame_locals
 from framekit.errors import CodecContractError, FramingError, TruncatedError
-from framekit.reader import Skip
 
 __all__ = ["ByteDriver", "FrameDriver", "FrameSource"]
 
 T = TypeVar("T")
-
-
-class FrameSource(Protocol):
-    """What a frame driver needs of the reader it decodes from (see the module docstring)."""
-
-    _buffer: Buffer
-
-    def begin_skip(self, skip: Skip) -> None:
-        """Drop what ``skip`` claims before any read."""
-
-    def is_eof(self) -> bool:
-        """True once the input has ended (bytes may still be buffered)."""
-
-    def _after_consume(self) -> None:
-        """Bytes were taken from the buffer's head (resume a paused input)."""
 
 
 class FrameDriver(Generic[T]):
@@ -98,7 +84,7 @@ class FrameDriver(Generic[T]):
         self._source = source
         self._codec = codec
         self._decoder: FrameDecoder[T] = _frame_decoder(codec)
-        buffer = self._buffer = source._buffer
+        buffer = self._buffer = source.buffer
         # The source's stream position of the decoder's first byte (to rebase error offsets).
         self._base = buffer.head
         # Frames decoded but not handed out, and where each one ends, counted from the first
@@ -206,7 +192,8 @@ class FrameDriver(Generic[T]):
         self._tail = 0
         self._done = False
         self._starved = -1
-        self._decoder = self._codec.decoder()
+        decoder = self._decoder = self._codec.decoder()
+        _require_needs_input(decoder)
         self._base = self._head = self._decoded_to = now
         self._unreads = buffer.unreads
         self._mark()
@@ -255,8 +242,10 @@ class FrameDriver(Generic[T]):
 
     def _consume(self, n: int) -> None:
         if n:
-            self._buffer.drop(n)
-            self._source._after_consume()
+            buffer = self._buffer
+            buffer.drop(n)
+            if buffer.on_consume is not None:
+                buffer.on_consume()
         self._mark()
 
     def _mark(self) -> None:
@@ -264,15 +253,15 @@ class FrameDriver(Generic[T]):
         buffer = self._buffer
         self._head = buffer.head
         self._unreads = buffer.unreads
-        data = buffer._data
+        data = buffer.data
         # Only an immutable bytes object tells by its identity that it was not changed.
         self._anchor = data if type(data) is bytes else None
-        self._at = buffer._pos
+        self._at = buffer.pos
         self._produced = buffer.produced
         # Pending frames' ends count from the batch's first byte, at stream position
         # ``_start``: where that byte is (or would be) in this bytes object. A feed may have
         # replaced the object the batch was decoded from.
-        self._origin = buffer._pos - (self._head - self._start)
+        self._origin = buffer.pos - (self._head - self._start)
 
     def _hand_skip_to_source(self) -> None:
         """Let the source drop the rest of a frame the decoder rejected (or is skipping), so
@@ -328,7 +317,7 @@ class FrameDriver(Generic[T]):
             raise self._rebased(error) from None
         # The decoder started at the head (nothing pending, nothing skipped left to consume).
         self._decoded_to += consumed
-        clean = self._clean = whole and not eof and getattr(decoder, "needs_input", False) is True
+        clean = self._clean = whole and not eof and decoder.needs_input
         self._starved = buffer.produced if clean else -1
         if ends is not None and (frames or ends):
             if len(ends) != len(frames):
@@ -436,7 +425,19 @@ def _frame_decoder(codec: object) -> FrameDecoder[Any]:
             f"{type(decoder).__name__} is not a frame decoder: it lacks {', '.join(missing)} "
             "(see framekit.codecs.FrameDecoder)"
         )
+    _require_needs_input(decoder)
     return decoder  # type: ignore[no-any-return]
+
+
+def _require_needs_input(decoder: object) -> None:
+    """Raise CodecContractError, naming the rule, if ``decoder`` has no ``needs_input``."""
+    if not hasattr(decoder, "needs_input"):
+        raise CodecContractError(
+            f"{type(decoder).__name__} has no needs_input: every decoder has a boolean "
+            "needs_input, True only when its last decode stopped because its input ran out "
+            "(False promises nothing); subclass framekit.codecs.BaseFrameDecoder, or set "
+            "needs_input = False (see docs/writing-a-codec.md)"
+        )
 
 
 def _byte_decoder(codec: object) -> ByteDecoder:
@@ -574,6 +575,7 @@ class ByteDriver:
     )
 
     def __init__(self, decoder: ByteDecoder, *, keep_marks: bool = True) -> None:
+        _require_needs_input(decoder)
         self.decoder = decoder
         #: Bytes consumed from the source (``total_raw_bytes``).
         self.raw = 0
@@ -604,11 +606,11 @@ class ByteDriver:
         decoder = self.decoder
         step = self._step
         progressed = _NOTHING
-        while force or len(out._data) - out._pos < budget:
+        while force or len(out.data) - out.pos < budget:
             force = False
-            available = len(src._data) - src._pos
+            available = len(src.data) - src.pos
             # Decode up to the next HTTP chunk end in the source, to carry the mark over.
-            bound = src.next_chunk_end() if src._marks else None
+            bound = src.next_chunk_end() if src.marks else None
             view_size = available if bound is None else min(bound, available)
             at_eof = eof and view_size == available
             if (
@@ -665,14 +667,14 @@ class ByteDriver:
                 return _DONE
             if consumed or out.produced != before:
                 progressed = _PROGRESS
-                if view_size == available and not at_eof and getattr(decoder, "needs_input", False):
+                if view_size == available and not at_eof and decoder.needs_input:
                     # The decoder took what it could of the whole buffer: asking again
                     # before new input would do nothing (a tenth of chunked-16k's time).
                     if self._mark_pending:
                         out.mark_chunk_end()
                         self._mark_pending = False
                     self.starved_at = src.produced
-                    self.starved_size = len(src._data) - src._pos
+                    self.starved_size = len(src.data) - src.pos
                     break
                 continue
             if bound is not None and bound < available:

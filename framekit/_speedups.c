@@ -301,19 +301,29 @@ resp_int(const unsigned char *p, const unsigned char *e, long long *out)
     return 1;
 }
 
-/* The value of the one element at data[pos] (its line ends at the LF at *lf), for the
- * shapes taken here; NULL with no error set when it is not one of them (or not complete),
- * NULL with an error set on a memory error. *next is the offset after it. */
+/* The value of the one element at data[pos], for the shapes taken here; NULL with no error
+ * set when it is not one of them or not complete, NULL with an error set on a memory error.
+ * *next is the offset after it. When NULL with no error, *need says why: -1 not taken
+ * (something for the Python decoder to look at), 0 its line has not all arrived, n > 0 the
+ * element needs n bytes from pos (a bulk whose payload has not all arrived). */
 static PyObject *
 resp_scalar(const unsigned char *data, Py_ssize_t pos, Py_ssize_t size, Py_ssize_t max_bulk,
-            Py_ssize_t max_line, Py_ssize_t *next)
+            Py_ssize_t max_line, Py_ssize_t *next, Py_ssize_t *need)
 {
-    if (pos >= size) return NULL;
+    *need = -1;
+    if (pos >= size) {
+        *need = 0;
+        return NULL;
+    }
     Py_ssize_t limit = size - pos;
     if (limit > max_line + 2) limit = max_line + 2;
     const unsigned char *start = data + pos;
     const unsigned char *lf = memchr(start, '\n', (size_t)limit);
-    if (lf == NULL || lf - start < 2 || lf[-1] != '\r') return NULL;
+    if (lf == NULL) {
+        if (size - pos <= max_line + 1) *need = 0;  /* else too long: Python says so */
+        return NULL;
+    }
+    if (lf - start < 2 || lf[-1] != '\r') return NULL;
     const unsigned char *content = start + 1, *cr = lf - 1;
     Py_ssize_t after = (lf - data) + 1;
     long long number;
@@ -324,7 +334,10 @@ resp_scalar(const unsigned char *data, Py_ssize_t pos, Py_ssize_t size, Py_ssize
             Py_RETURN_NONE;
         }
         if (!resp_int(content, cr, &number) || number < 0 || number > max_bulk) return NULL;
-        if (size - after < number + 2) return NULL;
+        if (size - after < number + 2) {
+            *need = (after - pos) + (Py_ssize_t)number + 2;
+            return NULL;
+        }
         if (data[after + number] != '\r' || data[after + number + 1] != '\n') return NULL;
         *next = after + (Py_ssize_t)number + 2;
         return PyBytes_FromStringAndSize((const char *)data + after, (Py_ssize_t)number);
@@ -363,8 +376,10 @@ PyDoc_STRVAR(scan_resp_doc,
 "scalars of an array being read, appended to ``out``. Stops before anything else, an\n"
 "incomplete element or reply, and anything bad (the Python decoder says what is wrong).\n"
 "\n"
-"Returns ``(pos, left)``: the offset it stopped at and the elements still to read (-1\n"
-"at top level); None if an argument is out of range.");
+"Returns ``(pos, left, need)``: the offset it stopped at, the elements still to read (-1\n"
+"at top level), and why it stopped: -1 at something it does not take (the Python decoder\n"
+"looks), 0 in a line that has not all arrived, n > 0 at a bulk that needs n bytes from\n"
+"``pos``; None if an argument is out of range.");
 
 static PyObject *
 scan_resp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -391,11 +406,12 @@ scan_resp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     const unsigned char *data = view.buf;
     Py_ssize_t size = view.len;
     int failed = 0;
+    Py_ssize_t need = -1;
     if (pos > size) pos = size;
     if (left > 0) {
         while (left > 0) {
             Py_ssize_t next;
-            PyObject *value = resp_scalar(data, pos, size, max_bulk, max_line, &next);
+            PyObject *value = resp_scalar(data, pos, size, max_bulk, max_line, &next, &need);
             if (value == NULL) {
                 failed = PyErr_Occurred() != NULL;
                 break;
@@ -417,6 +433,8 @@ scan_resp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 if (limit > max_line + 2) limit = max_line + 2;
                 const unsigned char *lf = memchr(data + pos, '\n', (size_t)limit);
                 long long count;
+                need = -1;
+                if (lf == NULL && size - pos <= max_line + 1) need = 0;
                 if (lf == NULL || lf - (data + pos) < 2 || lf[-1] != '\r') break;
                 const unsigned char *content = data + pos + 1, *cr = lf - 1;
                 next = (lf - data) + 1;
@@ -433,9 +451,11 @@ scan_resp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                         failed = 1;
                         break;
                     }
-                    Py_ssize_t at = next;
+                    Py_ssize_t at = next, ignored;
                     for (Py_ssize_t i = 0; i < elements; i++) {
-                        PyObject *item = resp_scalar(data, at, size, max_bulk, max_line, &at);
+                        /* Not all there (or not all scalars): the Python decoder builds it. */
+                        PyObject *item = resp_scalar(data, at, size, max_bulk, max_line, &at,
+                                                     &ignored);
                         if (item == NULL || PyList_Append(items, item) < 0) {
                             Py_XDECREF(item);
                             Py_CLEAR(items);
@@ -469,7 +489,7 @@ scan_resp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 }
             }
             else {
-                value = resp_scalar(data, pos, size, max_bulk, max_line, &next);
+                value = resp_scalar(data, pos, size, max_bulk, max_line, &next, &need);
                 if (value == NULL) {
                     failed = PyErr_Occurred() != NULL;
                     break;
@@ -493,13 +513,91 @@ scan_resp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyBuffer_Release(&view);
     if (failed) return NULL;
-    return Py_BuildValue("(nn)", pos, left);
+    return Py_BuildValue("(nnn)", pos, left, need);
+}
+
+PyDoc_STRVAR(scan_dot_lines_doc,
+"scan_dot_lines(data, pos, budget, max_line, room)\n"
+"\n"
+"Un-stuff the plain lines of an SMTP DATA body from ``data[pos]`` (a line start): each line\n"
+"ending in CRLF with no other CR or LF in it, at most ``max_line`` bytes with its CRLF and\n"
+"without its stuffing dot, is written without that dot. Stops at the end of the body\n"
+"(``.CRLF`` at a line start, consumed), or before a line it cannot take so: one not all in\n"
+"``data``, with a lone CR or LF, too long, or that would take the output past ``budget`` or\n"
+"``room`` bytes.\n"
+"\n"
+"Returns None if an argument is out of range, else ``(stop, output, end)``: where it\n"
+"stopped in ``data`` (always a line start, or just past the end), the un-stuffed bytes, and\n"
+"whether the end of the body was consumed.");
+
+static PyObject *
+scan_dot_lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "scan_dot_lines() takes 5 arguments");
+        return NULL;
+    }
+    int ok = 1;
+    Py_ssize_t pos = ssize_arg(args[1], &ok);
+    Py_ssize_t budget = ssize_arg(args[2], &ok);
+    Py_ssize_t max_line = ssize_arg(args[3], &ok);
+    Py_ssize_t room = ssize_arg(args[4], &ok);
+    if (!ok || pos < 0 || budget < 0 || max_line < 2 || room < 0) Py_RETURN_NONE;
+    if (room < budget) budget = room;
+
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *data = (const unsigned char *)view.buf;
+    const Py_ssize_t n = view.len;
+    if (pos > n) {
+        PyBuffer_Release(&view);
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t size = n - pos < budget ? n - pos : budget; /* output <= input */
+    PyObject *output = PyBytes_FromStringAndSize(NULL, size);
+    if (output == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(output);
+    Py_ssize_t written = 0;
+    int end = 0;
+    while (pos < n) {
+        Py_ssize_t start = pos;
+        if (data[pos] == '.') {
+            if (n - pos < 3) break; /* ".", ".\r": the Python decoder decides */
+            if (data[pos + 1] == '\r' && data[pos + 2] == '\n') {
+                pos += 3;
+                end = 1;
+                break;
+            }
+            start = pos + 1; /* the stuffing dot */
+        }
+        Py_ssize_t window = n - start < max_line ? n - start : max_line;
+        const unsigned char *lf = memchr(data + start, '\n', (size_t)window);
+        if (lf == NULL) break; /* not all here, or too long */
+        Py_ssize_t stop = (lf - data) + 1;
+        Py_ssize_t length = stop - start;
+        if (length < 2 || lf[-1] != '\r') break; /* a lone LF */
+        if (memchr(data + start, '\r', (size_t)(length - 2)) != NULL) break; /* a lone CR */
+        if (written + length > budget) break;
+        memcpy(out + written, data + start, (size_t)length);
+        written += length;
+        pos = stop;
+    }
+    PyBuffer_Release(&view);
+    if (written != size && _PyBytes_Resize(&output, written) < 0) return NULL;
+    PyObject *result = Py_BuildValue("(nNO)", pos, output, end ? Py_True : Py_False);
+    return result;
 }
 
 static PyMethodDef speedups_methods[] = {
     {"split_fixed", (PyCFunction)(void (*)(void))split_fixed, METH_FASTCALL, split_fixed_doc},
     {"scan_chunked", (PyCFunction)(void (*)(void))scan_chunked, METH_FASTCALL, scan_chunked_doc},
     {"scan_resp", (PyCFunction)(void (*)(void))scan_resp, METH_FASTCALL, scan_resp_doc},
+    {"scan_dot_lines", (PyCFunction)(void (*)(void))scan_dot_lines, METH_FASTCALL,
+     scan_dot_lines_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -507,7 +507,8 @@ class _PullReader(StreamReader):
     def __repr__(self) -> str:
         return f"{super().__repr__()[:-1]} source={self._source!r}>"
 
-    async def _fill(self, func: str, wanted: int = 0) -> None:
+    async def wait_for_input(self, caller: str = "wait_for_input", wanted: int = 0) -> None:
+        """Start a read of the source unless one is in flight, then wait as any reader does."""
         if (
             self._pull is None
             and self._waiter is None
@@ -528,7 +529,7 @@ class _PullReader(StreamReader):
                 raise
             self._pull = pull
             pull.add_done_callback(self._pulled)
-        await super()._fill(func, wanted)
+        await super().wait_for_input(caller, wanted)
 
     def set_exception(self, exc: BaseException) -> None:
         """Store ``exc`` (every later read raises it) and stop the source's read in flight:
@@ -589,4 +590,4 @@ class _PullReader(StreamReader):
         while not self._eof:
             if self._exception is not None:
                 raise self._failure()
-            await self._fill("wait_eof")
+            await self.wait_for_input("wait_eof")

@@ -8,19 +8,22 @@ time, so a protocol can stop framing after any frame (SMTP ``DATA``, ``STARTTLS`
 after a line protocol, a payload after a text header), read on with the reader's own API,
 losing nothing, and frame again, with this reader or a new one. Every decision is the one
 frame driver's (:class:`~framekit._driver.FrameDriver`, shared with the blocking
-:class:`~framekit.sync.SyncFrameReader`); this module adds the waiting and the fast paths.
+:class:`~framekit.sync.SyncFrameReader`); this module adds the waiting and the fast paths,
+through the reader's port (:mod:`framekit._port`) and nothing private of it.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Iterable
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from framekit._driver import FrameDriver
 from framekit.codecs._base import FrameCodec, FrameEncoder
 from framekit.errors import EndOfStream
-from framekit.reader import StreamReader
+
+if TYPE_CHECKING:
+    from framekit.reader import StreamReader
 
 __all__ = ["FrameReader", "FrameWriter"]
 
@@ -91,16 +94,15 @@ class FrameReader(FrameDriver[T]):
                 # alive, so its identity cannot be reused. ``set_exception`` empties the
                 # buffer, so no frame is handed out after it. A decode below comes back here.
                 buffer = self._buffer
-                if buffer._data is self._anchor and (
-                    buffer._pos == self._at or self._took_whole_frames(buffer._pos)
+                if buffer.data is self._anchor and (
+                    buffer.pos == self._at or self._took_whole_frames(buffer.pos)
                 ):
-                    self._at = buffer._pos = self._origin + self._ends.popleft()
-                    source = self._source
-                    source._scanned = 0
-                    if source._paused:
-                        source._after_consume()
+                    self._at = buffer.pos = self._origin + self._ends.popleft()
+                    buffer.scanned = 0
+                    if buffer.on_consume is not None:
+                        buffer.on_consume()  # a paused source resumes its input
                     return frames.popleft()
-                data = buffer._data
+                data = buffer.data
                 if type(data) is bytearray and self._anchor is None:
                     # The same for a bytearray buffer, which a reader fallen behind its input
                     # gets (bytes fed behind a longer remainder are appended to one): nobody
@@ -116,16 +118,15 @@ class FrameReader(FrameDriver[T]):
                             del data[:size]
                             self._head = head + size
                             self._ends.popleft()
-                            source = self._source
-                            source._scanned = 0
-                            if source._paused:
-                                source._after_consume()
+                            buffer.scanned = 0
+                            if buffer.on_consume is not None:
+                                buffer.on_consume()
                             return frames.popleft()
             source = self._source
-            if source._exception is not None:
-                raise source._failure()
-            if source._skip is not None:
-                await source._finish_skip("FrameReader.read")
+            if self._buffer.held:
+                # The source's exception (which wins over frames decoded), or a skip.
+                source.raise_if_failed()
+                await source.finish_skip("FrameReader.read")
             self._resync()
             if frames:
                 return self._hand_out()
@@ -144,11 +145,11 @@ class FrameReader(FrameDriver[T]):
         frames before an error are returned first.
         """
         source = self._source
+        buffer = self._buffer
         while True:
-            if source._exception is not None:
-                raise source._failure()
-            if source._skip is not None:
-                await source._finish_skip("FrameReader.read_batch")
+            if buffer.held:
+                source.raise_if_failed()
+                await source.finish_skip("FrameReader.read_batch")
             self._resync()
             if self._frames:
                 return self._take_pending()
@@ -168,14 +169,13 @@ class FrameReader(FrameDriver[T]):
 
     def _can_wait(self) -> bool:
         """True if the source may still bring bytes (no EOF, no exception): a wait ends."""
-        source = self._source
-        return not source._eof and source._exception is None
+        buffer = self._buffer
+        return not (buffer.ended or buffer.held)
 
     async def _wait(self) -> None:
-        source = self._source
-        await source._fill("FrameReader.read", wanted=len(self._buffer) + 1)
-        if source._exception is not None:
-            raise source._failure()
+        # An exception set while it waits is raised here; one set otherwise, by the next
+        # look at ``buffer.held``.
+        await self._source.wait_for_input("FrameReader.read", wanted=len(self._buffer) + 1)
 
 
 class SupportsWrite(Protocol):

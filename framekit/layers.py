@@ -51,13 +51,15 @@ class LayerReader(StreamReader):
     there after EOF). ``source`` is the reader it decodes from.
     """
 
-    __slots__ = ("_codec", "_deferred", "_deferred_tb", "_driver", "_source")
+    __slots__ = ("_codec", "_deferred", "_deferred_tb", "_driver", "_source", "_src")
 
     def __init__(
         self, source: StreamReader, codec: ByteCodec, *, limit: int = DEFAULT_LIMIT
     ) -> None:
         super().__init__(limit=limit)
         self._source = source
+        # The source's buffer (the port's view of its bytes), the same object for its life.
+        self._src = source.buffer
         self._codec = codec
         # The one byte-decoder loop (budgets, chunk marks, offsets, the end, EOF).
         self._driver = ByteDriver(_byte_decoder(codec))
@@ -110,7 +112,7 @@ class LayerReader(StreamReader):
     def is_eof(self) -> bool:
         """True once the codec's end was decoded (decoded bytes may still be buffered)."""
         if not self._eof:
-            self._source._pull_nowait()
+            self._source.pull_nowait()
             self._pump(force=False)
         return self._eof
 
@@ -132,10 +134,11 @@ class LayerReader(StreamReader):
                 raise self._failure()
             if self._deferred is not None:
                 raise self._deferred.with_traceback(self._deferred_tb)
-            await self._fill("wait_eof")
+            await self.wait_for_input("wait_eof")
 
-    def _pull_nowait(self) -> None:
-        self._source._pull_nowait()  # a layer source decodes what its own source holds
+    def pull_nowait(self) -> None:
+        """Decode what the source has buffered, up to ``limit`` bytes of output."""
+        self._source.pull_nowait()  # a layer source decodes what its own source holds
         self._pump(force=False)
         if self._deferred is not None and not self._buffer:
             self._raise_deferred()
@@ -167,7 +170,7 @@ class LayerReader(StreamReader):
         over another layer, the wait is that layer's, woken in turn down to the root."""
         source = self._source
         if type(source) is not StreamReader:
-            source._wake_waiter()
+            source.wake()
 
     def _fail(self, error: BaseException) -> None:
         if self._buffer:
@@ -176,21 +179,21 @@ class LayerReader(StreamReader):
         else:
             self.set_exception(error)
 
-    async def _fill(self, func: str, wanted: int = 0) -> None:
+    async def wait_for_input(self, caller: str = "wait_for_input", wanted: int = 0) -> None:
         """Decode more from the source, waiting for its input if the decoder needs it.
 
         Like the root's, returns when something changed and raises the layer's exception.
         """
         if self._waiter is not None:
             raise RuntimeError(
-                f"{func}() called while another coroutine is already waiting for incoming data"
+                f"{caller}() called while another coroutine is already waiting for incoming data"
             )
         if self._deferred is not None:
             self._raise_deferred()
         if not self._pump():
             source = self._source
             if type(source) is StreamReader:
-                await self._wait_root(source, func)
+                await self._wait_root(source, caller)
                 self._pump()
                 if self._exception is not None:
                     raise self._failure()
@@ -199,7 +202,7 @@ class LayerReader(StreamReader):
             try:
                 # The decoder needs more input than the source holds: ask for at least one
                 # byte more, without letting the source pause while it waits.
-                await source._fill(func, wanted=len(source._buffer) + 1)
+                await source.wait_for_input(caller, wanted=len(self._src) + 1)
             except FramingError as error:
                 # The source's own decoder failed: this layer cannot go on either.
                 self._fail(error)
@@ -211,19 +214,12 @@ class LayerReader(StreamReader):
         if self._exception is not None:
             raise self._failure()
 
-    async def _wait_root(self, source: StreamReader, func: str) -> None:
-        """Wait for a root source's next bytes (its ``_fill``, inlined): one future, the
-        root's and this layer's waiter at once, so the root's ``feed_data``, ``feed_eof`` and
+    async def _wait_root(self, source: StreamReader, caller: str) -> None:
+        """Wait for a root source's next bytes: one future (``begin_wait``), the root's and
+        this layer's waiter at once, so the root's ``feed_data``, ``feed_eof`` and
         ``set_exception`` and this layer's ``set_exception`` all wake the read."""
-        if source._waiter is not None:
-            raise RuntimeError(
-                f"{func}() called while another coroutine is already waiting for incoming data"
-            )
-        waiter = self._waiter = source._waiter = source._future()
         # At least one byte more, without letting the source pause while it waits.
-        source._wanted = len(source._buffer) + 1
-        if source._paused:
-            source._resume()  # after the waiter is set: resume_reading() may feed bytes
+        waiter = self._waiter = source.begin_wait(caller, wanted=len(self._src) + 1)
         try:
             await waiter
         except FramingError as error:
@@ -231,10 +227,7 @@ class LayerReader(StreamReader):
             self._fail(error)
         finally:
             self._waiter = None
-            current = source._waiter
-            if current is None or current is waiter:
-                source._waiter = None
-                source._wanted = 0
+            source.end_wait(waiter)
 
     def _pump(self, force: bool = True) -> bool:
         """Decode what the source has buffered, up to ``limit`` bytes of output.
@@ -246,36 +239,35 @@ class LayerReader(StreamReader):
         if self._eof or self._exception is not None or self._deferred is not None:
             return True
         source = self._source
-        if source._exception is not None:
-            self._fail(source._exception)
-            return True
-        if source._skip is not None:
-            # The rest of a frame a reader of the source rejected: not this layer's input.
-            source._discard_skipped()
-            if source._skip is not None:
+        src = self._src
+        if src.held:
+            failure = source.exception()
+            if failure is not None:
+                self._fail(failure)
+                return True
+            if not source.discard_skipped():
+                # The rest of a frame a reader of the source rejected: not this layer's input.
                 return False
         driver = self._driver
-        src = source._buffer
-        available = len(src._data) - src._pos
+        available = len(src.data) - src.pos
+        ended = src.ended
         if (
             available == driver.starved_size
             and src.produced == driver.starved_at
-            and not src._marks
-            and not source._eof
+            and not src.marks
+            and not ended
         ):
             # The pump's own first check, before the call: a read that waits asks once per
             # piece with nothing new (~3% of chunked-gzip/1460's time for the call alone).
             return False
         try:
-            progress = driver.pump(src, self._buffer, self._limit, source._eof, force)
+            progress = driver.pump(src, self._buffer, self._limit, ended, force)
         except FramingError as error:
             progress = _FAILED
             self._fail(error)
-        if len(src._data) - src._pos != available:
-            # Bytes were consumed (nothing is fed while the driver runs).
-            source._scanned = 0
-            if source._paused:
-                source._after_consume()
+        if src.on_consume is not None and len(src.data) - src.pos != available:
+            # Bytes were consumed (nothing is fed while the driver runs): flow control.
+            src.on_consume()
         if progress == _DONE:
             _end_of_stream(self)
         return progress != _NOTHING
@@ -291,5 +283,5 @@ def layer(source: StreamReader, *codecs: ByteCodec, limit: int | None = None) ->
     """
     reader = source
     for codec in codecs:
-        reader = LayerReader(reader, codec, limit=reader._limit if limit is None else limit)
+        reader = LayerReader(reader, codec, limit=reader.limit if limit is None else limit)
     return reader

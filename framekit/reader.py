@@ -15,6 +15,25 @@ framekit's :class:`StreamReader` keeps the meaning of every method of aiohttp's 
 - **More than aiohttp.** ``readuntil`` takes a tuple of separators; ``peek(n)`` waits for bytes
   without consuming them; ``buffer_view()``/``consume(n)``/``fill()`` let codec drivers work on
   the buffered bytes without copying; ``unread_data`` is supported, not deprecated.
+
+**The port.** framekit's adapters (the frame driver, layers, frame readers) use a reader
+through a small set of calls and nothing private of it (:mod:`framekit._port` lists them):
+
+- ``buffer``: the receive buffer, a view of the buffered bytes (``buffer.view()``) with the
+  consumption counter (``buffer.head``, the stream position of the first byte not consumed:
+  with ``buffer.unreads`` it tells an adapter, in one compare, that someone read or unread
+  around it);
+- ``consume(n)``, or ``buffer.drop(n)`` then ``buffer.on_consume()`` when set (flow control:
+  a paused reader resumes its input at or below its low-water mark);
+- ``wait_for_input(caller, wanted)``: wait until anything changes; ``begin_wait`` and
+  ``end_wait``: the same wait in two halves, for a layer sharing its root's future; ``wake()``;
+- ``buffer.ended`` (no more bytes will come: EOF fed, or a layer's codec ended) and
+  ``buffer.held`` (an exception is set or a skip is under way: ask before reading), two flags
+  a hot path checks with one load; ``exception()``, ``raise_if_failed()``: the pending
+  exception;
+- ``begin_skip(skip)``, ``skipping``, ``discard_skipped()``, ``finish_skip(caller)``: the skip
+  hand-over (the rest of a frame already reported, dropped before any read);
+- ``pull_nowait()``: bring in what is available without waiting (a layer decodes its source).
 """
 
 from __future__ import annotations
@@ -28,11 +47,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Generic, Protocol, TypeAlias, TypeVar
 
 from framekit._buffer import Buffer
+from framekit._port import Skip
 from framekit.errors import LineTooLong
+from framekit.frames import FrameReader
 
 if TYPE_CHECKING:
     from framekit.codecs._base import ByteCodec, FrameCodec
-    from framekit.frames import FrameReader
     from framekit.layers import LayerReader
 
 __all__ = ["DEFAULT_LIMIT", "FlowControl", "Skip", "StreamReader"]
@@ -108,7 +128,6 @@ class StreamReader:
         "_loop_thread",
         "_paused",
         "_scan_key",
-        "_scanned",
         "_separator",
         "_separators",
         "_skip",
@@ -136,10 +155,10 @@ class StreamReader:
         self._loop_thread = 0
         # While a read waits for more than the high-water mark, feeding does not pause.
         self._wanted = 0
-        # Resumable search: no separator of ``_scan_key`` starts in the first ``_scanned``
-        # buffered bytes. Any change at the head of the buffer resets ``_scanned`` to 0.
+        # Resumable search: no separator of ``_scan_key`` starts in the first
+        # ``_buffer.scanned`` buffered bytes. Any change at the head of the buffer resets
+        # ``scanned`` to 0 (the buffer's own takes and drops, and whoever moves its head).
         self._scan_key: tuple[bytes, ...] = ()
-        self._scanned = 0
         # What is being skipped (an over-long line or frame already reported), or None.
         self._skip: Skip | None = None
         # The last ``readuntil`` separator and its tuple: the same tuple object on every call
@@ -176,18 +195,18 @@ class StreamReader:
         if not size:
             return
         buffer = self._buffer
-        old = buffer._data
-        pos = buffer._pos
+        old = buffer.data
+        pos = buffer.pos
         if type(data) is bytes and type(old) is bytes and len(old) - pos <= size:
             # ``Buffer.write``'s common case, inlined (it runs once per piece): the piece is
             # kept as it is (``b"" + data`` is ``data``), or the short remainder is joined to it.
-            buffer._data = old[pos:] + data if pos < len(old) else data
-            buffer._pos = 0
+            buffer.data = old[pos:] + data if pos < len(old) else data
+            buffer.pos = 0
             buffer.produced += size
         else:
             buffer.write(data)
         if self._skip is not None:
-            self._discard_skipped()
+            self.discard_skipped()
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
@@ -199,9 +218,10 @@ class StreamReader:
                 pass  # cancelled: the read is being cancelled and will look again
         flow = self._flow
         if flow is not None and not self._paused:
-            size = len(buffer._data) - buffer._pos
+            size = len(buffer.data) - buffer.pos
             if size > self._high and size >= self._wanted and self._eof_waiter is None:
                 self._paused = True
+                buffer.on_consume = self._after_consume
                 flow.pause_reading()
 
     def mark_chunk_end(self) -> None:
@@ -216,8 +236,9 @@ class StreamReader:
         if self._eof:
             return
         self._eof = True
+        self._buffer.ended = True
         if self._skip is not None:
-            self._discard_skipped()
+            self.discard_skipped()
         self._wake_waiter()
         eof_waiter = self._eof_waiter
         if eof_waiter is not None:
@@ -255,6 +276,7 @@ class StreamReader:
             )
         exc = value
         self._exception = exc
+        self._buffer.held = True
         self._exception_tb = exc.__traceback__
         # The buffered bytes can no longer be read: dropped, which also tells frame readers
         # that remember the buffer's state (they hand out no frame decoded from them).
@@ -345,7 +367,102 @@ class StreamReader:
         """How many bytes are buffered now."""
         return len(self._buffer)
 
-    # -- the driver API: look at the buffer without copying ----------------------------------
+    # -- the port: what adapters use (see framekit._port) -----------------------------------
+
+    @property
+    def buffer(self) -> Buffer:
+        """The receive buffer, the same object for this reader's life (the port's view of the
+        buffered bytes and its consumption counter, ``buffer.head``; see
+        :mod:`framekit._buffer`). Bytes taken from it otherwise than by ``consume`` must be
+        followed by ``buffer.on_consume()`` when that is set."""
+        return self._buffer
+
+    def raise_if_failed(self) -> None:
+        """Raise the exception set with ``set_exception``, if any, with the traceback it had
+        when it was set; return otherwise."""
+        if self._exception is not None:
+            raise self._failure()
+
+    def pull_nowait(self) -> None:
+        """Bring in the bytes available without waiting (a layer decodes what its source has
+        buffered); on a root reader, nothing to do."""
+
+    async def wait_for_input(self, caller: str = "wait_for_input", wanted: int = 0) -> None:
+        """Wait until something changes: new bytes, EOF, an exception, bytes unread.
+
+        ``wanted`` is how many bytes the waiting read needs buffered: feeding does not pause
+        the input while fewer than that are buffered. Raises an exception set while it waits,
+        and RuntimeError (naming ``caller``) if another coroutine is already waiting. Every
+        read that waits waits here; ``begin_wait`` and ``end_wait`` are the same in two
+        halves (inlined here: it runs once per piece a reading task waits for).
+        """
+        if self._waiter is not None:
+            raise RuntimeError(
+                f"{caller}() called while another coroutine is already waiting for incoming data"
+            )
+        waiter = self._waiter = self._future()
+        self._wanted = wanted
+        if self._paused:
+            self._resume()  # after the waiter is set: resume_reading() may feed bytes
+        try:
+            await waiter
+        finally:
+            # Only this read's own: after a wake-up (which clears ``_waiter``), another
+            # coroutine may have started waiting before this one resumed.
+            current = self._waiter
+            if current is None or current is waiter:
+                self._waiter = None
+                self._wanted = 0
+
+    def begin_wait(self, caller: str, wanted: int = 0) -> asyncio.Future[None]:
+        """Start the wait of ``wait_for_input`` and return its future; after awaiting it (or
+        on cancellation), call ``end_wait`` with it. A layer waiting for its root's input
+        makes the future its own waiter too, so that one future wakes both readers.
+        Raises RuntimeError (naming ``caller``) if another coroutine is already waiting."""
+        if self._waiter is not None:
+            raise RuntimeError(
+                f"{caller}() called while another coroutine is already waiting for incoming data"
+            )
+        waiter = self._waiter = self._future()
+        self._wanted = wanted
+        if self._paused:
+            self._resume()  # after the waiter is set: resume_reading() may feed bytes
+        return waiter
+
+    def end_wait(self, waiter: asyncio.Future[None]) -> None:
+        """End a wait begun with ``begin_wait`` (whether or not ``waiter`` is done)."""
+        current = self._waiter
+        if current is None or current is waiter:
+            self._waiter = None
+            self._wanted = 0
+
+    def wake(self) -> None:
+        """Wake the read waiting in ``wait_for_input``, if any: it returns and looks again (a
+        layer's ``unread_data`` or ``set_exception`` reaches a read waiting on its source)."""
+        self._wake_waiter()
+
+    def discard_skipped(self) -> bool:
+        """Let the skip under way (``begin_skip``) drop what of it is buffered; return True
+        once no skip is under way. A layer calls it before decoding its source."""
+        skip = self._skip
+        if skip is None:
+            return True
+        if skip.discard(self._buffer, self._eof):
+            self._skip = None
+            self._buffer.held = self._exception is not None
+        self._after_consume()
+        return self._skip is None
+
+    async def finish_skip(self, caller: str = "finish_skip") -> None:
+        """Wait until the skip under way, if any, is over (the rest of an over-long line or
+        frame already reported has passed). Raises the stored exception, and RuntimeError
+        (naming ``caller``) if another coroutine is already waiting."""
+        while self._skip is not None:
+            if self.discard_skipped():
+                return
+            await self.wait_for_input(caller)
+            if self._exception is not None:
+                raise self._failure()
 
     def buffer_view(self) -> memoryview:
         """A read-only view of every buffered byte, without copying.
@@ -357,7 +474,7 @@ class StreamReader:
         if self._exception is not None:
             raise self._failure()
         if self._skip is not None:
-            self._discard_skipped()
+            self.discard_skipped()
         return self._buffer.view()
 
     def consume(self, n: int) -> None:
@@ -382,7 +499,8 @@ class StreamReader:
         if self._skip is not None:
             raise RuntimeError("begin_skip() while another skip is under way")
         self._skip = skip
-        self._discard_skipped()
+        self._buffer.held = True
+        self.discard_skipped()
 
     @property
     def skipping(self) -> bool:
@@ -403,7 +521,7 @@ class StreamReader:
                 return True
             if self._eof:
                 return self._buffer.produced != before
-            await self._fill("fill")
+            await self.wait_for_input("fill")
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -421,19 +539,19 @@ class StreamReader:
             return await self._read_all()
         while True:
             if self._skip is not None:
-                await self._finish_skip("read")
+                await self.finish_skip("read")
             if self._buffer:
                 return self._take(n)
             if self._eof:
                 return b""
-            await self._fill("read")
+            await self.wait_for_input("read")
 
     async def _read_all(self) -> bytes:
         while not self._eof:
             if self._skip is not None:
-                await self._finish_skip("read")
+                await self.finish_skip("read")
                 continue
-            await self._fill("read", wanted=sys.maxsize)
+            await self.wait_for_input("read", wanted=sys.maxsize)
         if self._exception is not None:
             raise self._failure()
         return self._take(len(self._buffer))
@@ -446,12 +564,12 @@ class StreamReader:
         buffer = self._buffer
         while True:
             if self._skip is not None:
-                await self._finish_skip("readany")
+                await self.finish_skip("readany")
             if buffer:
                 return self._take(sys.maxsize)
             if self._eof:
                 return b""
-            await self._fill("readany")
+            await self.wait_for_input("readany")
 
     async def readexactly(self, n: int) -> bytes:
         """Read exactly ``n`` bytes.
@@ -467,31 +585,31 @@ class StreamReader:
         # frame or header, and a method call is a fifth of its time); the loop below does the
         # rest (a bytearray buffer, an exception, a line being skipped, EOF).
         while True:
-            data = buffer._data
-            if type(data) is not bytes or self._exception is not None or self._skip is not None:
+            data = buffer.data
+            if type(data) is not bytes or buffer.held:
                 break
-            pos = buffer._pos
+            pos = buffer.pos
             end = pos + n
             if end <= len(data):
-                buffer._pos = end
-                self._scanned = 0
+                buffer.pos = end
+                buffer.scanned = 0
                 if self._paused and len(data) - end <= self._limit:
                     self._resume()
                 return data[pos:end]
             if self._eof:
                 break
-            await self._fill("readexactly", wanted=n)
+            await self.wait_for_input("readexactly", wanted=n)
         while True:
             if self._exception is not None:
                 raise self._failure()
             if self._skip is not None:
-                await self._finish_skip("readexactly")
+                await self.finish_skip("readexactly")
             if len(buffer) >= n:
                 return self._take(n)
             if self._eof:
                 partial = self._take(len(buffer))
                 raise asyncio.IncompleteReadError(partial, n)
-            await self._fill("readexactly", wanted=n)
+            await self.wait_for_input("readexactly", wanted=n)
 
     async def peek(self, n: int) -> bytes:
         """Return the first ``n`` bytes without consuming them.
@@ -505,10 +623,10 @@ class StreamReader:
             if self._exception is not None:
                 raise self._failure()
             if self._skip is not None:
-                await self._finish_skip("peek")
+                await self.finish_skip("peek")
             if len(buffer) >= n or self._eof:
                 return buffer.peek(n)
-            await self._fill("peek", wanted=n)
+            await self.wait_for_input("peek", wanted=n)
 
     async def readline(self, *, max_line_length: int | None = None) -> bytes:
         """Read one line, ending with ``\\n`` (included).
@@ -526,15 +644,15 @@ class StreamReader:
         buffer = self._buffer
         limit = self._high if max_line_length is None else max_line_length
         while True:
-            data = buffer._data
-            if type(data) is not bytes or self._exception is not None or self._skip is not None:
+            data = buffer.data
+            if type(data) is not bytes or buffer.held:
                 break
-            pos = buffer._pos
-            start = pos + self._scanned if self._scan_key is _LF else pos
+            pos = buffer.pos
+            start = pos + buffer.scanned if self._scan_key is _LF else pos
             end = data.find(b"\n", start, pos + limit) + 1
             if end:
-                buffer._pos = end
-                self._scanned = 0
+                buffer.pos = end
+                buffer.scanned = 0
                 if self._paused and len(data) - end <= self._limit:
                     self._resume()
                 return data[pos:end]
@@ -542,8 +660,8 @@ class StreamReader:
             if size >= limit or self._eof:
                 break
             self._scan_key = _LF
-            self._scanned = size
-            await self._fill("readline", wanted=limit)
+            buffer.scanned = size
+            await self.wait_for_input("readline", wanted=limit)
         return await self._readuntil(_LF, max_line_length, "readline", "max_line_length")
 
     async def readuntil(
@@ -575,16 +693,16 @@ class StreamReader:
             width = len(sep)
             limit = self._high if max_size is None else max_size
             while True:
-                data = buffer._data
-                if type(data) is not bytes or self._exception is not None or self._skip is not None:
+                data = buffer.data
+                if type(data) is not bytes or buffer.held:
                     break
-                pos = buffer._pos
-                start = pos + self._scanned if self._scan_key is seps else pos
+                pos = buffer.pos
+                start = pos + buffer.scanned if self._scan_key is seps else pos
                 i = data.find(sep, start, pos + limit)
                 if i >= 0:
                     end = i + width
-                    buffer._pos = end
-                    self._scanned = 0
+                    buffer.pos = end
+                    buffer.scanned = 0
                     if self._paused and len(data) - end <= self._limit:
                         self._resume()
                     return data[pos:end]
@@ -592,8 +710,8 @@ class StreamReader:
                 if size >= limit or self._eof:
                     break
                 self._scan_key = seps
-                self._scanned = max(0, size - width + 1)
-                await self._fill("readuntil", wanted=limit)
+                buffer.scanned = max(0, size - width + 1)
+                await self.wait_for_input("readuntil", wanted=limit)
         return await self._readuntil(seps, max_size, "readuntil", "max_size")
 
     async def _readuntil(
@@ -608,26 +726,26 @@ class StreamReader:
             if self._exception is not None:
                 raise self._failure()
             if self._skip is not None:
-                await self._finish_skip(func)
+                await self.finish_skip(func)
                 continue
             end = self._search(seps, max_size)
             if end >= 0:
                 return self._take(end)
-            size = len(buffer._data) - buffer._pos
+            size = len(buffer.data) - buffer.pos
             # ``max_size`` bytes without a separator: the line, with its separator, will be
             # longer. At EOF there is no separator to come, and ``max_size`` bytes are fine.
             if size > max_size or (size == max_size and not self._eof):
                 self._line_too_long(seps, max_size, option)
             if self._eof:
                 return self._take(len(buffer))
-            await self._fill(func, wanted=max_size)
+            await self.wait_for_input(func, wanted=max_size)
 
     def _search(self, seps: tuple[bytes, ...], max_size: int) -> int:
         """End (exclusive) of the earliest separator ending within ``max_size``, or -1."""
         buffer = self._buffer
-        data = buffer._data
-        pos = buffer._pos
-        start = pos + self._scanned if self._scan_key is seps else pos
+        data = buffer.data
+        pos = buffer.pos
+        start = pos + buffer.scanned if self._scan_key is seps else pos
         stop = min(pos + max_size, len(data))
         if len(seps) == 1:
             sep = seps[0]
@@ -659,7 +777,7 @@ class StreamReader:
                     return best - pos
         longest = max(len(s) for s in seps)
         self._scan_key = seps
-        self._scanned = max(0, min(len(data) - pos, max_size) - longest + 1)
+        buffer.scanned = max(0, min(len(data) - pos, max_size) - longest + 1)
         return -1
 
     def _line_too_long(self, seps: tuple[bytes, ...], max_size: int, option: str) -> None:
@@ -670,24 +788,6 @@ class StreamReader:
             limit=max_size,
             offset=offset,
         )
-
-    def _discard_skipped(self) -> None:
-        """Drop the buffered part of what is being skipped (the skip ends when it says so)."""
-        skip = self._skip
-        assert skip is not None
-        if skip.discard(self._buffer, self._eof):
-            self._skip = None
-        self._after_consume()
-
-    async def _finish_skip(self, func: str) -> None:
-        """Wait until the over-long line being skipped has passed."""
-        while self._skip is not None:
-            self._discard_skipped()
-            if self._skip is None:
-                return
-            await self._fill(func)
-            if self._exception is not None:
-                raise self._failure()
 
     async def readchunk(self) -> tuple[bytes, bool]:
         """Read a chunk of data as it was received: ``(data, end_of_chunk)``.
@@ -704,16 +804,16 @@ class StreamReader:
             if self._exception is not None:
                 raise self._failure()
             if self._skip is not None:
-                await self._finish_skip("readchunk")
+                await self.finish_skip("readchunk")
             distance = buffer.chunk_end_at_or_after_head()
             if distance is not None and distance <= len(buffer):
-                buffer._marks.popleft()
+                buffer.marks.popleft()
                 return (self._take(distance) if distance else b""), True
             if buffer:
                 return self._take(len(buffer)), False
             if self._eof:
                 return b"", False
-            await self._fill("readchunk")
+            await self.wait_for_input("readchunk")
 
     def read_nowait(self, n: int = -1) -> bytes:
         """Return up to ``n`` buffered bytes (all with ``n=-1``) without waiting.
@@ -723,11 +823,11 @@ class StreamReader:
         """
         if self._waiter is not None:
             raise RuntimeError("Called while some coroutine is waiting for incoming data.")
-        self._pull_nowait()
+        self.pull_nowait()
         if self._exception is not None:
             raise self._failure()
         if self._skip is not None:
-            self._discard_skipped()
+            self.discard_skipped()
             if self._skip is not None:
                 return b""
         if n < 0:
@@ -749,7 +849,6 @@ class StreamReader:
                 "arrived): the bytes would be dropped as part of that line"
             )
         self._buffer.unread(data)
-        self._scanned = 0
         self._wake_waiter()
 
     async def wait_eof(self) -> None:
@@ -808,14 +907,13 @@ class StreamReader:
         ``limit`` (default: this reader's) is the layer's buffer limit and its output budget
         per decoding step. See :mod:`framekit.layers`.
         """
+        # Imported here: a layer is a StreamReader (framekit.layers imports this module).
         from framekit.layers import LayerReader
 
         return LayerReader(self, codec, limit=self._limit if limit is None else limit)
 
     def frames(self, codec: FrameCodec[T]) -> FrameReader[T]:
         """A reader of the frames ``codec`` decodes from this reader. See ``FrameReader``."""
-        from framekit.frames import FrameReader
-
         return FrameReader(self, codec)
 
     # -- internals ---------------------------------------------------------------------------
@@ -826,18 +924,19 @@ class StreamReader:
         The fast paths of ``readline``, ``readuntil`` and ``readexactly`` inline it.
         """
         chunk = self._buffer.take(n)
-        self._scanned = 0
         if self._paused and len(self._buffer) <= self._limit:
             self._resume()
         return chunk
 
     def _after_consume(self) -> None:
-        self._scanned = 0
+        """Bytes were taken from the head: resume a paused input at or below the low mark
+        (also the buffer's ``on_consume`` while paused, for adapters)."""
         if self._paused and len(self._buffer) <= self._limit:
             self._resume()
 
     def _resume(self) -> None:
         self._paused = False
+        self._buffer.on_consume = None
         assert self._flow is not None
         self._flow.resume_reading()
 
@@ -848,45 +947,10 @@ class StreamReader:
             if not waiter.done():
                 waiter.set_result(None)
 
-    def _pull_nowait(self) -> None:
-        """Bring in bytes that are available without waiting (layers decode their source)."""
-
-    async def _fill(self, func: str, wanted: int = 0) -> None:
-        """Wait until something changes: new bytes, EOF, or an exception.
-
-        ``wanted`` is how many bytes the waiting read needs buffered; feeding does not pause
-        the input while fewer than that are buffered.
-        """
-        if self._waiter is not None:
-            raise RuntimeError(
-                f"{func}() called while another coroutine is already waiting for incoming data"
-            )
-        waiter = self._waiter = self._future()
-        self._wanted = wanted
-        if self._paused:
-            self._resume()  # after the waiter is set: resume_reading() may feed bytes
-        try:
-            await waiter
-        finally:
-            # Only this read's own: after a wake-up (which clears ``_waiter``), another
-            # coroutine may have started waiting before this one resumed.
-            current = self._waiter
-            if current is None or current is waiter:
-                self._waiter = None
-                self._wanted = 0
-
 
 _LF = (b"\n",)
 #: The first window a search for several separators looks in (see ``_search``).
 _FIRST_WINDOW = 256
-
-
-class Skip(Protocol):
-    """Something a reader drops before any read: the rest of a frame already reported."""
-
-    def discard(self, buffer: Buffer, eof: bool) -> bool:
-        """Drop from the head of ``buffer`` the bytes that belong to what is skipped; return
-        True once it is over (``eof``: no more bytes will come). Never raises."""
 
 
 class _SeparatorSkip:

@@ -19,7 +19,9 @@ scan_chunked: Callable[..., tuple[int, int, int, int, bytes, list[int], bool] | 
 split_fixed: Callable[..., int] | None = None
 
 #: ``framekit._speedups.scan_resp`` (RESP's common shapes), or None.
-scan_resp: Callable[..., tuple[int, int] | None] | None = None
+scan_resp: Callable[..., tuple[int, int, int] | None] | None = None
+#: ``framekit._speedups.scan_dot_lines`` (an SMTP DATA body's plain lines), or None.
+scan_dot_lines: Callable[..., tuple[int, bytes, bool] | None] | None = None
 
 if not os.environ.get("FRAMEKIT_NO_EXTENSIONS"):
     try:
@@ -30,6 +32,7 @@ if not os.environ.get("FRAMEKIT_NO_EXTENSIONS"):
         scan_chunked = _speedups.scan_chunked
         split_fixed = _speedups.split_fixed
         scan_resp = _speedups.scan_resp
+        scan_dot_lines = _speedups.scan_dot_lines
 
 #: True when the compiled fast paths are in use.
 ENABLED: bool = scan_chunked is not None

@@ -39,6 +39,7 @@ from typing import Any, Protocol, TypeAlias, TypeVar
 
 from framekit._buffer import Buffer
 from framekit._driver import ByteDriver, FrameDriver, _byte_decoder
+from framekit._port import Skip
 from framekit.codecs._base import (
     DEFAULT_BUDGET,
     ByteCodec,
@@ -46,7 +47,6 @@ from framekit.codecs._base import (
     drop_frame_locals,
 )
 from framekit.errors import EndOfStream, FramingError, MalformedError, TruncatedError
-from framekit.reader import Skip
 
 __all__ = [
     "DEFAULT_READ_SIZE",
@@ -231,6 +231,12 @@ class SyncReader:
         self._skip: Skip | None = None
 
     @property
+    def buffer(self) -> Buffer:
+        """The bytes read and not yet consumed (the port's view for a frame driver; see
+        :mod:`framekit._port`), the same object for this reader's life."""
+        return self._buffer
+
+    @property
     def position(self) -> int:
         """How many bytes of the source were consumed (by read calls and frames handed out)."""
         return self._buffer.head
@@ -253,6 +259,7 @@ class SyncReader:
         if self._skip is not None:
             raise RuntimeError("begin_skip() while another skip is under way")
         self._skip = skip
+        self._buffer.held = True
         self._discard_skipped()
 
     def read(self, n: int = -1) -> bytes:
@@ -307,14 +314,12 @@ class SyncReader:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _after_consume(self) -> None:
-        """Bytes were taken from the buffer (the port's flow control: nothing to resume)."""
-
     def _discard_skipped(self) -> None:
         skip = self._skip
         assert skip is not None
         if skip.discard(self._buffer, self._eof):
             self._skip = None
+            self._buffer.held = False
 
     def _finish_skip(self) -> None:
         """Read pieces until the skip under way (if any) is over."""
@@ -330,6 +335,7 @@ class SyncReader:
         piece = self._next_piece()
         if not piece:
             self._eof = True
+            self._buffer.ended = True
             if self._skip is not None:
                 self._discard_skipped()
             return False
@@ -396,8 +402,8 @@ class SyncFrameReader(FrameDriver[T]):
         while True:
             # The fast path, as the async reader's: the buffer is as this reader left it.
             buffer = self._buffer
-            if frames and buffer._data is self._anchor and buffer._pos == self._at:
-                self._at = buffer._pos = self._origin + self._ends.popleft()
+            if frames and buffer.data is self._anchor and buffer.pos == self._at:
+                self._at = buffer.pos = self._origin + self._ends.popleft()
                 return frames.popleft()
             source._finish_skip()
             self._resync()

@@ -63,7 +63,8 @@ T = TypeVar("T")
 
 #: Every rule the checkers enforce, by the name a :class:`ContractViolation` gives it.
 RULES: dict[str, str] = {
-    "methods": "a decoder has the methods of its kind, and decoder() makes a fresh one each call",
+    "methods": "a decoder has the methods and attributes of its kind (needs_input, and done "
+    "for a byte decoder, are bools), and decoder() makes a fresh one each call",
     "consumed-range": "decode returns an int from 0 to len(data), the bytes it consumed",
     "framing-errors-only": "only FramingError subclasses escape decode and decode_eof",
     "truncated-at-eof-only": "only decode_eof raises TruncatedError (decode cannot know the end)",
@@ -268,6 +269,8 @@ def _frame_decoder(codec: FrameCodec[T]) -> FrameDecoder[T]:
         for method in ("decode", "decode_eof", "discard", "reset_search")
         if not callable(getattr(decoder, method, None))
     ]
+    if not hasattr(decoder, "needs_input"):
+        missing.append("needs_input")
     if missing:
         raise ContractViolation(
             "methods", f"{name} lacks {', '.join(missing)} (see framekit.codecs.FrameDecoder)"
@@ -277,6 +280,16 @@ def _frame_decoder(codec: FrameCodec[T]) -> FrameDecoder[T]:
             "methods", f"{type(codec).__name__}.decoder() gave one object twice"
         )
     return decoder
+
+
+def _needs_input(decoder: FrameDecoder[Any] | ByteDecoder, name: str, split: str) -> bool:
+    """The decoder's ``needs_input``, checked to be a bool."""
+    needs_input = decoder.needs_input
+    if type(needs_input) is not bool:
+        raise ContractViolation(
+            "methods", f"{name}.needs_input is {needs_input!r}, not a bool", split=split
+        )
+    return needs_input
 
 
 class _Source:
@@ -529,7 +542,7 @@ class _FrameRun(Generic[T]):
             )
 
     def probe_needs_input(self, with_ends: bool) -> None:
-        if getattr(self.decoder, "needs_input", False) is not True:
+        if not _needs_input(self.decoder, self.name, self.split):
             return
         frames: list[T] = []
         ends: list[int] | None = [] if with_ends else None
@@ -775,10 +788,6 @@ class _Sink:
     def mark_chunk_end(self) -> None:
         self.marks.append(len(self.data))
 
-
-class _MarkedSink(_Sink):
-    """A sink with ``write_marked``, as a layer's (a chunked decoder uses it when there)."""
-
     def write_marked(self, data: bytes, marks: list[int]) -> None:
         size = len(self.data)
         self.write(data)
@@ -794,8 +803,7 @@ def _byte_decoder(codec: ByteCodec) -> ByteDecoder:
             "with check_frame_codec"
         )
     missing = [m for m in ("decode", "decode_eof") if not callable(getattr(decoder, m, None))]
-    if not hasattr(decoder, "done"):
-        missing.append("done")
+    missing += [name for name in ("done", "needs_input") if not hasattr(decoder, name)]
     if missing:
         raise ContractViolation(
             "methods", f"{name} lacks {', '.join(missing)} (see framekit.codecs.ByteDecoder)"
@@ -817,7 +825,6 @@ class _ByteRun:
         cuts: Sequence[int],
         *,
         budget: int,
-        marked: bool,
         max_output: int,
     ) -> None:
         self.decoder = decoder
@@ -826,7 +833,7 @@ class _ByteRun:
         self.cuts = cuts
         self.split = f"{_describe_split(wire, cuts)}, budget {budget}"
         self.budget = budget
-        self.sink = _MarkedSink() if marked else _Sink()
+        self.sink = _Sink()
         self.max_output = max_output
         self.source = _Source(self.split)
         self.calls = 0
@@ -928,7 +935,7 @@ class _ByteRun:
                         split=self.split,
                     )
                 return False
-            if not eof and getattr(self.decoder, "needs_input", False) is True:
+            if not eof and _needs_input(self.decoder, self.name, self.split):
                 self.probe_needs_input()
         return False
 
@@ -1001,10 +1008,10 @@ def check_byte_codec(
     ``wire`` is the whole input (its end is the end of the stream, after which the decoder
     must be done or raise TruncatedError). It is decoded whole with each of ``budgets``, then
     in each of ``splits`` (as :func:`check_frame_codec`'s), each with the next budget in
-    turn, writing to sinks with and without ``write_marked``. Every call is checked (see
-    :data:`RULES`; a decoder writing more than ``max_output`` bytes in all is taken to write
-    forever), and every run must give the results of the first: the same bytes, chunk ends,
-    error (class and offset), end and leftover.
+    turn. Every call is checked (see :data:`RULES`; a decoder writing more than
+    ``max_output`` bytes in all is taken to write forever), and every run must give the
+    results of the first: the same bytes, chunk ends, error (class and offset), end and
+    leftover.
 
     Raises :class:`ContractViolation` naming the rule broken, the call and the split;
     TypeError for a frame codec (use :func:`check_frame_codec`).
@@ -1018,13 +1025,12 @@ def check_byte_codec(
     runs: list[tuple[tuple[int, ...], int]] = [((), budget) for budget in budgets]
     runs += [(cuts, budgets[i % len(budgets)]) for i, cuts in enumerate(cut_lists[1:])]
     reference: ByteCheck | None = None
-    for index, (cuts, budget) in enumerate(runs):
+    for cuts, budget in runs:
         run = _ByteRun(
             _byte_decoder(codec),
             wire,
             cuts,
             budget=budget,
-            marked=index % 2 == 1,
             max_output=max_output,
         )
         check = run.run()

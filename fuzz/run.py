@@ -19,6 +19,7 @@ from framekit import sync
 from framekit._buffer import Buffer
 from framekit.codecs import chunked, length, resp
 from framekit.codecs._base import ByteCodec, FrameCodec
+from framekit.codecs.smtp import data as smtp_data
 from framekit.errors import FramingError, TruncatedError
 from framekit.reader import StreamReader
 
@@ -76,7 +77,12 @@ def only_framing_errors(path: str, codec: object) -> contextlib.AbstractContextM
 # -- compiled fast paths ----------------------------------------------------------------------
 
 #: The module attributes holding framekit's compiled functions (None: the Python path).
-_COMPILED = ((chunked, "_scan_chunked"), (length, "_split_fixed"), (resp, "_scan_resp"))
+_COMPILED = (
+    (chunked, "_scan_chunked"),
+    (length, "_split_fixed"),
+    (resp, "_scan_resp"),
+    (smtp_data, "_scan_dot_lines"),
+)
 
 
 def compiled_available() -> bool:
@@ -170,7 +176,7 @@ def frames_driver(
             del buffer[:consumed]
             for frame in frames:
                 out.frame(frame)
-            if contract and not eof and getattr(decoder, "needs_input", False):
+            if contract and not eof and decoder.needs_input:
                 _check_needs_input(codec, decoder, buffer)
             if frames:
                 frames.clear()
@@ -404,7 +410,7 @@ def bytes_driver(
             if consumed < 0 or consumed > len(buffer):
                 raise Violation("contract", f"consumed {consumed} of {len(buffer)}", codec=codec)
             del buffer[:consumed]
-            if contract and not eof and getattr(decoder, "needs_input", False):
+            if contract and not eof and decoder.needs_input:
                 _check_byte_needs_input(codec, decoder, buffer, budget)
             if consumed == 0 and sink.step == 0 and not decoder.done:
                 if eof:

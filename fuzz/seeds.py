@@ -76,7 +76,42 @@ def _zlib_streams() -> list[bytes]:
     return [stream, stream[:-1], stream + b"x", zlib.compress(b""), with_dictionary]
 
 
+SMTP_REPLIES = [
+    b"220 mx ESMTP\r\n250-mx hello\r\n250-PIPELINING\r\n250 CHUNKING\r\n",
+    b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n550-5.1.1 no\r\n550 5.1.1 user\r\n",
+    b"2500 x\r\n250-a\r\n251 b\r\n250 5.0.0 c\r\n250\r\n250 a\n",
+    b"250- 238 byte chunk, total 338\r\n250 OK id=1\r\n",
+]
+SMTP_COMMANDS = [
+    b"EHLO client\r\nMAIL FROM:<a@b> SIZE=10\r\nRCPT TO:<c@d>\r\nDATA\r\nQUIT\r\n",
+    b"\r\nA\nB\r\nBAD!\r\nx\x00\r\n" + b"N" * 600 + b"\r\nNOOP\r\n",
+]
+SMTP_DATA = [
+    b"a\r\n..b\r\n.c\r\n\r\n.\r\nQUIT\r\n",
+    b"hi\n.\nMAIL FROM:<e@x>\r\n\r\n.\r\n",
+    b"hi\r.\r\nx\r\n.\r\n",
+    b"hi\r\n.\r\r\nx\r\r\n.\r\r\n\r\n.\r\n",
+    b"." + b"x" * 998 + b"\r\n.\r\n",
+    TEXT + b".\r\n",
+]
+SMTP_BDAT = [
+    b"BDAT 5\r\n.\r\n\n\rBDAT 3 LAST\r\nxyzQUIT\r\n",
+    b"BDAT 0 LAST\r\n",
+    b"BDAT 60 LAST\r\n" + b"z" * 60 + b"RSET\r\n",
+    b"BDAT 2\r\nabRSET\r\n",
+    b"BDAT x\r\n",
+]
+
+
 def payloads(target: str) -> list[bytes]:
+    smtp = {
+        "smtp-replies": SMTP_REPLIES,
+        "smtp-commands": SMTP_COMMANDS,
+        "smtp-data": SMTP_DATA,
+        "smtp-bdat": SMTP_BDAT,
+    }
+    if target in smtp:
+        return [*smtp[target], TEXT]
     if target in ("lines", "text-lines", "delimited"):
         return LINES + FRAMES[-1:]
     if target in ("length-prefixed", "netstring", "octet-counted"):

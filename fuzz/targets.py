@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -49,6 +50,7 @@ from framekit.codecs import (
 from framekit.codecs._base import ByteCodec, FrameCodec
 from framekit.codecs.compression import DEFAULT_MAX_WINDOW_SIZE
 from framekit.codecs.resp import Attributed, MapPairs, ReplyError
+from framekit.codecs.smtp import Bdat, Command, Commands, Data, Replies, Reply
 from fuzz import scaling
 from fuzz.data import Input, cut_frames, mutate, splits
 from fuzz.run import (
@@ -210,12 +212,34 @@ def _round_trip_frames(codec: FrameCodec[Any], rng: random.Random, payload: byte
         frames = [f + rng.choice(codec.delimiters) for f in frames]
     if isinstance(codec, Resp):
         return _resp_values(codec, rng, frames)
+    if isinstance(codec, Replies):
+        # reply lines of a few codes (the encoder refuses control characters, limits)
+        frames = [Reply(rng.choice(_REPLY_CODES), tuple(f.split(b"\n"))) for f in frames]
+    if isinstance(codec, Commands):
+        frames = [Command(rng.choice(_VERBS), f) for f in frames]
     if isinstance(codec, TextLines):
         # str frames the encoding writes and reads back exactly (a lossy error handler on
         # the encoder's side, such as "backslashreplace", changes a frame without refusing it)
         frames = [_as_text(f, codec.encoding) for f in frames]
         frames = [f for f in frames if _text_round_trips(f, codec.encoding)]
     return frames
+
+
+_REPLY_CODES = (220, 221, 250, 354, 421, 450, 500, 550, 554)
+_VERBS = (b"EHLO", b"MAIL", b"RCPT", b"DATA", b"QUIT")
+
+
+def smtp_replies_codec(inp: Input) -> Replies:
+    return Replies(
+        max_line_length=inp.pick((8192, 512, 6, 16, 100)),
+        max_lines=inp.pick((1000, 1, 2, 5)),
+        max_reply_size=inp.pick((64 * 1024, 6, 20, 200)),
+        bare_lf=inp.flag(),
+    )
+
+
+def smtp_commands_codec(inp: Input) -> Commands:
+    return Commands(max_line_length=inp.pick((512, 8, 16, 100, 4096)))
 
 
 def _as_text(frame: bytes, encoding: str) -> str:
@@ -368,6 +392,36 @@ def limited_codec(inp: Input) -> Limited:
     return Limited(inp.pick((0, 1, 2, 7, 100, 1000)))
 
 
+def smtp_data_codec(inp: Input) -> Data:
+    return Data(
+        policy=inp.pick(("reject", "normalize", "pass")),
+        encode_policy=inp.pick(("normalize", "strict")),
+        max_line_length=inp.pick((1000, 3, 8, 100)),
+        max_message=inp.pick((32 * 1024 * 1024, 0, 10, 300)),
+    )
+
+
+def smtp_bdat_codec(inp: Input) -> Bdat:
+    return Bdat(
+        max_chunk_size=inp.pick((32 * 1024 * 1024, 0, 3, 50)),
+        max_message=inp.pick((32 * 1024 * 1024, 5, 100)),
+    )
+
+
+_ANY_ENDING = re.compile(rb"\r\n|\r|\n")
+
+
+def _encoding_codec(codec: ByteCodec) -> ByteCodec:
+    """The codec whose encoder writes wire bytes for ``codec`` from any plain bytes: DATA's
+    normalizing encoder (the strict one refuses a lone CR or LF), BDAT's without a chunk
+    limit (the limits bind the decoder)."""
+    if isinstance(codec, Data):
+        return attrs.evolve(codec, encode_policy="normalize")
+    if isinstance(codec, Bdat):
+        return Bdat()
+    return codec
+
+
 def _cap(inp: Input) -> int | None:
     return inp.pick((None, None, None, 0, 1, 100, 5000))
 
@@ -426,7 +480,7 @@ def _backends(codec: ByteCodec) -> list[tuple[str, ByteCodec]]:
 
 
 def encode_bytes(codec: ByteCodec, rng: random.Random, plain: bytes) -> bytes:
-    encoder = codec.encoder()
+    encoder = _encoding_codec(codec).encoder()
     parts, at = [], 0
     while at < len(plain):
         step = rng.randint(1, max(1, len(plain) // 3 + 1))
@@ -520,6 +574,14 @@ def check_byte_round_trip(codec: ByteCodec, rng: random.Random, plain: bytes) ->
         codec = Limited(len(plain))
     elif isinstance(codec, Chunked):
         codec = Chunked(lenient=codec.lenient)  # its limits bind the decoder only
+    elif isinstance(codec, Data):
+        # What the strict encoder takes back whole: CRLF lines, the last one ended.
+        plain = _ANY_ENDING.sub(b"\r\n", plain)
+        if plain and not plain.endswith(b"\r\n"):
+            plain += b"\r\n"
+        codec = Data(policy=codec.policy, max_line_length=len(plain) + 3, max_message=len(plain))
+    elif isinstance(codec, Bdat):
+        codec = Bdat()
     elif hasattr(codec, "max_output_size"):
         # Decoder-side limits (the output cap, zstd's window) do not bind the encoder.
         changes: dict[str, Any] = {"max_output_size": None}
@@ -583,6 +645,10 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "raw-deflate": byte_target(raw_deflate_codec),
     "brotli": byte_target(brotli_codec),
     "zstd": byte_target(zstd_codec),
+    "smtp-replies": frame_target(smtp_replies_codec),
+    "smtp-commands": frame_target(smtp_commands_codec),
+    "smtp-data": byte_target(smtp_data_codec),
+    "smtp-bdat": byte_target(smtp_bdat_codec),
 }
 
 

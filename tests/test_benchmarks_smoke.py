@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("aiohttp")
 
 import benchmarks.__main__ as benchmarks_main
-from benchmarks import streams
+from benchmarks import resp, streams
 from benchmarks.__main__ import main
 from benchmarks.ab import REPO_ROOT, ABRow, prepare
 from benchmarks.harness import (
@@ -102,6 +102,48 @@ def test_frames_group_is_complete() -> None:
     for w in select(["frames"]):
         # One frame at a time ("framekit") runs once the codecs take ``ends``.
         assert {"framekit-batch", "asyncio"} <= set(w.implementations)
+
+
+def test_resp_group_is_complete() -> None:
+    pytest.importorskip("hiredis")
+    pytest.importorskip("redis")
+    names = {w.name for w in select(["resp"])}
+    kinds = ("resp-lrange", "resp-get", "resp-ok", "resp-bulk-1m", "resp-map")
+    assert names == {f"{kind}/{label}" for kind in kinds for label in ("64k", "1460")}
+    for w in select(["resp"]):
+        framekit = {"framekit-decoder", "framekit", "framekit-batch"}
+        assert framekit <= set(w.implementations)
+        # The pure-Python rows in the same run when the compiled scanner is in use.
+        pure = {name.replace("framekit", "framekit-py") for name in framekit}
+        assert (pure <= set(w.implementations)) == resp.resp_compiled()
+        assert {"hiredis", "hiredis-task", "hiredis-task-one", "redis-py"} <= set(w.implementations)
+        assert w.baselines[0] == "hiredis"
+        assert w.metric == "time"
+        assert bool(w.targets) == (not w.name.startswith("resp-map") or resp.resp_compiled())
+
+
+def test_resp_inputs_are_redis_server_replies_and_every_reader_reads_them() -> None:
+    pytest.importorskip("hiredis")
+    pytest.importorskip("redis")
+    lrange = resp.resp_input("lrange", TINY, 7)
+    wire = b"".join(lrange.pieces)
+    assert wire.startswith(b"*1000\r\n$6\r\nitem:0\r\n$6\r\nitem:1\r\n")
+    assert wire.endswith(b"$8\r\nitem:999\r\n")
+    for w in select(["resp"]):
+        kind = w.name.split("/")[0].removeprefix("resp-")
+        inp = resp.resp_input(kind, TINY, 4093 if kind == "bulk-1m" else 7)  # odd splits
+        for name, impl in w.implementations.items():
+            assert w.summarize(asyncio.run(impl(inp.pieces))) == inp.expected, (w.name, name)
+
+
+def test_resp_check_tells_a_simple_string_from_a_bulk_for_framekit() -> None:
+    pytest.importorskip("hiredis")
+    pytest.importorskip("redis")
+    (w,) = select(["resp-ok/64k"])
+    inp = resp.resp_input("ok", TINY, 65536)
+    assert w.summarize(["OK"] * inp.expected.count) == inp.expected
+    assert w.summarize([b"OK"] * inp.expected.count) != inp.expected
+    assert w.summarize(resp.Replies([b"OK"] * inp.expected.count)) == inp.expected
 
 
 def test_a_wrong_result_aborts_the_run() -> None:

@@ -47,7 +47,7 @@ def test_a_short_remainder_is_joined_with_the_next_write() -> None:
     buffer = written(b"0123456789")
     buffer.drop(8)
     buffer.write(b"abcdef")
-    assert isinstance(buffer._data, bytes)
+    assert isinstance(buffer.data, bytes)
     assert buffer.take_all() == b"89abcdef"
 
 
@@ -55,7 +55,7 @@ def test_small_writes_behind_a_long_remainder_grow_a_bytearray() -> None:
     buffer = written(b"x" * 100)
     for _ in range(50):
         buffer.write(b"y")
-    assert isinstance(buffer._data, bytearray)
+    assert isinstance(buffer.data, bytearray)
     assert len(buffer) == 150
     assert buffer.take(101) == b"x" * 100 + b"y"
     assert buffer.take_all() == b"y" * 49
@@ -63,7 +63,7 @@ def test_small_writes_behind_a_long_remainder_grow_a_bytearray() -> None:
 
 def test_the_buffer_returns_to_bytes_when_emptied() -> None:
     buffer = written(b"x" * 100, b"y")
-    assert isinstance(buffer._data, bytearray)
+    assert isinstance(buffer.data, bytearray)
     buffer.drop(101)
     piece = b"z" * 10
     buffer.write(piece)
@@ -74,7 +74,7 @@ def test_a_write_longer_than_the_bytearray_contents_returns_to_bytes() -> None:
     buffer = written(b"x" * 10, b"y")
     buffer.drop(5)
     buffer.write(b"z" * 20)
-    assert isinstance(buffer._data, bytes)
+    assert isinstance(buffer.data, bytes)
     assert buffer.take_all() == b"x" * 5 + b"y" + b"z" * 20
 
 

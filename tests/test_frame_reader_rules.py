@@ -273,6 +273,8 @@ class _NoEnds:
 
 
 class _NoEndsDecoder:
+    needs_input = False
+
     def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
         end = bytes(data).rfind(b"\n") + 1
         frames.extend(bytes(data[:end]).splitlines())

@@ -253,7 +253,7 @@ async def test_frames_pending_in_a_bytearray_buffer_are_handed_out_in_place() ->
     source.feed_data(b"a1\na2\na3\na4\na5\nrest")
     assert await frames.read() == b"a1"
     source.feed_data(b"!")  # behind 15 bytes: appended to a bytearray
-    assert type(source._buffer._data) is bytearray
+    assert type(source._buffer.data) is bytearray
     decoder = frames.decoder
     assert await frames.read() == b"a2"
     assert await frames.read() == b"a3"
@@ -272,7 +272,7 @@ async def test_a_read_and_unread_of_the_same_size_around_a_bytearray_buffer_is_n
     source.feed_data(b"a1\na2\na3\na4\nrest")
     assert await frames.read() == b"a1"
     source.feed_data(b"!")
-    assert type(source._buffer._data) is bytearray
+    assert type(source._buffer.data) is bytearray
     assert await frames.read() == b"a2"
     assert await source.readexactly(3) == b"a3\n"
     source.unread_data(b"zz\n")

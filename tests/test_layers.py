@@ -96,7 +96,7 @@ async def test_a_decoder_error_keeps_no_view_of_the_source_alive() -> None:
     # A bytearray with a live view cannot be resized: the stored error (and the decoder,
     # which keeps it) must not hold a slice of the source's bytes.
     source = root(b"x" * 100, b"y", eof=False)
-    assert type(source._buffer._data) is bytearray
+    assert type(source._buffer.data) is bytearray
     body = source.layer(FailsHoldingASlice())
     with pytest.raises(MalformedError):
         await body.read()
@@ -336,6 +336,8 @@ async def test_layer_wait_eof_raises_a_codec_error_after_the_bytes_before_it() -
 
 class _ScratchDecoder:
     """Writes each input byte through one reused bytearray (a sink must copy it at once)."""
+
+    needs_input = False
 
     def __init__(self) -> None:
         self.done = False

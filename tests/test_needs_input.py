@@ -29,8 +29,9 @@ from framekit.codecs import (
     OctetCounted,
     TextLines,
 )
-from framekit.codecs._base import decode_byte_pieces, decode_frame_pieces
-from framekit.errors import FramingError
+from framekit.codecs._base import BaseFrameDecoder, decode_byte_pieces, decode_frame_pieces
+from framekit.errors import CodecContractError, FramingError
+from framekit.sync import SyncReader, decode_bytes
 from tests.codecs.ends import comparable
 from tests.toy_codecs import Hexchunks, Semicolons
 
@@ -78,6 +79,8 @@ def codec_is_text(codec: Any) -> bool:
 class CheckedFrames:
     """A frame decoder that, whenever the decoder says it needs input, calls it again with the
     bytes it left and fails unless that call does nothing."""
+
+    needs_input = False  # the wrapper itself promises nothing
 
     def __init__(self, decoder: Any) -> None:
         self.decoder = decoder
@@ -156,6 +159,8 @@ def test_a_decoder_with_an_error_for_the_next_call_does_not_need_input() -> None
 
 class CheckedBytes:
     """A byte decoder wrapper checking the ``needs_input`` promise after every call."""
+
+    needs_input = False  # the wrapper itself promises nothing
 
     def __init__(self, decoder: Any) -> None:
         self.decoder = decoder
@@ -327,8 +332,8 @@ async def test_chunked_layer_decodes_once_per_piece() -> None:
     assert codec.calls <= len(pieces) + 1
 
 
-async def test_decoders_without_the_hint_are_asked_again() -> None:
-    # The toy codecs have no ``needs_input``: readers decode again, and nothing changes.
+async def test_decoders_whose_hint_promises_nothing_are_asked_again() -> None:
+    # The toy codecs' ``needs_input`` is always False: readers decode again, nothing changes.
     root = StreamReader()
     lines = root.frames(Semicolons())
     feeding = asyncio.ensure_future(feed_slowly(root, [b"a;b", b"c;", b"d;e;"]))
@@ -377,3 +382,115 @@ async def test_root_read_while_a_layer_waits_is_a_runtime_error() -> None:
         await root.read(1)
     root.feed_data(b"2\r\nhi\r\n")
     assert await task == b"hi"
+
+
+# -- the hint is part of the contract ----------------------------------------------------------
+
+
+class _WithoutHintDecoder:
+    """A Semicolons decoder without ``needs_input`` (written when the hint was optional)."""
+
+    def __init__(self) -> None:
+        self._inner = Semicolons().decoder()
+
+    def decode(self, data: memoryview, frames: list[bytes], ends: Any = None) -> int:
+        return self._inner.decode(data, frames, ends)
+
+    def decode_eof(self, data: memoryview, frames: list[bytes], ends: Any = None) -> int:
+        return self._inner.decode_eof(data, frames, ends)
+
+    def reset_search(self) -> None:
+        self._inner.reset_search()
+
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        return self._inner.discard(data, eof)
+
+
+class _WithoutHint:
+    def decoder(self) -> _WithoutHintDecoder:
+        return _WithoutHintDecoder()
+
+    def encoder(self) -> Any:
+        return Semicolons().encoder()
+
+
+class _BytesWithoutHintDecoder:
+    """A Hexchunks decoder without ``needs_input``."""
+
+    def __init__(self) -> None:
+        self._inner = Hexchunks().decoder()
+
+    @property
+    def done(self) -> bool:
+        return self._inner.done
+
+    def decode(self, data: memoryview, out: Any, budget: int) -> int:
+        return self._inner.decode(data, out, budget)
+
+    def decode_eof(self, data: memoryview, out: Any, budget: int) -> int:
+        return self._inner.decode_eof(data, out, budget)
+
+
+class _BytesWithoutHint:
+    def decoder(self) -> _BytesWithoutHintDecoder:
+        return _BytesWithoutHintDecoder()
+
+    def encoder(self) -> Any:
+        return Hexchunks().encoder()
+
+
+def _assert_names_the_missing_hint(error: CodecContractError) -> None:
+    message = str(error)
+    assert "needs_input" in message and "every" in message, message
+    assert "BaseFrameDecoder" in message or "needs_input = False" in message, message
+
+
+@pytest.mark.parametrize("adapter", ["async frames", "sync frames", "reference"])
+def test_a_frame_decoder_without_needs_input_is_a_contract_error_naming_the_rule(
+    adapter: str,
+) -> None:
+    with pytest.raises(CodecContractError) as info:
+        if adapter == "async frames":
+            StreamReader().frames(_WithoutHint())
+        elif adapter == "sync frames":
+            SyncReader([b"a;"]).frames(_WithoutHint())
+        else:
+            decode_frame_pieces(_WithoutHintDecoder(), [b"a;"])
+    _assert_names_the_missing_hint(info.value)
+
+
+@pytest.mark.parametrize("adapter", ["layer", "decode_bytes", "reference"])
+def test_a_byte_decoder_without_needs_input_is_a_contract_error_naming_the_rule(
+    adapter: str,
+) -> None:
+    with pytest.raises(CodecContractError) as info:
+        if adapter == "layer":
+            StreamReader().layer(_BytesWithoutHint())
+        elif adapter == "decode_bytes":
+            decode_bytes(b"3abc0", _BytesWithoutHint())
+        else:
+            decode_byte_pieces(_BytesWithoutHintDecoder(), [b"3abc0"])
+    _assert_names_the_missing_hint(info.value)
+
+
+def test_base_frame_decoder_gives_a_needs_input_that_promises_nothing() -> None:
+    class Whole(BaseFrameDecoder[bytes]):
+        def decode(self, data: memoryview, frames: list[bytes], ends: Any = None) -> int:
+            return 0
+
+        def decode_eof(self, data: memoryview, frames: list[bytes], ends: Any = None) -> int:
+            return 0
+
+    assert Whole().needs_input is False
+
+
+@pytest.mark.parametrize("codec", [*FRAME_CODECS, Chunked(), Limited(3)], ids=repr)
+def test_every_builtin_decoder_has_a_boolean_needs_input(codec: Any) -> None:
+    assert type(codec.decoder().needs_input) is bool
+
+
+@pytest.mark.parametrize("name", ["Gzip", "Deflate", "RawDeflate", "Brotli", "Zstd"])
+def test_every_decompressor_has_a_boolean_needs_input(name: str) -> None:
+    from framekit.codecs import compression
+
+    assert type(getattr(compression, name)().decoder().needs_input) is bool

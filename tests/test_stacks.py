@@ -696,7 +696,7 @@ def fed_as_a_bytearray(wire: bytes, *, eof: bool) -> StreamReader:
     root = StreamReader()
     root.feed_data(wire[:-1])
     root.feed_data(wire[-1:])
-    assert type(root._buffer._data) is bytearray
+    assert type(root._buffer.data) is bytearray
     if eof:
         root.feed_eof()
     return root

@@ -560,6 +560,10 @@ class ResetForgetsTheSkip(SemicolonsDecoder):
         self.skipping = False
 
 
+class NeedsInputNotABool(SemicolonsDecoder):
+    needs_input = None  # type: ignore[assignment]
+
+
 class ClaimsToNeedInput(SemicolonsDecoder):
     """Delivers one frame per call, and says it needs input after each."""
 
@@ -641,6 +645,38 @@ def test_checker_names_the_rule_a_broken_frame_decoder_breaks(
     assert frame_violation(decoder_class, wire) == rule
 
 
+class WithoutNeedsInput:
+    """A Semicolons decoder without ``needs_input`` (written when the hint was optional)."""
+
+    def __init__(self, max_length: int) -> None:
+        self._inner = SemicolonsDecoder(max_length)
+
+    def decode(self, data: memoryview, frames: list[bytes], ends: list[int] | None = None) -> int:
+        return self._inner.decode(data, frames, ends)
+
+    def decode_eof(
+        self, data: memoryview, frames: list[bytes], ends: list[int] | None = None
+    ) -> int:
+        return self._inner.decode_eof(data, frames, ends)
+
+    def reset_search(self) -> None:
+        self._inner.reset_search()
+
+    def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
+        return self._inner.discard(data, eof)
+
+
+def test_checker_names_a_frame_decoder_lacking_needs_input() -> None:
+    with pytest.raises(ContractViolation) as info:
+        check_frame_codec(broken(WithoutNeedsInput), WIRE)  # type: ignore[arg-type]
+    assert info.value.rule == "methods"
+    assert "WithoutNeedsInput lacks needs_input" in str(info.value)
+
+
+def test_checker_names_a_frame_decoder_whose_needs_input_is_not_a_bool() -> None:
+    assert frame_violation(NeedsInputNotABool) == "methods"
+
+
 def test_a_codec_making_one_decoder_for_every_stream_is_caught() -> None:
     shared = Semicolons().decoder()
 
@@ -667,6 +703,8 @@ def test_the_violation_says_which_call_and_split_broke_the_rule() -> None:
 
 class DotDecoder:
     """Passes bytes through up to a ``.``, then is done."""
+
+    needs_input = False
 
     def __init__(self) -> None:
         self.done = False
@@ -788,6 +826,27 @@ class ByteNeedsInputWrongly(DotDecoder):
         return super().decode(data, out, min(budget, 1))
 
 
+class ByteNeedsInputNotABool(DotDecoder):
+    needs_input = 1  # type: ignore[assignment]
+
+
+class ByteWithoutNeedsInput:
+    """A Dot decoder without ``needs_input``."""
+
+    def __init__(self) -> None:
+        self._inner = DotDecoder()
+
+    @property
+    def done(self) -> bool:
+        return self._inner.done
+
+    def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        return self._inner.decode(data, out, budget)
+
+    def decode_eof(self, data: memoryview, out: OutputSink, budget: int) -> int:
+        return self._inner.decode_eof(data, out, budget)
+
+
 class NotDoneFlag(DotDecoder):
     def __init__(self) -> None:
         super().__init__()
@@ -816,6 +875,7 @@ class NoDone:
         (ByteConsumesTooMuch, "consumed-range", b"hello."),
         (ByteNeedsInputWrongly, "needs-input", b"hello."),
         (NotDoneFlag, "methods", b"hello."),
+        (ByteNeedsInputNotABool, "methods", b"hello."),
         (NoDone, "methods", b"hello."),
     ],
 )
@@ -826,6 +886,13 @@ def test_checker_names_the_rule_a_broken_byte_decoder_breaks(
         check_byte_codec(Dot(decoder_class), wire, max_output=1000)
     assert info.value.rule == rule, info.value
     assert RULES[rule] in str(info.value)
+
+
+def test_checker_names_a_byte_decoder_lacking_needs_input() -> None:
+    with pytest.raises(ContractViolation) as info:
+        check_byte_codec(Dot(ByteWithoutNeedsInput), b"hello.")  # type: ignore[arg-type]
+    assert info.value.rule == "methods"
+    assert "ByteWithoutNeedsInput lacks needs_input" in str(info.value)
 
 
 def test_every_rule_is_shown_broken_here() -> None:

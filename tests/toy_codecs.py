@@ -20,6 +20,8 @@ class Hexchunks:
 
 
 class HexchunksDecoder:
+    needs_input = False  # promises nothing: the driver decodes again
+
     def __init__(self) -> None:
         self.done = False
         self._left = 0  # bytes of the current chunk still to copy
@@ -85,6 +87,8 @@ class Semicolons:
 
 
 class SemicolonsDecoder:
+    needs_input = False  # promises nothing: the driver decodes again
+
     def __init__(self, max_length: int) -> None:
         self.max_length = max_length
         self.searched = 0  # bytes of the current frame already searched
@@ -173,6 +177,8 @@ class NoneFrames:
 
 
 class NoneFramesDecoder:
+    needs_input = False  # promises nothing: the driver decodes again
+
     def decode(
         self, data: memoryview, frames: list[bytes | None], ends: list[int] | None = None
     ) -> int:
@@ -215,6 +221,8 @@ class FailsHoldingASlice:
 
 
 class FailsHoldingASliceDecoder:
+    needs_input = False  # promises nothing: the driver decodes again
+
     def __init__(self) -> None:
         self.failure: MalformedError | None = None
 

@@ -5,7 +5,8 @@ Byte codecs (stacked as layers with ``reader.layer(codec)``): :class:`Chunked`,
 :class:`Zstd`, and :func:`content_decoding` for a ``Content-Encoding`` header. Frame codecs
 (read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextLines`, :class:`Delimited`,
 :class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`, and the protocol codec
-:class:`Resp` (RESP2/RESP3 replies and values; :mod:`framekit.codecs.resp`). To write one:
+:class:`Resp` (RESP2/RESP3 replies and values; :mod:`framekit.codecs.resp`). SMTP's replies,
+commands, DATA and BDAT bodies are in :mod:`framekit.codecs.smtp`. To write one:
 ``docs/writing-a-codec.md``, :class:`BaseFrameDecoder` and :mod:`framekit.testing`.
 """
 

@@ -1,101 +1,34 @@
-"""The contract every codec keeps, and the reference drivers that run codecs over bytes.
+"""The decoder contract, and the reference drivers that run codecs over bytes.
 
-The guide to writing a codec of your own is ``docs/writing-a-codec.md``.
+A codec is an immutable configuration that makes a fresh decoder and encoder per stream.
+Decoders are sans-IO. Two drivers run them (:mod:`framekit._driver`): ``FrameDriver``, behind
+every frame reader, and ``ByteDriver``, behind every layer and byte stage. The drivers own
+waiting, budgets, error offsets in the source's stream, reads around the decoder and the
+source's end; a decoder keeps these rules (``docs/writing-a-codec.md`` explains each, and
+:mod:`framekit.testing` checks each, by name):
 
-A codec is an immutable configuration (an attrs frozen class with validated keyword options)
-that makes fresh stateful decoders and encoders, one per stream. Decoders are sans-IO: no
-asyncio, no sockets, no readers. They work on the bytes their source has buffered:
+1. **Given** a read-only ``memoryview`` of the source's buffered bytes (those the last call
+   left, then new ones), ``decode`` consumes a prefix and returns its length. A frame decoder
+   (``decode(data, frames, ends)``) appends every complete frame to ``frames`` and, when
+   ``ends`` is a list, the offset just past each frame's bytes to ``ends``; a byte decoder
+   (``decode(data, out, budget)``) writes at most ``budget`` bytes to ``out`` (an
+   :class:`OutputSink`). Bytes not consumed stay in the source.
+2. **No view of** ``data`` outlives the call (what it keeps, it copies).
+3. **Only** :class:`~framekit.errors.FramingError` **escapes**, its offset counted from the
+   decoder's first byte. A call that raises consumed nothing; output found before the bad
+   spot is returned first, and the error raised by the next call.
+4. ``needs_input`` (every decoder has one; :class:`BaseFrameDecoder` gives False) is True
+   only when a second call with the bytes left, and nothing new, would do nothing.
+5. **At EOF** the driver calls ``decode_eof`` instead, which finishes or raises
+   TruncatedError (``decode`` never does). A frame decoder's ``decode_eof`` returning 0
+   with no frame is the end; a byte decoder is finished when ``done``, and consumes nothing
+   after its end.
+6. **A frame decoder** skips a frame over its maximum whole after reporting it: what is left
+   of it, ``discard(data, eof)`` consumes (the driver hands that call to the source, so
+   whoever reads next reads past the frame). ``reset_search()`` forgets how far a search got.
 
-**Byte decoders** (chunked, limited, gzip, ...) turn bytes into bytes::
-
-    consumed = decoder.decode(data, out, budget)
-
-``data`` is a read-only ``memoryview`` of the source's buffered bytes, starting where the last
-call left off. The decoder consumes a prefix of it, writes at most ``budget`` decoded bytes to
-``out`` (an :class:`OutputSink`), and returns how many bytes of ``data`` it consumed. Bytes it
-did not consume stay in the source untouched, so leftovers after the codec's end (a pipelined
-message) cost nothing. A call that neither consumes nor writes means "need more input". A
-decoder may be called with empty ``data`` (it may hold output of its own, such as a
-decompressor's pending bytes). When the encoding ends (last chunk and trailers, Content-Length
-reached, end of the compressed stream) the decoder sets ``done``; it consumes nothing after
-that. At the source's EOF the driver calls ``decode_eof(data, out, budget)`` instead, with
-whatever is left, until ``done``: each call either makes progress, finishes, or raises
-:class:`~framekit.errors.TruncatedError` (a truncated body is never reported as complete).
-
-**Frame decoders** (lines, length-prefixed, ...) turn bytes into frames::
-
-    consumed = decoder.decode(data, frames, ends)
-
-They append every complete frame in ``data`` to the list ``frames`` (a batch per call) and
-return how many bytes they consumed; bytes of an incomplete frame stay in the source. Every
-frame has bytes (a call that appends frames consumes), and no decoder keeps a view of
-``data`` once its call returned (what it keeps, it copies: ``data[a:b].tobytes()``): the
-source's buffer changes under it.
-
-``ends`` is None (the fast batch path) or a list. When it is a list, the decoder appends one
-offset per frame it appends, in the same order: the offset in ``data`` just past that frame's
-bytes (its delimiter, header or line ending included). Within one call the ends strictly
-increase from past 0 and the last is at most ``consumed``. Bytes a decoder skipped before a
-frame (an over-long frame it dropped, after raising or silently) count as that frame's own, so
-frame ``i`` spans ``data[ends[i - 1]:ends[i]]`` (from 0 for the first); bytes consumed after
-the last end (an over-long frame being skipped, not yet over) belong to whatever frame comes
-next. Passing ``ends`` changes nothing else: the same frames and the same errors in the same
-order. With the ends, a driver that hands out frames one at a time consumes them one at a time,
-so a protocol that stops framing after any frame finds every later byte still in the source.
-``decode_eof(data, frames, ends)`` takes ``ends`` the same way.
-
-A decoder that found no complete frame may remember how far it searched, so a long frame fed
-one byte at a time costs O(n). That memory is only right while the driver passes the bytes of
-the previous call, less what was consumed, plus new bytes at the end. When a driver cannot
-promise that (someone else read from or unread into the source between two calls), it either
-calls ``reset_search()`` first, or throws the decoder away and starts over at the source's head
-with a fresh one from the codec. framekit's one frame driver (:mod:`framekit._driver`, behind
-the async and the blocking frame readers) does the first when the decoder had handed out all
-it decoded and keeps no error (its ``needs_input`` hint), and the second otherwise, which also
-drops what the old decoder knew about bytes it had consumed (an error found after the last
-frame handed out, its offset count): a decoder must not count on living as long as the
-stream. At EOF the driver calls ``decode_eof`` until it returns
-0 with no frame: it delivers the remaining frames, a final unterminated frame where the codec
-allows it, or raises ``TruncatedError`` (which only ``decode_eof`` raises). Returning 0 with no
-frame is the end: no bytes are left (they would vanish unreported), and a call after it returns
-0 again. :mod:`framekit.testing` checks a codec against these rules, naming the one it breaks.
-
-**Byte decoders have no** ``reset_search``: they keep no promise about bytes they have not
-consumed except one, that the next call starts with them. A chunked decoder remembers how far
-it searched for the end of a size or trailer line, and every byte decoder counts its offsets
-from the bytes it consumed. So a source must not be read from, or have bytes unread into it,
-by anyone but its layer from the layer's first decode until its decoder is done: the layer
-does not notice (unlike a FrameReader), its decoder takes unread bytes as the next bytes of the
-encoding and never sees bytes taken around it, and ``total_raw_bytes`` and error offsets then
-no longer match the source's stream. Once the decoder is done (or failed) the layer never
-touches its source again, and the source is free for the next message. ``unread_data`` on the layer
-itself is always fine: it puts back decoded bytes, which no decoder sees again.
-
-**The** ``needs_input`` **hint** (optional, for speed). A decoder may have a boolean
-``needs_input``, read by drivers after a ``decode`` call that returned normally: True means
-the call stopped only because its input ran out, so a second call with the bytes it left (and
-nothing new) would consume nothing, produce nothing, raise nothing and not finish. A driver
-may then skip decoding until new input arrives or the source ends (a frame reader after
-handing out the last frame of a batch; a layer after a step that took everything). False, or
-no such attribute, promises nothing: the driver calls again. A decoder that stopped at its
-budget, still holds output (a decompressor), or has an error to raise on the next call (see
-below) says False.
-
-**Skipping survives the reader.** A frame reader that gets a recoverable error (or sees a
-decoder consume bytes past its last frame: a frame being skipped) hands the decoder's
-``discard`` to its source (``StreamReader.begin_skip``): every later read of the source, by
-any reader, first lets it drop the rest of the rejected frame.
-
-**Errors and what they consume.** When a decoder raises, the driver treats the call as having
-consumed nothing. A decoder that meets bad input after it already produced frames or output in
-the same call returns those first (consuming up to the bad spot) and raises on the next call.
-Recoverable errors (a frame over its maximum) leave the decoder in a state that skips the
-offending frame whole on later calls, so the stream stays in sync; offsets in errors count from
-the first byte the decoder ever saw.
-
-**Encoders**: ``FrameEncoder.encode(frame) -> bytes``; ``ByteEncoder.feed(data) -> bytes`` and
-``ByteEncoder.finish() -> bytes``. For every codec, decoding what the encoder wrote gives back
-the input, however the encoded bytes are split into feeds.
+Encoders: ``FrameEncoder.encode(frame) -> bytes``; ``ByteEncoder.feed(data) -> bytes`` and
+``finish() -> bytes``. Decoding what an encoder wrote gives back its input, for any split.
 """
 
 from __future__ import annotations
@@ -147,28 +80,31 @@ class OutputSink(Protocol):
     def mark_chunk_end(self) -> None:
         """Record that an HTTP chunk's data ends at the current end of the output."""
 
-    # A sink may also have ``write_marked(data: bytes, marks: list[int])``: write ``data``
-    # (which it may keep: it is a fresh bytes object) with a chunk end at each offset in
-    # ``marks``. The chunked decoder uses it when it is there, and ``write`` and
-    # ``mark_chunk_end`` otherwise.
+    def write_marked(self, data: bytes, marks: list[int]) -> None:
+        """Append ``data`` with an HTTP chunk end at each offset in ``marks`` (increasing,
+        from 0 to ``len(data)``): what ``write`` and ``mark_chunk_end`` calls in turn would
+        record. ``data`` is a fresh ``bytes`` object, which the sink may keep."""
 
 
 @runtime_checkable
 class ByteDecoder(Protocol):
-    """A stateful bytes-to-bytes decoder (one per stream). See the module docstring."""
+    """A stateful bytes-to-bytes decoder (one per stream): the module docstring's rules."""
 
     @property
     def done(self) -> bool:
-        """True once the encoding has ended; nothing after its end is consumed."""
+        """True once the encoding has ended (rule 5)."""
+
+    @property
+    def needs_input(self) -> bool:
+        """True only if a second call with the bytes left would do nothing (rule 4)."""
 
     def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
-        """Decode from ``data``, writing at most ``budget`` bytes to ``out``; return bytes
-        consumed (0 with no output: more input is needed). Raises MalformedError or
-        LimitExceededError on bad input."""
+        """Write at most ``budget`` decoded bytes to ``out``; return the bytes of ``data``
+        consumed (rule 1). Raises MalformedError or LimitExceededError on bad input."""
 
     def decode_eof(self, data: memoryview, out: OutputSink, budget: int) -> int:
-        """Like ``decode``, knowing no input follows ``data``: each call makes progress or
-        finishes (``done``), or raises TruncatedError."""
+        """``decode`` when no input follows ``data``; raises TruncatedError if the encoding
+        cannot end (rule 5)."""
 
 
 class ByteEncoder(Protocol):
@@ -192,51 +128,44 @@ class ByteCodec(Protocol):
 
 
 class FrameDecoder(Protocol[T]):
-    """A stateful bytes-to-frames decoder (one per stream). See the module docstring."""
+    """A stateful bytes-to-frames decoder (one per stream): the module docstring's rules."""
+
+    @property
+    def needs_input(self) -> bool:
+        """True only if a second call with the bytes left would do nothing (rule 4)."""
 
     def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
-        """Append every complete frame in ``data`` to ``frames`` and return bytes consumed.
-
-        With ``ends`` (a list), also append for each frame the offset in ``data`` just past
-        its bytes (see the module docstring). Raises the codec's errors (MalformedError,
-        LimitExceededError); frames found before the bad spot are returned first.
-        """
+        """Append every complete frame in ``data`` to ``frames`` (and their ends to ``ends``)
+        and return the bytes consumed (rule 1). Raises MalformedError or LimitExceededError
+        on bad input."""
 
     def decode_eof(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
-        """Decode what remains at EOF: the remaining frames and a final unterminated frame
-        where the codec allows it (their ends to ``ends``, as ``decode``), or raise
-        TruncatedError."""
+        """``decode`` when no input follows ``data``: the last frames, or TruncatedError
+        (rule 5)."""
 
     def reset_search(self) -> None:
-        """Forget how far the last search got: ``data`` may have changed at its head.
-
-        A driver may instead replace the decoder with a fresh one (FrameReader does).
-        """
+        """Forget how far the last search got: ``data`` may have changed at its head."""
 
     def discard(self, data: memoryview, eof: bool) -> tuple[int, bool]:
-        """Consume the rest of a frame this decoder rejected; return ``(consumed, over)``.
-
-        Called by a driver after ``decode`` raised a recoverable error (a frame over its
-        maximum), or consumed bytes past its last frame, with the bytes that follow: the
-        decoder consumes those that belong to the rejected frame and says whether that frame
-        is over (with ``eof``, it is). Never raises: an error found on the way (a malformed
-        length) is raised by the next ``decode``. With nothing being rejected, ``(0, True)``.
-        The driver hands this call to the source, so whoever reads the source next gets the
-        bytes after the rejected frame.
-        """
+        """Consume what ``data`` holds of a frame this decoder rejected (rule 6); return
+        ``(consumed, over)``. Never raises; ``(0, True)`` when nothing is being rejected."""
 
 
 class BaseFrameDecoder(ABC, Generic[T]):
-    """An optional base for a frame decoder: ``reset_search`` and ``discard`` that do nothing.
+    """An optional base for a frame decoder: ``needs_input`` False, and ``reset_search`` and
+    ``discard`` that do nothing.
 
-    Subclasses implement ``decode`` and ``decode_eof``. The defaults are right for a decoder
-    that remembers nothing about bytes it did not consume (``reset_search`` has nothing to
-    forget) and never consumes bytes of a frame it rejected or is skipping after the call
-    that rejected it (``discard`` has nothing to drop, and says so: ``(0, True)``). A decoder
-    with recoverable errors (a frame over its maximum, skipped whole) overrides ``discard``.
+    Subclasses implement ``decode`` and ``decode_eof``. The defaults suit a decoder that
+    promises nothing about a second call, remembers nothing about bytes it did not consume
+    and has no frame to skip after the call that rejected it. A subclass may set
+    ``needs_input`` per call (an attribute or a property); one with frames over a maximum,
+    skipped whole, overrides ``discard``.
     """
 
     __slots__ = ()
+
+    #: Promises nothing: the driver decodes again.
+    needs_input: bool = False
 
     @abstractmethod
     def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:

@@ -84,19 +84,6 @@ _SIZE, _DATA, _DATA_END, _TRAILER, _DONE = range(5)
 _CR, _LF_BYTE, _COLON = 13, 10, 58
 
 
-def _write_marked(out: OutputSink, data: bytes, marks: list[int]) -> None:
-    """Write ``data`` to ``out``, with a chunk end at each offset in ``marks`` (for a sink
-    without ``write_marked``)."""
-    view = memoryview(data)
-    start = 0
-    for mark in marks:
-        out.write(view[start:mark])
-        out.mark_chunk_end()
-        start = mark
-    if start < len(data):
-        out.write(view[start:])
-
-
 def _at_least(minimum: int) -> Callable[[object, attrs.Attribute[int], int], None]:
     def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -239,11 +226,7 @@ class ChunkedDecoder:
             if scanned is not None:
                 pos, self._state, self._remaining, self._excess, output, marks, more = scanned
                 if output:
-                    write_marked = getattr(out, "write_marked", None)
-                    if write_marked is None:
-                        _write_marked(out, output, marks)
-                    else:
-                        write_marked(output, marks)
+                    out.write_marked(output, marks)
                 if more:
                     # Stopped only because the input ran out, short of the budget.
                     self.needs_input = True

@@ -80,6 +80,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
+from operator import add
 from typing import Any, Literal
 
 import attrs
@@ -155,6 +157,11 @@ _WINDOW = 64 * 1024
 _LONG = 8 * 1024
 #: Elements looked at together on the fast paths.
 _BATCH = 64
+#: A line's length to the offset after it (one CRLF), and a bulk's two lines' (two CRLFs).
+_PLUS_CRLF = (2).__add__
+_PLUS_2_CRLF = (4).__add__
+#: An aggregate opened in Python with this many elements goes back to the compiled scanner.
+_RESCAN = 32
 #: The window with the compiled scanner: what it stopped at is parsed in Python, then it
 #: runs again at the next window.
 _SMALL_WINDOW = 4 * 1024
@@ -280,6 +287,8 @@ _NAMES = {
 _STRINGS = frozenset(b"$!=")
 _AGGREGATES = frozenset(b"*%~>|")
 _DOLLAR, _STAR, _PERCENT, _TILDE, _PUSH, _ATTR = b"$*%~>|"
+#: The aggregates whose elements the compiled scanner reads when it resumes inside one.
+_SCANNED = (_STAR, _PERCENT, _TILDE)
 _PART, _END, _BANG, _EQUALS = b";.!="
 
 
@@ -357,6 +366,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
     __slots__ = (
         "_array_table",
         "_attrs",
+        "_bulk_max",
         "_bulk_table",
         "_chunk",
         "_compiled",
@@ -404,6 +414,8 @@ class RespDecoder(BaseFrameDecoder[Any]):
         self._window_size = max(_WINDOW, self._max_line + 3)
         #: The compiled scanner of the common shapes (framekit.speedups), or None.
         self._compiled = _scan_resp
+        #: The longest string taken whole (longer: an error, or parts in event mode).
+        self._bulk_max = bulk_max
         #: Stream offset of the first byte of the next ``data``.
         self._offset = 0
         self._error: FramingError | None = None
@@ -445,9 +457,33 @@ class RespDecoder(BaseFrameDecoder[Any]):
         error = self._error
         if error is not None:
             raise error
-        if len(data) < self._need:
+        n = len(data)
+        if n < self._need:
             self.needs_input = True
             return 0
+        stack = self._stack
+        compiled = self._compiled
+        if stack and compiled is not None and self._attrs is None and self._max_reply is None:
+            # Inside a long array (map, set) still arriving: its next elements in C, and
+            # nothing else when it runs out of input in one (the common call, at 1460-byte
+            # pieces of an LRANGE). The general path below goes on from where it stopped.
+            top = stack[-1]
+            if top[1] > 0 and top[0] in _SCANNED:
+                start = self._resume
+                result = compiled(
+                    data, start, top[2], None, top[1], self._bulk_max, self._max_line, 0, False
+                )
+                if result is not None:
+                    stop, left, need = result
+                    top[1] = left
+                    self._resume = stop
+                    if stop > start:
+                        self._scanned = 0
+                    if left and (need > 0 or (not need and n - stop <= _SMALL_WINDOW)):
+                        if need > 0:
+                            self._need = stop + need
+                        self.needs_input = True
+                        return 0
         try:
             if self._max_reply is not None:
                 consumed = self._decode_limited(data, frames, ends, False)
@@ -572,9 +608,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
         pairs = self._pairs
         bulk_lengths = self._bulk_table
         simple_lines = self._simple
-        bulk_max = (
-            self._max_bulk if self._threshold is None else min(self._max_bulk, self._threshold)
-        )
+        bulk_max = self._bulk_max
         before = len(frames)
         to_events = False
         done = 0  # the offset after the last reply handed out
@@ -593,41 +627,53 @@ class RespDecoder(BaseFrameDecoder[Any]):
                 k = done_k = last = 0
                 pos_k, pos = 0, base
                 complete = base
+                if stack and not stack[-1][1]:
+                    # An aggregate the compiled scanner filled (``decode``'s fast path).
+                    top = stack.pop()
+                    value, attrs_, finished = self._complete(
+                        _build(top[0], top[2], pairs), stack, top[3], frames
+                    )
+                    if finished:
+                        done = base
+                        if ends is not None:
+                            ends.append(base)
+                    continue
                 if compiled is not None and attrs_ is None:
                     # The common shapes in C (the same rules; it stops at anything else).
+                    result = None
                     if not stack:
                         result = compiled(
-                            data,
-                            base,
-                            frames,
-                            ends,
-                            -1,
-                            bulk_max,
-                            self._max_line,
-                            self._max_agg,
-                            not pairs,
-                        )
+                            data, base, frames, ends, -1, bulk_max, self._max_line,
+                            self._max_agg, not pairs,
+                        )  # fmt: skip
                         if result is not None and result[0] > base:
-                            done = base = result[0]
-                            pos = base
-                    elif stack[-1][0] == _STAR and stack[-1][1] > 0:
+                            done = base = pos = result[0]
+                    elif stack[-1][0] in _SCANNED and stack[-1][1] > 0:
                         top = stack[-1]
                         result = compiled(
                             data, base, top[2], None, top[1], bulk_max, self._max_line, 0, False
                         )
                         if result is not None and result[0] > base:
-                            base, top[1] = result
-                            pos = base
+                            base = pos = result[0]
+                            top[1] = result[1]
                             if not top[1]:
                                 stack.pop()
                                 value, attrs_, finished = self._complete(
-                                    top[2], stack, top[3], frames
+                                    _build(top[0], top[2], pairs), stack, top[3], frames
                                 )
                                 if finished:
                                     done = base
                                     if ends is not None:
                                         ends.append(base)
                                 continue
+                    if result is not None:
+                        need = result[2]
+                        if need > 0 or (not need and n - base <= _SMALL_WINDOW):
+                            # It ran out of input inside a scalar: nothing for Python to do
+                            # until more comes (a bulk's end: wait for it whole).
+                            if need > 0 and not eof:
+                                self._need = base + need
+                            raise _Wait
                 text = self._window(data, base, wsize)
                 if text[:1] in b"$!=" and text:
                     # A string at the window's start: if it is long, take it by position
@@ -690,20 +736,38 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                     attrs_ = top[3]
                         elif attrs_ is None and k < last:
                             # Top level: pipelined simple replies and short bulks, by
-                            # batches of 64 replies when they come all alike (no ends).
-                            if ends is None and last - k >= 2 * _BATCH:
+                            # batches of 64 replies when they come all alike (their ends,
+                            # when asked for, summed in C too).
+                            if last - k >= 2 * _BATCH:
                                 end = k + _BATCH
                                 found = list(map(simple_lines.get, lines[k:end]))
                                 if None not in found:
                                     frames += found
+                                    if ends is not None:
+                                        pos = _advance(lines, pos_k, pos, k)
+                                        line_sizes = map(_PLUS_CRLF, map(len, lines[k:end]))
+                                        offsets = accumulate(line_sizes, initial=pos)
+                                        next(offsets)
+                                        ends += offsets
+                                        pos_k, pos = end, ends[-1]
                                     k = done_k = end
                                     continue
                                 end = k + 2 * _BATCH
+                                heads = lines[k:end:2]
                                 values = lines[k + 1 : end : 2]
-                                if list(map(bulk_lengths.get, lines[k:end:2])) == list(
-                                    map(len, values)
-                                ):
+                                sizes = list(map(len, values))
+                                if list(map(bulk_lengths.get, heads)) == sizes:
                                     frames += values
+                                    if ends is not None:
+                                        pos = _advance(lines, pos_k, pos, k)
+                                        heads_sizes = map(len, heads)
+                                        offsets = accumulate(
+                                            map(_PLUS_2_CRLF, map(add, heads_sizes, sizes)),
+                                            initial=pos,
+                                        )
+                                        next(offsets)
+                                        ends += offsets
+                                        pos_k, pos = end, ends[-1]
                                     k = done_k = end
                                     continue
                             line = lines[k]
@@ -737,6 +801,16 @@ class RespDecoder(BaseFrameDecoder[Any]):
                                 # with a window after it.
                                 raise _Resplit(value)
                             if value is _NOTHING:
+                                if (
+                                    compiled is not None
+                                    and stack
+                                    and stack[-1][1] >= _RESCAN
+                                    and stack[-1][0] in _SCANNED
+                                    and attrs_ is None
+                                ):
+                                    # A long aggregate begins: its elements go to the
+                                    # compiled scanner, from a window at them.
+                                    raise _Resplit(_NOTHING)
                                 continue
                         # A value is complete: attach its attributes, add it to its aggregate
                         # (which may complete in turn), or hand it out.

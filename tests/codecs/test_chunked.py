@@ -102,7 +102,7 @@ def test_many_one_byte_chunks() -> None:
 def test_chunk_marks_fall_at_the_end_of_each_chunk() -> None:
     decoder = STRICT.decoder()
     out, _ = decode_byte_pieces(decoder, [HELLO + b"3\r\nabc\r\n1\r\nZ\r\n" + END])
-    assert list(out._marks) == [5, 8, 9]
+    assert list(out.marks) == [5, 8, 9]
 
 
 def test_chunk_marks_survive_any_budget() -> None:
@@ -162,6 +162,9 @@ def test_no_call_writes_more_than_its_budget() -> None:
 
         def mark_chunk_end(self) -> None:
             pass
+
+        def write_marked(self, data: bytes, marks: list[int]) -> None:
+            self.write(data)
 
     wire = HELLO + b"10\r\n" + b"x" * 16 + b"\r\n3\r\nabc\r\n" + END
     decoder = STRICT.decoder()

@@ -80,6 +80,10 @@ class _BrotliDecoder:
         "_window_checked",
     )
 
+    #: Promises nothing (the driver decodes again): the decompressor may hold output that a
+    #: call with no new input still writes.
+    needs_input = False
+
     def __init__(self, module: Any, max_output_size: int | None, max_window_size: int) -> None:
         #: None once the stream ended or failed: the library's state (the ring buffer) is freed
         #: then, not when the decoder is dropped.

@@ -154,6 +154,10 @@ class _InflateDecoder:
         "_written",
     )
 
+    #: Promises nothing (the driver decodes again): the decompressor may hold output that a
+    #: call with no new input still writes.
+    needs_input = False
+
     def __init__(
         self,
         module: _ZlibModule,

@@ -105,6 +105,10 @@ class _ZstdDecoder:
         "_zstd_error",
     )
 
+    #: Promises nothing (the driver decodes again): the decompressor may hold output that a
+    #: call with no new input still writes.
+    needs_input = False
+
     def __init__(
         self,
         module: Any,
