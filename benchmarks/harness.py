@@ -673,6 +673,30 @@ def missed_targets(report: Report) -> list[str]:
     ]
 
 
+def split_columns(
+    header: list[str], rows: list[list[str]], first: int, width: int = TEXT_WIDTH
+) -> list[tuple[list[str], list[list[str]]]]:
+    """The table cut into tables of at most ``width`` columns: the first ``first`` columns,
+    then as many of the others as fit, then the first two columns (workload, implementation)
+    with the next ones that fit, and so on."""
+    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
+
+    def fits(columns: list[int]) -> bool:
+        return sum(widths[c] for c in columns) + 2 * (len(columns) - 1) <= width
+
+    tables = []
+    columns = list(range(first))
+    for column in range(first, len(header)):
+        if not fits([*columns, column]) and len(columns) > 2:
+            tables.append(columns)
+            columns = [0, 1]
+        columns.append(column)
+    tables.append(columns)
+    return [
+        ([header[c] for c in cols], [[row[c] for c in cols] for row in rows]) for cols in tables
+    ]
+
+
 def format_table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
     if markdown:
         lines = ["| " + " | ".join(header) + " |"]
@@ -709,7 +733,8 @@ def format_report(report: Report, markdown: bool = False, judge_targets: bool = 
             header, rows = table_rows(report, metric, group)
             if rows:
                 parts.append(f"{heading}{title}: {group}")
-                parts.append(format_table(header, rows, markdown))
+                tables = [(header, rows)] if markdown else split_columns(header, rows, 4)
+                parts += [format_table(h, r, markdown) for h, r in tables]
     header, rows = target_rows(report)
     if rows and judge_targets:
         missed = sum(row[-1] == "MISSED" for row in rows)
