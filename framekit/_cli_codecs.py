@@ -39,6 +39,7 @@ from framekit.codecs import (
     Zstd,
 )
 from framekit.codecs.resp import Resp
+from framekit.codecs.smtp import Commands, Data, Replies
 
 __all__ = [
     "CODECS",
@@ -227,6 +228,15 @@ CODECS: dict[str, CodecEntry] = {
             "octet-counted", OctetCounted, "frames", "RFC 6587 octet counting (LEN SP DATA)"
         ),
         CodecEntry("resp3", Resp, "frames", "Redis's RESP3 (and RESP2) replies"),
+        CodecEntry("smtp-replies", Replies, "frames", "SMTP replies, multi-line ones whole"),
+        CodecEntry("smtp-commands", Commands, "frames", "SMTP commands (verb and argument)"),
+        CodecEntry(
+            "smtp-data",
+            Data,
+            "bytes",
+            "an SMTP DATA body: dot-stuffed lines to CRLF.CRLF",
+            exclude=frozenset({"encode_policy"}),
+        ),
     ]
 }
 

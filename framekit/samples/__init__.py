@@ -42,9 +42,9 @@ SAMPLES: dict[str, Sample] = {
         Sample(
             "smtp-replies",
             "smtp-replies.txt",
-            "lines:crlf",
+            "smtp-replies",
             "what an SMTP server sends in one session (greeting, EHLO's multi-line reply, "
-            "MAIL, RCPT, DATA, QUIT), CRLF line ends",
+            "MAIL, RCPT, DATA, QUIT), CRLF line ends; -s lines:crlf reads it as lines",
         ),
         Sample(
             "resp3-replies",
