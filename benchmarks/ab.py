@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from benchmarks.harness import (
+    TEXT_WIDTH,
     CheckFailed,
     Clock,
     Input,
@@ -380,15 +382,17 @@ def format_ab(report: ABReport, markdown: bool = False) -> str:
     slower = [r for r in report.rows if r.slower]
     firm = [r for r in slower if r.slower_every_round]
     own = [r for r in firm if r.implementation.startswith("framekit")]
-    title = (
+    title = textwrap.fill(
         "A/B (time ratio new/old: median over rounds of the same round's times, each the "
-        f"least of {report.repeat}, {report.clock} time; <1 is faster)"
+        f"least of {report.repeat}, {report.clock} time; <1 is faster)",
+        width=TEXT_WIDTH,
     )
-    summary = (
+    summary = textwrap.fill(
         f"{len(slower)} of {len(report.rows)} rows slower by more than "
         f"{(AB_THRESHOLD - 1) * 100:g}% (median); {len(firm)} of them in every round "
         f"({len(own)} of those framekit's). The peers' rows run the same code on both sides: "
-        "their spread is the noise floor."
+        "their spread is the noise floor.",
+        width=TEXT_WIDTH,
     )
     table = format_table(header, rows, markdown)
     return (

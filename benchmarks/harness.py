@@ -23,6 +23,7 @@ import gc
 import hashlib
 import importlib
 import statistics
+import textwrap
 import time
 from array import array
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
@@ -55,6 +56,9 @@ __all__ = [
     "select",
     "split_pieces",
 ]
+
+#: The width the report's text lines are wrapped to (its tables are narrower still).
+TEXT_WIDTH = 100
 
 #: Modules that define workload groups, imported by :func:`load_groups`.
 GROUP_MODULES: list[str] = [
@@ -559,7 +563,7 @@ def linearity(
 def format_linearity(results: Sequence[LinearityResult], markdown: bool = False) -> str:
     """A table of linearity results: sizes, median times, time ratio, verdict."""
     header = ["workload", "implementation", "n", "larger", "ms at n", "ms larger"]
-    header += ["time ratio", "size ratio", "verdict"]
+    header += ["time x", "size x", "verdict"]
     rows = [
         [
             r.workload,
@@ -574,9 +578,10 @@ def format_linearity(results: Sequence[LinearityResult], markdown: bool = False)
         ]
         for r in results
     ]
-    title = (
-        "Linearity (time at a larger input / time at n; linear: about the size ratio, "
-        f"within {LINEAR_TOLERANCE:g}x)"
+    title = textwrap.fill(
+        "Linearity (time x: time at the larger input / time at n; size x: the larger size / n; "
+        f"linear: time x about size x, within {LINEAR_TOLERANCE:g}x)",
+        width=TEXT_WIDTH,
     )
     return ("### " if markdown else "") + title + "\n\n" + format_table(header, rows, markdown)
 
@@ -594,29 +599,30 @@ def _fmt_size(nbytes: int) -> str:
     return f"{nbytes / 1e3:.0f} kB"
 
 
-def _target_cell(report: Report, w: Workload, impl: str) -> str:
-    cells = []
-    for res in report.target_results(w):
-        if (res.target.subject or w.subject) != impl:
-            continue
-        sign = ">=" if w.metric == "throughput" else "<="
-        verdict = "ok" if res.met else "MISSED"
-        cells.append(f"{verdict} ({sign}{res.target.ratio:g}x {res.target.baseline})")
-    return "; ".join(cells)
+def _target_text(w: Workload, target: Target) -> str:
+    sign = ">=" if w.metric == "throughput" else "<="
+    return f"{sign}{target.ratio:g}x {target.baseline}"
 
 
-def table_rows(report: Report, metric: Metric) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the table of ``metric`` workloads."""
+def table_rows(
+    report: Report, metric: Metric, group: str | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the table of ``metric`` workloads (of ``group``, or of every group).
+
+    One ratio column per baseline that the table's workloads name; targets are in
+    :func:`target_rows`, so that a table stays narrow.
+    """
     rows: list[list[str]] = []
     baselines: list[str] = []
-    for per_impl in report.measurements.values():
-        w = next(iter(per_impl.values())).workload
-        if w.metric == metric:
-            baselines += [b for b in w.baselines if b not in baselines]
-    for per_impl in report.measurements.values():
-        w = next(iter(per_impl.values())).workload
-        if w.metric != metric:
-            continue
+    chosen = [
+        (w, per_impl)
+        for per_impl in report.measurements.values()
+        for w in [next(iter(per_impl.values())).workload]
+        if w.metric == metric and (group is None or w.group == group)
+    ]
+    for w, _ in chosen:
+        baselines += [b for b in w.baselines if b not in baselines]
+    for w, per_impl in chosen:
         for name, m in per_impl.items():
             note = " (1 run)" if name in w.once and report.rounds > 1 else ""
             if m.capped:
@@ -632,15 +638,64 @@ def table_rows(report: Report, metric: Metric) -> tuple[list[str], list[list[str
                     _fmt_ratio(m.ratio(b)) if b in w.baselines and b != name else ""
                     for b in baselines
                 ]
-                + [_target_cell(report, w, name)]
             )
     if metric == "throughput":
         header = ["workload", "implementation", "MB/s", "spread"]
-        header += [f"speed vs {b}" for b in baselines]
     else:
         header = ["workload", "implementation", "time ms", "spread"]
-        header += [f"time vs {b}" for b in baselines]
-    return [*header, "target"], rows
+    return header + [f"vs {b}" for b in baselines], rows
+
+
+def target_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the targets table: each target, the ratio measured, ok or MISSED."""
+    rows = []
+    for w in report.workloads():
+        for res in report.target_results(w):
+            rows.append(
+                [
+                    w.name,
+                    res.target.subject or w.subject,
+                    _target_text(w, res.target),
+                    _fmt_ratio(res.ratio),
+                    "ok" if res.met else "MISSED",
+                ]
+            )
+    return ["workload", "implementation", "target", "measured", "verdict"], rows
+
+
+def missed_targets(report: Report) -> list[str]:
+    """One line per target ``report`` missed: workload, implementation, target and ratio."""
+    return [
+        f"{w.name} {res.target.subject or w.subject}: {_target_text(w, res.target)}, "
+        f"measured {_fmt_ratio(res.ratio)}"
+        for w in report.workloads()
+        for res in report.target_results(w)
+        if not res.met
+    ]
+
+
+def split_columns(
+    header: list[str], rows: list[list[str]], first: int, width: int = TEXT_WIDTH
+) -> list[tuple[list[str], list[list[str]]]]:
+    """The table cut into tables of at most ``width`` columns: the first ``first`` columns,
+    then as many of the others as fit, then the first two columns (workload, implementation)
+    with the next ones that fit, and so on."""
+    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
+
+    def fits(columns: list[int]) -> bool:
+        return sum(widths[c] for c in columns) + 2 * (len(columns) - 1) <= width
+
+    tables = []
+    columns = list(range(first))
+    for column in range(first, len(header)):
+        if not fits([*columns, column]) and len(columns) > 2:
+            tables.append(columns)
+            columns = [0, 1]
+        columns.append(column)
+    tables.append(columns)
+    return [
+        ([header[c] for c in cols], [[row[c] for c in cols] for row in rows]) for cols in tables
+    ]
 
 
 def format_table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
@@ -661,22 +716,48 @@ def format_table(header: list[str], rows: list[list[str]], markdown: bool) -> st
     return "\n".join(out)
 
 
-def format_report(report: Report, markdown: bool = False) -> str:
-    """The tables of ``report`` (one per metric), then the workloads' notes."""
+def format_report(report: Report, markdown: bool = False, judge_targets: bool = True) -> str:
+    """The tables of ``report`` (one per metric and workload group), the targets, the notes.
+
+    With ``judge_targets`` False (a run on smaller inputs than full size, where the ratios
+    say little), the targets table is left out and a line says they were not judged.
+    """
     titles: dict[Metric, str] = {
-        "throughput": "Throughput (median MB/s; speed ratio = how many times faster, >1 is faster)",
-        "time": "Time (median ms; time ratio = this time / baseline time, <1 is faster)",
+        "throughput": "Throughput (median MB/s; speed ratio: times faster, >1 is faster)",
+        "time": "Time (median ms; time ratio: this time / baseline time, <1 is faster)",
     }
+    heading = "### " if markdown else ""
     parts = []
+    groups = list(dict.fromkeys(w.group for w in report.workloads()))
     for metric, title in titles.items():
-        header, rows = table_rows(report, metric)
-        if rows:
-            parts.append(("### " if markdown else "") + title)
-            parts.append(format_table(header, rows, markdown))
+        for group in groups:
+            header, rows = table_rows(report, metric, group)
+            if rows:
+                parts.append(f"{heading}{title}: {group}")
+                tables = [(header, rows)] if markdown else split_columns(header, rows, 4)
+                parts += [format_table(h, r, markdown) for h, r in tables]
+    header, rows = target_rows(report)
+    if rows and judge_targets:
+        missed = sum(row[-1] == "MISSED" for row in rows)
+        parts.append(f"{heading}Targets: {len(rows) - missed} of {len(rows)} met")
+        parts.append(format_table(header, rows, markdown))
+    elif rows:
+        parts.append(
+            textwrap.fill(
+                f"Targets: {len(rows)} not judged: the inputs are {report.scale:g} of full "
+                "size, where the ratios say little (a full run, without --quick or --scale, "
+                "judges them).",
+                width=TEXT_WIDTH,
+            )
+        )
     notes = []
     for w in report.workloads():
         for impl, note in w.notes.items():
-            notes.append(f"- {w.name} / {impl}: {note}")
+            notes.append(
+                textwrap.fill(
+                    f"- {w.name} / {impl}: {note}", width=TEXT_WIDTH, subsequent_indent="  "
+                )
+            )
     if notes:
         parts.append(("Notes:\n" if not markdown else "Notes:\n\n") + "\n".join(notes))
     return "\n\n".join(parts)

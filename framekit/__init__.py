@@ -13,6 +13,7 @@
 - :mod:`framekit.testing`: checks a codec of your own against the decoder contract.
 """
 
+from framekit._version import __version__
 from framekit.connection import (
     StreamWriter,
     open_connection,
@@ -52,6 +53,7 @@ __all__ = [
     "StreamWriter",
     "TruncatedError",
     "UnsupportedEncodingError",
+    "__version__",
     "layer",
     "open_connection",
     "open_unix_connection",

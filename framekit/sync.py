@@ -465,10 +465,12 @@ class _Output:
 class _Stage:
     """One byte decoder in a stack: its driver, its input not consumed yet, its output."""
 
-    __slots__ = ("codec", "driver", "ended", "input", "input_ended", "output")
+    __slots__ = ("codec", "deferred", "driver", "ended", "input", "input_ended", "output")
 
     def __init__(self, codec: ByteCodec) -> None:
         self.codec = codec
+        # An error met after some output of the same step: raised once that output is out.
+        self.deferred: FramingError | None = None
         # Chunk ends are not kept: nothing here reports them.
         self.driver = ByteDriver(_byte_decoder(codec), keep_marks=False)
         self.input = Buffer()  # stream positions in this stage's input
@@ -521,6 +523,8 @@ class _ByteStages:
                 self._source_ended = True
             return piece
         stage = self._stages[index - 1]
+        if stage.deferred is not None:
+            raise self._fail(stage.deferred)
         driver = stage.driver
         source = stage.input
         while True:
@@ -540,7 +544,12 @@ class _ByteStages:
                     source, stage.output, self._budget, stage.input_ended, True
                 )
             except FramingError as error:
-                raise self._fail(error) from None
+                if not stage.output:
+                    raise self._fail(error) from None
+                # As a layer does: the bytes decoded before the error first, then the error.
+                drop_frame_locals(error)
+                stage.deferred = error
+                return stage.output.take_all()
             if stage.output:
                 return stage.output.take_all()
             if progressed:

@@ -6,6 +6,8 @@ Correctness only: no timing is asserted (the machine is shared and noisy).
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -14,17 +16,21 @@ import pytest
 
 pytest.importorskip("aiohttp")
 
+import benchmarks.__main__ as benchmarks_main
 from benchmarks import resp, streams
 from benchmarks.__main__ import main
 from benchmarks.ab import REPO_ROOT, ABRow, prepare
 from benchmarks.harness import (
     CheckFailed,
     Input,
+    Report,
+    Target,
     Workload,
     format_linearity,
     format_report,
     items_digest,
     linearity,
+    missed_targets,
     registry,
     run,
     select,
@@ -33,10 +39,16 @@ from benchmarks.harness import (
 TINY = 0.002  # 32 MiB workloads become ~64 kB; the 400 kB line becomes 800 bytes
 
 
-def test_every_registered_implementation_passes_its_check() -> None:
+@pytest.fixture(scope="module")
+def tiny_report() -> Report:
+    """Every registered workload, 2 rounds at TINY scale (a run is checked as it goes)."""
+    return run(select(), rounds=2, scale=TINY)
+
+
+def test_every_registered_implementation_passes_its_check(tiny_report: Report) -> None:
     workloads = select()
     assert workloads
-    report = run(workloads, rounds=2, scale=TINY)
+    report = tiny_report
     for w in workloads:
         measured = report.measurements[w.name]
         assert set(measured) == set(w.implementations)
@@ -287,3 +299,63 @@ def test_ab_mode_compares_two_framekit_directories_in_worker_processes(
         assert row in out
     assert "framekit-frames" in out
     assert "new/old" in out
+
+
+def _targeted(ratio: float) -> Workload:
+    """A workload whose ``b`` must be ``ratio`` times as fast as ``a`` (they are alike)."""
+
+    def make_input(scale: float) -> Input:
+        pieces = [b"a", b"bc"]
+        return Input(pieces, items_digest(pieces), 3)
+
+    return Workload(
+        "t-target", "t", "", make_input, {"a": _echo, "b": _echo}, ["a"], subject="b",
+        targets=[Target("a", ratio)],
+    )  # fmt: skip
+
+
+def test_quick_run_judges_no_target_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--quick", "--rounds", "1", "--only", "chunked-gzip"]) == 0
+    out = capsys.readouterr().out
+    assert "MISSED" not in out and "verdict" not in out
+    assert "not judged" in out
+
+
+def test_report_at_full_size_judges_every_target() -> None:
+    report = run([_targeted(100.0)], rounds=1)
+    text = format_report(report)
+    assert "Targets: 0 of 1 met" in text and "MISSED" in text
+    assert missed_targets(report) == [
+        f"t-target b: >=100x a, measured {report.measurements['t-target']['b'].ratio('a'):.2f}x"
+    ]
+    assert missed_targets(run([_targeted(0.001)], rounds=1)) == []
+
+
+def test_full_run_with_a_missed_target_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(benchmarks_main, "select", lambda patterns: [_targeted(100.0)])
+    assert main(["--rounds", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "1 target(s) missed" in captured.err and "MISSED t-target b" in captured.err
+    assert "about 9 minutes" in captured.err  # a full run says how long it takes
+    monkeypatch.setattr(benchmarks_main, "select", lambda patterns: [_targeted(0.001)])
+    assert main(["--rounds", "1"]) == 0
+
+
+def test_report_lines_fit_100_columns(tiny_report: Report) -> None:
+    for judged in (True, False):
+        lines = format_report(tiny_report, judge_targets=judged).splitlines()
+        assert max(len(line) for line in lines) <= 100, max(lines, key=len)
+
+
+def test_without_a_peer_the_command_names_the_bench_extra() -> None:
+    code = (
+        "import sys, runpy; sys.modules['aiohttp'] = None; "
+        "runpy.run_module('benchmarks', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "aioframekit[bench]" in result.stderr and "aiohttp" in result.stderr

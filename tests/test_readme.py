@@ -41,6 +41,21 @@ def test_readme_test_command_is_the_one_ci_runs() -> None:
     assert "python -m pytest -q" in ci
 
 
-def test_readme_main_job_exists() -> None:
+def test_readme_main_job_runs_the_command_on_a_shipped_sample() -> None:
+    setup = "python3 -m venv .venv && .venv/bin/pip install -e . && "
+    (command,) = [line for line in README.splitlines() if line.startswith(setup)]
+    assert "/framekit decode --sample " in command
+    sample = command.split("--sample", 1)[1].split()[0]
+    result = subprocess.run(
+        [sys.executable, "-m", "framekit", "decode", "--sample", sample],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(b"\n") > 0
+
+
+def test_readme_line_echo_example_exists() -> None:
     assert "examples/line_echo.py" in README
     assert (ROOT / "examples" / "line_echo.py").is_file()

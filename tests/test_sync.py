@@ -678,6 +678,30 @@ def test_iter_decoded_after_a_decoder_error_raises_it_again() -> None:
         assert again.value is first.value
 
 
+def test_iter_decoded_yields_the_bytes_before_an_error_in_the_same_piece() -> None:
+    # As a layer does: the bytes decoded before the bad chunk come first, then the error.
+    wire = b"5\r\nhello\r\nzz\r\n"
+    decoded = iter_decoded(wire, Chunked())
+    assert next(decoded) == b"hello"
+    with pytest.raises(MalformedError) as first:
+        next(decoded)
+    assert first.value.offset == 10
+    with pytest.raises(MalformedError) as again:
+        next(decoded)
+    assert again.value is first.value
+
+
+def test_iter_decoded_stacked_yields_the_bytes_before_a_lower_stages_error() -> None:
+    packed = gzip.compress(b"hello world\n" * 100, mtime=0)
+    wire = b"%x\r\n%s\r\nzz\r\n" % (len(packed), packed)
+    decoded = iter_decoded(wire, Chunked(), Gzip())
+    body = b""
+    with pytest.raises(MalformedError, match="chunk size"):  # after the whole gzip member
+        for piece in decoded:
+            body += piece
+    assert body == b"hello world\n" * 100
+
+
 def test_iter_frames_over_an_iterable_that_raised_raises_again() -> None:
     frames = iter_frames(raising_after([b"one\ntwo\n"], TimeoutError("timed out")), Lines())
     assert list(itertools.islice(frames, 2)) == [b"one", b"two"]
