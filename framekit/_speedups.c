@@ -36,6 +36,17 @@ ssize_arg(PyObject *obj, int *ok)
     return (Py_ssize_t)value;
 }
 
+/* Append the offset ``pos`` to the list ``ends``; -1 with an error set on failure. */
+static int
+append_offset(PyObject *ends, Py_ssize_t pos)
+{
+    PyObject *at = PyLong_FromSsize_t(pos);
+    if (at == NULL) return -1;
+    int failed = PyList_Append(ends, at);
+    Py_DECREF(at);
+    return failed;
+}
+
 PyDoc_STRVAR(scan_chunked_doc,
 "scan_chunked(data, state, remaining, excess, budget, max_overhead, max_chunk_size, window)\n"
 "\n"
@@ -261,15 +272,9 @@ split_fixed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(frame);
         if (failed) break;
         pos = (Py_ssize_t)end;
-        if (ends != Py_None) {
-            PyObject *at = PyLong_FromSsize_t(pos);
-            if (at == NULL) {
-                failed = 1;
-                break;
-            }
-            failed = PyList_Append(ends, at);
-            Py_DECREF(at);
-            if (failed) break;
+        if (ends != Py_None && append_offset(ends, pos) < 0) {
+            failed = 1;
+            break;
         }
     }
     PyBuffer_Release(&view);
@@ -499,15 +504,9 @@ scan_resp(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(value);
             if (failed) break;
             pos = next;
-            if (ends != Py_None) {
-                PyObject *at = PyLong_FromSsize_t(pos);
-                if (at == NULL) {
-                    failed = 1;
-                    break;
-                }
-                failed = PyList_Append(ends, at);
-                Py_DECREF(at);
-                if (failed) break;
+            if (ends != Py_None && append_offset(ends, pos) < 0) {
+                failed = 1;
+                break;
             }
         }
     }

@@ -1152,12 +1152,15 @@ class RespDecoder(BaseFrameDecoder[Any]):
 
     def _push(self, stack: list[list[Any]], t: int, left: int, attrs_: Any, pos: int) -> None:
         if len(stack) >= self._max_depth:
-            raise NestingTooDeep(
-                f"a RESP reply nests deeper than max_depth ({self._max_depth})",
-                limit=self._max_depth,
-                offset=self._offset + pos,
-            )
+            raise self._too_deep(pos)
         stack.append([t, left, [], attrs_])
+
+    def _too_deep(self, pos: int) -> NestingTooDeep:
+        return NestingTooDeep(
+            f"a RESP reply nests deeper than max_depth ({self._max_depth})",
+            limit=self._max_depth,
+            offset=self._offset + pos,
+        )
 
     # -- event mode ----------------------------------------------------------------------
 
@@ -1280,19 +1283,8 @@ class RespDecoder(BaseFrameDecoder[Any]):
                             raise self._malformed(
                                 f"a {_what(t)} of {size} bytes is not followed by CRLF", end
                             )
-                        payload = data[after:end].tobytes()
+                        value = self._string_value(t, data[after:end].tobytes(), after)
                         after = end + 2
-                        if t == _DOLLAR:
-                            value = payload
-                        elif t == _BANG:
-                            value = ReplyError(_decode_text(payload), blob=True)
-                        else:
-                            if size < 4 or payload[3:4] != b":":
-                                raise self._malformed(
-                                    "a verbatim string must begin with a 3-byte format and ':'",
-                                    end - size,
-                                )
-                            value = Verbatim(payload[:3].decode("ascii", "replace"), payload[4:])
                 elif t in _AGGREGATES:
                     count = self._count(line, t, pos)
                     if t == _PUSH and state.stack:
@@ -1303,11 +1295,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
                         value = None
                     else:
                         if len(state.stack) >= self._max_depth:
-                            raise NestingTooDeep(
-                                f"a RESP reply nests deeper than max_depth ({self._max_depth})",
-                                limit=self._max_depth,
-                                offset=self._offset + pos,
-                            )
+                            raise self._too_deep(pos)
                         pos = after
                         frames.append(AggregateStart(chr(t), None if count == -2 else count))
                         if ends is not None:
@@ -1419,14 +1407,18 @@ class RespDecoder(BaseFrameDecoder[Any]):
             return -2
         if digits == b"-1" and t == _DOLLAR:
             return -1
-        if not (digits.isdigit() and (digits[0] != 48 or len(digits) == 1)):
-            raise self._malformed(
-                f"a {_what(t)} length must be decimal digits, got {digits[:40]!r}", pos
-            )
-        size = int(digits)
+        size = self._decimal(digits, t, "length", pos)
         if size > self._max_bulk:
             raise self._too_long(t, size, pos)
         return size
+
+    def _decimal(self, digits: bytes, t: int, what: str, pos: int) -> int:
+        """A length or count: decimal digits, no leading zero but ``0`` itself."""
+        if not (digits.isdigit() and (digits[0] != 48 or len(digits) == 1)):
+            raise self._malformed(
+                f"a {_what(t)} {what} must be decimal digits, got {digits[:40]!r}", pos
+            )
+        return int(digits)
 
     def _count(self, line: bytes, t: int, pos: int) -> int:
         """The count in an aggregate header: >= 0, -1 for ``*-1``, -2 for streamed (``?``)."""
@@ -1440,11 +1432,7 @@ class RespDecoder(BaseFrameDecoder[Any]):
             return -2
         if digits == b"-1" and t == _STAR:
             return -1
-        if not (digits.isdigit() and (digits[0] != 48 or len(digits) == 1)):
-            raise self._malformed(
-                f"a {_what(t)} count must be decimal digits, got {digits[:40]!r}", pos
-            )
-        count = int(digits)
+        count = self._decimal(digits, t, "count", pos)
         if count > self._max_agg:
             raise AggregateTooLong(
                 f"a RESP {_what(t)} of {count} elements is longer than max_aggregate_length"
