@@ -600,13 +600,29 @@ static PyMethodDef speedups_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+#ifndef FRAMEKIT_SOURCE_SHA256
+#define FRAMEKIT_SOURCE_SHA256 ""
+#endif
+
+/* SOURCE_SHA256: the sha256 of this file as setup.py hashed it (framekit.speedups compares). */
+static int
+speedups_exec(PyObject *module)
+{
+    return PyModule_AddStringConstant(module, "SOURCE_SHA256", FRAMEKIT_SOURCE_SHA256);
+}
+
+static PyModuleDef_Slot speedups_slots[] = {
+    {Py_mod_exec, (void *)speedups_exec},
+    {0, NULL},
+};
+
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     "framekit._speedups",
     "framekit's optional compiled fast paths (pure Python does the same without them).",
     0,
     speedups_methods,
-    NULL,
+    speedups_slots,
     NULL,
     NULL,
     NULL,

@@ -37,3 +37,5 @@ def scan_resp(
 def scan_dot_lines(
     data: memoryview, pos: int, budget: int, max_line: int, room: int, /
 ) -> tuple[int, bytes, bool] | None: ...
+
+SOURCE_SHA256: str

@@ -10,10 +10,13 @@ extension must be built (a skip fails the run there).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
+import types
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -302,6 +305,43 @@ def test_the_extension_is_in_use() -> None:
     # In CI, this is what says the C code was built and is tested: a skip fails the run.
     assert speedups.ENABLED
     assert chunked._scan_chunked is speedups.scan_chunked
+
+
+@needs_extension
+def test_the_extension_says_which_source_it_was_built_from() -> None:
+    from framekit import _speedups
+
+    source = Path(speedups.__file__).with_name("_speedups.c").read_bytes()
+    assert hashlib.sha256(source).hexdigest() == _speedups.SOURCE_SHA256
+
+
+def test_a_build_of_other_source_is_not_used(tmp_path: Path) -> None:
+    # An in-place build left behind by a checkout of other C code (the module of an older
+    # framekit/_speedups.c) may take other arguments: it is refused, with a warning.
+    source = tmp_path / "_speedups.c"
+    source.write_bytes(b"int x;\n")
+    stale = types.SimpleNamespace(SOURCE_SHA256=hashlib.sha256(b"int y;\n").hexdigest())
+    with pytest.warns(RuntimeWarning, match=r"built from another version .*pip install"):
+        assert not speedups._built_from(stale, source)
+
+
+def test_a_build_that_does_not_say_its_source_is_not_used(tmp_path: Path) -> None:
+    source = tmp_path / "_speedups.c"
+    source.write_bytes(b"int x;\n")
+    with pytest.warns(RuntimeWarning, match="built from another version"):
+        assert not speedups._built_from(types.SimpleNamespace(), source)
+
+
+def test_a_build_of_this_source_is_used(tmp_path: Path) -> None:
+    source = tmp_path / "_speedups.c"
+    source.write_bytes(b"int x;\n")
+    built = types.SimpleNamespace(SOURCE_SHA256=hashlib.sha256(b"int x;\n").hexdigest())
+    assert speedups._built_from(built, source)
+
+
+def test_a_build_without_its_source_beside_it_is_used(tmp_path: Path) -> None:
+    # An install that ships no C source (nothing to compare): the build is trusted.
+    assert speedups._built_from(types.SimpleNamespace(), tmp_path / "_speedups.c")
 
 
 # -- length-prefixed frames -------------------------------------------------------------------
