@@ -107,3 +107,28 @@ def test_the_errors_page_names_every_public_error_class() -> None:
     assert framekit.errors.FramingError in classes
     missing = [cls.__name__ for cls in classes if not re.search(rf"\b{cls.__name__}\b", page)]
     assert missing == []
+
+
+def test_the_errors_page_tree_is_the_class_hierarchy() -> None:
+    page = (GUIDE / "errors.md").read_text(encoding="utf-8")
+    tree = page.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    known = {cls.__name__: cls for cls in error_classes()}
+    known.update(
+        Exception=Exception,
+        EOFError=EOFError,
+        RuntimeError=RuntimeError,
+        ContractViolation=importlib.import_module("framekit.testing").ContractViolation,
+    )
+    parents: list[tuple[int, type]] = [(-1, known[tree[0].strip()])]
+    listed = []
+    for line in tree[1:]:
+        depth = line.index("+-- ")
+        cls = known[line[depth + 4 :].split()[0]]
+        while parents[-1][0] >= depth:
+            parents.pop()
+        assert cls.__mro__[1] is parents[-1][1], cls
+        parents.append((depth, cls))
+        listed.append(cls)
+    assert set(known.values()) - {Exception, EOFError, RuntimeError} - set(listed) == {
+        known["ReplyError"]
+    }
