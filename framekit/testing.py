@@ -18,7 +18,7 @@ on the frames and errors.
 gives the input back under every split; :func:`assert_split_invariant` checks given splits
 (from a hypothesis strategy, say) against the whole wire. :func:`splits_of` and
 :func:`encoded` are hypothesis strategies; hypothesis is needed only when they are called
-(``pip install 'framekit[test]'``).
+(``pip install 'aioframekit[test]'``).
 """
 
 from __future__ import annotations
@@ -1126,7 +1126,7 @@ def _strategies() -> Any:
     except ImportError as error:
         raise ImportError(
             "framekit.testing's strategies need hypothesis, which is in the test extra: "
-            "pip install 'framekit[test]'"
+            "pip install 'aioframekit[test]'"
         ) from error
     return strategies
 
@@ -1135,7 +1135,7 @@ def splits_of(wire: Bytes, *, max_pieces: int | None = None) -> SearchStrategy[t
     """A hypothesis strategy of splits of ``wire``: sorted cut points inside it (at most
     ``max_pieces - 1`` of them), to pass as a split to the checkers.
 
-    Raises ImportError (naming the ``framekit[test]`` extra) without hypothesis.
+    Raises ImportError (naming the ``aioframekit[test]`` extra) without hypothesis.
     """
     st = _strategies()
     size = len(wire)
@@ -1155,7 +1155,7 @@ def encoded(
     """A hypothesis strategy of ``(frames, wire)``: lists of frames drawn from ``frames``,
     and their wire bytes written by a fresh encoder of ``codec``.
 
-    Raises ImportError (naming the ``framekit[test]`` extra) without hypothesis.
+    Raises ImportError (naming the ``aioframekit[test]`` extra) without hypothesis.
     """
     st = _strategies()
 

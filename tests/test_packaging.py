@@ -29,6 +29,17 @@ def test_distribution_name_is_not_the_import_name() -> None:
     assert metadata.distribution(DISTRIBUTION).read_text("top_level.txt") in (None, "framekit\n")
 
 
+def test_install_hints_name_the_distribution_not_the_import_package() -> None:
+    # "framekit" on the package index is an unrelated project: a hint saying
+    # `pip install framekit[zstd]` would install someone else's code.
+    import re
+
+    for path in sorted((ROOT / "framekit").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"pip install '?([A-Za-z0-9_-]+)\[", text):
+            assert match.group(1) == DISTRIBUTION, f"{path.relative_to(ROOT)}: {match.group(0)}"
+
+
 def test_metadata_names_license_authors_and_every_supported_python() -> None:
     meta = metadata.metadata(DISTRIBUTION)
     assert meta["License-Expression"] == "MIT"

@@ -345,7 +345,7 @@ def test_testing_imports_without_hypothesis_and_names_the_extra() -> None:
         try:
             framekit.testing.splits_of(b"abc")
         except ImportError as error:
-            assert "framekit[test]" in str(error), error
+            assert "aioframekit[test]" in str(error), error
         else:
             raise AssertionError("splits_of worked without hypothesis")
         assert "hypothesis" not in sys.modules

@@ -972,7 +972,7 @@ def test_zstd_library_also_enforces_the_window_limit(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize(
     ("module", "make", "extra"),
-    [("brotli", Brotli, "framekit[brotli]"), ("zstandard", Zstd, "framekit[zstd]")],
+    [("brotli", Brotli, "aioframekit[brotli]"), ("zstandard", Zstd, "aioframekit[zstd]")],
 )
 def test_a_missing_extra_is_unsupported_and_named(
     monkeypatch: pytest.MonkeyPatch, module: str, make: type, extra: str

@@ -38,7 +38,7 @@ def _import_extra(module: str, extra: str, coding: str) -> Any:
         return importlib.import_module(module)
     except ImportError:
         raise UnsupportedEncodingError(
-            f"{coding} needs the {module} package: pip install framekit[{extra}]"
+            f"{coding} needs the {module} package: pip install aioframekit[{extra}]"
         ) from None
 
 

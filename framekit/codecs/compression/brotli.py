@@ -227,7 +227,7 @@ class _BrotliEncoder:
 
 @attrs.define(frozen=True, kw_only=True)
 class Brotli:
-    """brotli (RFC 7932); needs the ``brotli`` package (``pip install framekit[brotli]``).
+    """brotli (RFC 7932); needs the ``brotli`` package (``pip install aioframekit[brotli]``).
 
     Bytes after the end of the stream are always an error: the library does not say where the
     stream ended. ``quality`` (0-11) is the encoder's. Constructing it without the package

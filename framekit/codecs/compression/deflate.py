@@ -80,7 +80,7 @@ def _zlib_module(backend: Backend, trailing_data: TrailingData = "error") -> _Zl
     except ImportError:
         package = "isal (python-isal)" if backend == "isal" else backend
         raise UnsupportedEncodingError(
-            f"backend={backend!r} needs the {package} package: pip install framekit[speed]"
+            f"backend={backend!r} needs the {package} package: pip install aioframekit[speed]"
         ) from None
 
 

@@ -345,7 +345,7 @@ class _ZstdEncoder:
 
 @attrs.define(frozen=True, kw_only=True)
 class Zstd:
-    """zstd (RFC 8878); needs the ``zstandard`` package (``pip install framekit[zstd]``).
+    """zstd (RFC 8878); needs the ``zstandard`` package (``pip install aioframekit[zstd]``).
 
     Reads every frame until EOF and skips skippable frames. ``trailing_data`` as for
     :class:`Gzip`; ``level`` is the encoder's (levels above 19 may need a larger window).
