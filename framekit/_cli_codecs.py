@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from framekit._cli_http import RequestStream, ResponseStream
 from framekit.codecs import (
     Brotli,
     Chunked,
@@ -52,7 +53,9 @@ __all__ = [
     "parse_stack",
 ]
 
-Kind: TypeAlias = Literal["bytes", "frames"]
+#: A byte codec decodes bytes for the codecs after it; a frame codec ends a stack with
+#: frames, a message codec (``http-response``) with messages: a head and its body each.
+Kind: TypeAlias = Literal["bytes", "frames", "messages"]
 
 #: Size suffixes: ``64K``, ``8M``, ``1G`` (powers of 1024).
 _SIZE_SUFFIXES = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -237,6 +240,18 @@ CODECS: dict[str, CodecEntry] = {
             "an SMTP DATA body: dot-stuffed lines to CRLF.CRLF",
             exclude=frozenset({"encode_policy"}),
         ),
+        CodecEntry(
+            "http-response",
+            ResponseStream,
+            "messages",
+            "HTTP/1.1 responses, each head and its body (keep-alive, pipelined)",
+        ),
+        CodecEntry(
+            "http-request",
+            RequestStream,
+            "messages",
+            "HTTP/1.1 requests, each head and its body (keep-alive, pipelined)",
+        ),
     ]
 }
 
@@ -278,10 +293,11 @@ def parse_stack(text: str, codecs: Mapping[str, CodecEntry] = CODECS) -> list[St
                 raise StackError(f"{name}:{option.flag_name}: {error}") from None
         items.append(StackItem(entry, options))
     kinds = [item.entry.kind for item in items]
-    if "frames" in kinds[:-1]:
+    if any(kind != "bytes" for kind in kinds[:-1]):
         raise StackError(
             f"in {text!r}, a frame codec can only be the last: byte codecs (chunked, gzip, "
-            "...) decode bytes for the codecs after them, and a frame codec ends the stack"
+            "...) decode bytes for the codecs after them, and a frame codec (or a message "
+            "codec, http-response) ends the stack"
         )
     return items
 

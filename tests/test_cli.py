@@ -419,11 +419,44 @@ def _smtp_input(name: str) -> tuple[bytes, list[Any], bytes]:
     return encoder.feed(body) + encoder.finish(), [], body
 
 
+def _http_input(name: str) -> tuple[bytes, list[int | str]]:
+    """Pipelined messages of PLAIN for an HTTP codec name (a Content-Length body, a chunked
+    one, and for requests a GET without a body first), and each head's status or method."""
+    from framekit.codecs import Chunked
+    from framekit.codecs.http import Request, RequestHeads, Response, ResponseHeads
+
+    chunked_body = Chunked().encoder()
+    wire_chunked = chunked_body.feed(PLAIN) + chunked_body.finish()
+    length = [(b"Content-Length", b"%d" % len(PLAIN))]
+    te = [(b"Transfer-Encoding", b"chunked")]
+    if name == "http-response":
+        encoder = ResponseHeads().encoder()
+        wire = encoder.encode(Response(status=200, reason=b"OK", headers=length)) + PLAIN
+        wire += encoder.encode(Response(status=201, reason=b"Created", headers=te))
+        return wire + wire_chunked, [200, 201]
+    request = RequestHeads().encoder()
+    wire = request.encode(Request(method=b"GET", target=b"/", headers=[(b"Host", b"a")]))
+    wire += request.encode(Request(method=b"POST", target=b"/p", headers=length)) + PLAIN
+    wire += request.encode(Request(method=b"PUT", target=b"/q", headers=te)) + wire_chunked
+    return wire, ["GET", "POST", "PUT"]
+
+
 @pytest.mark.parametrize("name", list(CODECS))
 def test_each_codec_name_decodes_what_its_codec_encodes(
     name: str, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     stack = STACK_OF.get(name, name)
+    if name.startswith("http-"):
+        wire, starts = _http_input(name)
+        path = tmp_path / "input.http"
+        path.write_bytes(wire)
+        status, out, err = run_main(capsysbinary, "decode", "-s", stack, str(path))
+        assert status == 0, err
+        heads = [r for r in out if r["type"] in ("response", "request")]
+        assert [h.get("status", h.get("method")) for h in heads] == starts
+        assert main(["decode", "-s", stack, "--raw", str(path)]) == 0
+        assert capsysbinary.readouterr().out == PLAIN * 2
+        return
     if name.startswith("smtp-"):
         data, values, raw = _smtp_input(name)
         path = tmp_path / "input.bin"
@@ -452,6 +485,8 @@ def test_each_codec_name_decodes_what_its_codec_encodes(
 def _other_value(option: Option) -> str:
     """A value for ``option`` other than its default, as it is written on the command line."""
     default = option.default
+    if option.name == "request_methods":
+        return "HEAD|GET"
     if option.is_bool:
         return "no" if default else "yes"
     if option.metavar.startswith("BYTES"):
@@ -513,6 +548,8 @@ def test_sizes_take_k_m_g_suffixes() -> None:
         ("nosuch", "unknown codec 'nosuch'"),
         ("lines,chunked", "a frame codec can only be the last"),
         ("lines,netstring", "a frame codec can only be the last"),
+        ("http-response,lines", "a frame codec can only be the last"),
+        ("http-response:request-methods=GE T", "is not a method"),
         ("lines:max-length=lots", "lines:max-length"),
         ("lines:nosuch=1", "lines has no option 'nosuch'"),
         ("gzip:fast", "gzip takes no bare value"),
