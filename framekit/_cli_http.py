@@ -216,6 +216,39 @@ def _codec_name(codec: object, names: dict[type, str]) -> str:
     return names.get(type(codec), type(codec).__name__)
 
 
+class _BodyPieces:
+    """The records of one body's decoded pieces. A piece's record covers the input consumed
+    until the next piece was read (the last one's, until the body's end), so the head and
+    end records, and the decoded bytes, do not depend on how the input was split."""
+
+    def __init__(
+        self,
+        record: Callable[[dict[str, object]], None] | None,
+        describe: Callable[[bytes], dict[str, object]],
+        start: int,
+    ) -> None:
+        self._record = record
+        self._describe = describe
+        self._pending = b""
+        self.mark = start  # the input offset the next record starts at
+
+    def add(self, piece: bytes, position: int) -> None:
+        """``piece`` was read, with the input consumed up to ``position``."""
+        self.flush(position)
+        self._pending = piece
+
+    def flush(self, until: int) -> None:
+        """Write the pending piece's record, covering the input up to ``until``."""
+        if self._pending and self._record is not None:
+            fields: dict[str, object] = {"offset": self.mark, "length": until - self.mark}
+            fields.update(self._describe(self._pending))
+            fields["type"] = "body"
+            fields["size"] = len(self._pending)
+            self._record(fields)
+            self.mark = until
+        self._pending = b""
+
+
 class MessageStream:
     """One input's messages: ``run`` reads them all, reporting each through ``record``
     (JSON fields) or ``raw`` (decoded body bytes). After a FramingError, ``failure`` says
@@ -339,12 +372,13 @@ class MessageStream:
                 if error.offset is None:
                     error.offset = start  # the head that says it
                 raise
-            mark = head_end
+            pieces = _BodyPieces(record, describe, head_end)
             size = 0
             while True:
                 try:
                     piece = await body.reader.read(self._budget)
                 except FramingError as error:
+                    pieces.flush(root.buffer.head)
                     self.failure = self._failure(body.reader, error, kind, head_end)
                     raise
                 if not piece:
@@ -352,19 +386,15 @@ class MessageStream:
                 size += len(piece)
                 if record is None:
                     raw(piece)
-                    continue
-                now = root.buffer.head
-                fields = {"offset": mark, "length": now - mark, **describe(piece)}
-                fields["type"] = "body"
-                fields["size"] = len(piece)
-                record(fields)
-                mark = now
+                else:
+                    pieces.add(piece, root.buffer.head)
             now = root.buffer.head
+            pieces.flush(now)
             if record is not None:
                 record(
                     {
-                        "offset": mark,
-                        "length": now - mark,
+                        "offset": pieces.mark,
+                        "length": now - pieces.mark,
                         "type": "end",
                         "body_offset": head_end,
                         "body_length": now - head_end,
