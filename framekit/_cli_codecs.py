@@ -1,12 +1,12 @@
 """The codecs the ``framekit`` command knows by name, and how a stack of them is written.
 
-A stack is codec names joined by commas, byte codecs first and at most one frame codec last:
-``chunked,gzip,lines``. Each name may take options after colons: a bare value sets the
-codec's main option (``lines:crlf``, ``length-prefixed:4``, ``limited:1024``), and
-``option=value`` any option by its name (``lines:crlf:max-length=1000``,
-``chunked:lenient=yes``). Every option is also a flag, ``--NAME-OPTION``
-(``--chunked-lenient``, ``--gzip-max-output-size 1G``), which applies to every use of that
-codec in the stack; an option written in the stack wins over the flag.
+A stack is codec names joined by commas, byte codecs first and at most one frame codec (or
+message codec, ``http-response``) last: ``chunked,gzip,lines``. Each name may take options
+after colons: a bare value sets the codec's main option (``lines:crlf``,
+``length-prefixed:4``, ``limited:1024``), and ``option=value`` any option by its name
+(``lines:crlf:max-length=1000``, ``chunked:lenient=yes``). Every option is also a flag,
+``--NAME-OPTION`` (``--chunked-lenient``, ``--gzip-max-output-size 1G``), which applies to
+every use of that codec in the stack; an option written in the stack wins over the flag.
 
 The options are the codec classes' own (their attrs fields), with their types and defaults,
 so a codec's new option is a flag with nothing added here; a new codec (``resp3``,
@@ -159,11 +159,12 @@ def _option(name: str, hint: Any, default: object) -> Option:
 class CodecEntry:
     """A codec the command knows: its name, its class, and its main option.
 
-    ``factory`` is the codec's attrs class; its fields are the options (but ``exclude``:
-    encoder-only settings such as a compression level). ``argument`` is the option a bare
-    value after the name sets (``lines:crlf`` sets ``ending``). ``describe``, when given,
-    turns one of its frames (and the ``--preview`` size) into the fields of its JSON line
-    (``type``, ``value``, ...; default: :func:`framekit.cli.describe`).
+    ``factory`` is the codec's attrs class (for a message codec, the attrs class of its
+    options, :class:`~framekit._cli_http.ResponseStream`); its fields are the options (but
+    ``exclude``: encoder-only settings such as a compression level). ``argument`` is the
+    option a bare value after the name sets (``lines:crlf`` sets ``ending``). ``describe``,
+    when given, turns one of its frames (and the ``--preview`` size) into the fields of its
+    JSON line (``type``, ``value``, ...; default: :func:`framekit.cli.describe`).
     """
 
     name: str

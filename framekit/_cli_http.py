@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import typing
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -72,8 +73,9 @@ def _bool(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None
 
 
 def _backend(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value not in ("auto", "zlib", "isal", "zlib-ng"):
-        raise ValueError(f"{attribute.name} must be auto, zlib, isal or zlib-ng, got {value!r}")
+    if value not in typing.get_args(Backend):
+        known = ", ".join(typing.get_args(Backend))
+        raise ValueError(f"{attribute.name} must be one of {known}, got {value!r}")
 
 
 @attrs.define(frozen=True, kw_only=True)

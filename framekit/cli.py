@@ -11,6 +11,8 @@ decoded bytes, or the input itself when the stack has no byte codec); ``value`` 
 as text when it is UTF-8 and as hex (``"encoding": "hex"``) when not; a frame longer than
 ``--preview`` bytes gives a ``preview`` of its first bytes and its ``size``. A stack of byte
 codecs alone writes a line per decoded piece, or with ``--raw`` the decoded bytes themselves.
+A message codec (``http-response``, ``http-request``: see :mod:`framekit._cli_http`) writes a
+line per head, per piece of its decoded body and per body's end, or the decoded bodies.
 
 On bad input the command writes the error (its family, the rule, the offset, the codec that
 found it and a hexdump of the bytes around the offset) to stderr, and a JSON line with the
@@ -646,8 +648,9 @@ def make_parser() -> argparse.ArgumentParser:
         help="decode inputs through a stack of codecs",
         usage="framekit decode [-s STACK | --sample NAME] [options] [INPUT ...]",
         description="Decode each INPUT (a file, or - for stdin; stdin when none is given) "
-        "through STACK: byte codecs in order, then at most one frame codec, as "
-        "'chunked,gzip,lines' or 'lines:crlf' or 'length-prefixed:4'. A codec's options go "
+        "through STACK: byte codecs in order, then at most one frame codec (or message "
+        "codec: http-response, http-request), as 'chunked,gzip,lines' or 'lines:crlf' or "
+        "'length-prefixed:4'. A codec's options go "
         "after colons ('lines:crlf:max-length=1000', 'chunked:lenient=yes') or in the flags "
         "below, which apply to each use of the codec. Writes a JSON line per frame (or per "
         "decoded piece of a byte stack) to stdout, or with --raw the decoded bytes. On bad "

@@ -931,6 +931,18 @@ def test_a_byte_codec_can_come_before_a_message_codec(
     assert [h["status"] for h in _heads(out)] == [200, 201]
 
 
+def test_an_error_of_a_byte_codec_before_a_message_codec_names_that_codec(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire, _ = _http_input("http-response")
+    packed = gzip.compress(wire, mtime=0)[:-4]  # its size field cut off
+    status, out, err = _http_run(capsysbinary, tmp_path, packed, "-s", "gzip,http-response")
+    assert status == EXIT_BAD_INPUT
+    assert "TruncatedError in gzip (codec 1 of gzip,http-response)" in err
+    assert out[-1]["codec"] == "gzip" and out[-1]["stream"] == "the input"
+    assert [h["status"] for h in _heads(out)] == [200, 201]  # what was decoded came first
+
+
 # Any split of a pipelined stream gives the same messages (heads, ends, decoded bodies).
 
 PIPELINED = (
