@@ -131,7 +131,8 @@ class _MessageOptions(_HeadOptions):
         return body_framing(
             head,
             request_method=request_method,
-            allow_te_with_content_length=getattr(self, "allow_te_with_content_length", False),
+            allow_te_with_content_length=isinstance(self, RequestStream)
+            and self.allow_te_with_content_length,
             max_content_length_digits=self.max_content_length_digits,
         )
 
@@ -335,8 +336,8 @@ class MessageStream:
                 fields.update(method=_text(head.method), target=_text(head.target))
             else:
                 interim = 100 <= head.status < 200 and head.status != 101
-                if not interim:
-                    method = options.request_method(finals)  # type: ignore[union-attr]
+                if not interim and isinstance(options, ResponseStream):
+                    method = options.request_method(finals)
                     finals += 1
                 fields.update(status=head.status, reason=_text(head.reason))
             fields["version"] = "{}.{}".format(*head.version)
