@@ -1,12 +1,12 @@
 """The codecs the ``framekit`` command knows by name, and how a stack of them is written.
 
-A stack is codec names joined by commas, byte codecs first and at most one frame codec last:
-``chunked,gzip,lines``. Each name may take options after colons: a bare value sets the
-codec's main option (``lines:crlf``, ``length-prefixed:4``, ``limited:1024``), and
-``option=value`` any option by its name (``lines:crlf:max-length=1000``,
-``chunked:lenient=yes``). Every option is also a flag, ``--NAME-OPTION``
-(``--chunked-lenient``, ``--gzip-max-output-size 1G``), which applies to every use of that
-codec in the stack; an option written in the stack wins over the flag.
+A stack is codec names joined by commas, byte codecs first and at most one frame codec (or
+message codec, ``http-response``) last: ``chunked,gzip,lines``. Each name may take options
+after colons: a bare value sets the codec's main option (``lines:crlf``,
+``length-prefixed:4``, ``limited:1024``), and ``option=value`` any option by its name
+(``lines:crlf:max-length=1000``, ``chunked:lenient=yes``). Every option is also a flag,
+``--NAME-OPTION`` (``--chunked-lenient``, ``--gzip-max-output-size 1G``), which applies to
+every use of that codec in the stack; an option written in the stack wins over the flag.
 
 The options are the codec classes' own (their attrs fields), with their types and defaults,
 so a codec's new option is a flag with nothing added here; a new codec (``resp3``,
@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from framekit._cli_http import RequestStream, ResponseStream
 from framekit.codecs import (
     Brotli,
     Chunked,
@@ -52,7 +53,9 @@ __all__ = [
     "parse_stack",
 ]
 
-Kind: TypeAlias = Literal["bytes", "frames"]
+#: A byte codec decodes bytes for the codecs after it; a frame codec ends a stack with
+#: frames, a message codec (``http-response``) with messages: a head and its body each.
+Kind: TypeAlias = Literal["bytes", "frames", "messages"]
 
 #: Size suffixes: ``64K``, ``8M``, ``1G`` (powers of 1024).
 _SIZE_SUFFIXES = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -156,11 +159,12 @@ def _option(name: str, hint: Any, default: object) -> Option:
 class CodecEntry:
     """A codec the command knows: its name, its class, and its main option.
 
-    ``factory`` is the codec's attrs class; its fields are the options (but ``exclude``:
-    encoder-only settings such as a compression level). ``argument`` is the option a bare
-    value after the name sets (``lines:crlf`` sets ``ending``). ``describe``, when given,
-    turns one of its frames (and the ``--preview`` size) into the fields of its JSON line
-    (``type``, ``value``, ...; default: :func:`framekit.cli.describe`).
+    ``factory`` is the codec's attrs class (for a message codec, the attrs class of its
+    options, :class:`~framekit._cli_http.ResponseStream`); its fields are the options (but
+    ``exclude``: encoder-only settings such as a compression level). ``argument`` is the
+    option a bare value after the name sets (``lines:crlf`` sets ``ending``). ``describe``,
+    when given, turns one of its frames (and the ``--preview`` size) into the fields of its
+    JSON line (``type``, ``value``, ...; default: :func:`framekit.cli.describe`).
     """
 
     name: str
@@ -237,6 +241,18 @@ CODECS: dict[str, CodecEntry] = {
             "an SMTP DATA body: dot-stuffed lines to CRLF.CRLF",
             exclude=frozenset({"encode_policy"}),
         ),
+        CodecEntry(
+            "http-response",
+            ResponseStream,
+            "messages",
+            "HTTP/1.1 responses, each head and its body (keep-alive, pipelined)",
+        ),
+        CodecEntry(
+            "http-request",
+            RequestStream,
+            "messages",
+            "HTTP/1.1 requests, each head and its body (keep-alive, pipelined)",
+        ),
     ]
 }
 
@@ -278,10 +294,11 @@ def parse_stack(text: str, codecs: Mapping[str, CodecEntry] = CODECS) -> list[St
                 raise StackError(f"{name}:{option.flag_name}: {error}") from None
         items.append(StackItem(entry, options))
     kinds = [item.entry.kind for item in items]
-    if "frames" in kinds[:-1]:
+    if any(kind != "bytes" for kind in kinds[:-1]):
         raise StackError(
             f"in {text!r}, a frame codec can only be the last: byte codecs (chunked, gzip, "
-            "...) decode bytes for the codecs after them, and a frame codec ends the stack"
+            "...) decode bytes for the codecs after them, and a frame codec (or a message "
+            "codec, http-response) ends the stack"
         )
     return items
 

@@ -11,6 +11,8 @@ decoded bytes, or the input itself when the stack has no byte codec); ``value`` 
 as text when it is UTF-8 and as hex (``"encoding": "hex"``) when not; a frame longer than
 ``--preview`` bytes gives a ``preview`` of its first bytes and its ``size``. A stack of byte
 codecs alone writes a line per decoded piece, or with ``--raw`` the decoded bytes themselves.
+A message codec (``http-response``, ``http-request``: see :mod:`framekit._cli_http`) writes a
+line per head, per piece of its decoded body and per body's end, or the decoded bodies.
 
 On bad input the command writes the error (its family, the rule, the offset, the codec that
 found it and a hexdump of the bytes around the offset) to stderr, and a JSON line with the
@@ -49,6 +51,7 @@ from framekit._cli_codecs import (
     parse_size,
     parse_stack,
 )
+from framekit._cli_http import BodyFailure, MessageStream, RequestStream, ResponseStream
 from framekit._version import DISTRIBUTION, __version__
 from framekit.errors import (
     EndOfStream,
@@ -59,7 +62,7 @@ from framekit.errors import (
     UnsupportedEncodingError,
 )
 from framekit.samples import SAMPLES
-from framekit.sync import DEFAULT_READ_SIZE, SyncReader, iter_decoded
+from framekit.sync import DEFAULT_READ_SIZE, SyncReader, _piece_reader, iter_decoded
 
 __all__ = ["main"]
 
@@ -99,6 +102,14 @@ class Window:
     def start(self) -> int:
         """The offset of the first byte still held."""
         return self.end - self._held
+
+    @classmethod
+    def of(cls, start: int, data: bytes) -> Window:
+        """A window holding ``data``, the bytes of a stream from offset ``start`` on."""
+        window = cls(max(len(data), 1))
+        window.end = start
+        window.add(data)
+        return window
 
     def get(self, start: int, stop: int) -> bytes:
         """The bytes from ``start`` to ``stop`` that are still held."""
@@ -421,7 +432,12 @@ class _Output:
 
 
 def _report_error(
-    error: FramingError, decoding: Decoding, label: str, out: _Output, as_json: bool
+    error: FramingError,
+    decoding: Decoding,
+    label: str,
+    out: _Output,
+    as_json: bool,
+    failure: BodyFailure | None = None,
 ) -> None:
     stage = decoding.stage_of(error)
     item = decoding.items[stage]
@@ -430,30 +446,39 @@ def _report_error(
         stream_name = "the input"
     else:
         stream_name = f"the output of {decoding.items[stage - 1].entry.name}"
+    reader_name = item.entry.name
+    if failure is not None and stage == len(decoding.items) - 1:
+        # A layer of a message's body: the framing layer reads the input, the layers of the
+        # codings the output of the layer under them.
+        reader_name = f"{failure.codec} in {item.entry.name}"
+        if failure.stream is not None:
+            stream_name = failure.stream
+            window = Window.of(failure.start, failure.held)
     family = next((cls.__name__ for cls in _FAMILIES if isinstance(error, cls)), "FramingError")
     lines = [
-        f"framekit: {label}: {type(error).__name__} in {item.entry.name} "
+        f"framekit: {label}: {type(error).__name__} in {reader_name} "
         f"(codec {stage + 1} of {describe_stack(decoding.items)})",
         f"  rule: {getattr(error, 'message', str(error))}",
     ]
     if error.offset is not None:
-        lines.append(f"  offset: {error.offset} in {stream_name} (the input of {item.entry.name})")
+        lines.append(f"  offset: {error.offset} in {stream_name} (the input of {reader_name})")
         lines.append("  bytes around it:")
         lines += ["    " + line for line in hexdump(window, error.offset)]
     else:
         lines.append("  offset: not known")
     print("\n".join(lines), file=sys.stderr, flush=True)
     if as_json:
-        out.record(
-            {
-                "error": type(error).__name__,
-                "family": family,
-                "rule": getattr(error, "message", str(error)),
-                "offset": error.offset,
-                "codec": item.entry.name,
-                "stream": stream_name,
-            }
-        )
+        fields: dict[str, object] = {
+            "error": type(error).__name__,
+            "family": family,
+            "rule": getattr(error, "message", str(error)),
+            "offset": error.offset,
+            "codec": item.entry.name,
+            "stream": stream_name,
+        }
+        if failure is not None and stage == len(decoding.items) - 1:
+            fields["body_codec"] = failure.codec
+        out.record(fields)
 
 
 def decode_one(
@@ -469,6 +494,8 @@ def decode_one(
     describe_frame = items[-1].entry.describe or describe
     decoding = Decoding(items, codecs, file, progress, args.read_size, args.budget)
     as_json = args.output == "jsonl"
+    if items[-1].entry.kind == "messages":
+        return _decode_messages(decoding, label, out, args)
     status = 0
     try:
         if decoding.frame_codec is None:
@@ -512,6 +539,30 @@ def decode_one(
     except FramingError as error:
         _report_error(error, decoding, label, out, as_json)
         return EXIT_BAD_INPUT
+
+
+def _decode_messages(decoding: Decoding, label: str, out: _Output, args: argparse.Namespace) -> int:
+    """Decode one input's HTTP messages (``http-response``, ``http-request``): a record for
+    each head, each piece of its decoded body, and its end; with --raw the decoded bodies."""
+    options = decoding.frame_codec
+    assert isinstance(options, (ResponseStream, RequestStream))
+    messages = MessageStream(
+        options,
+        _piece_reader(decoding.top, args.read_size),
+        read_size=args.read_size,
+        budget=args.budget,
+        codec_names={entry.factory: name for name, entry in CODECS.items()},
+    )
+    try:
+        messages.run(
+            out.record if args.output == "jsonl" else None,
+            out.raw,
+            lambda piece: describe(piece, args.preview),
+        )
+    except FramingError as error:
+        _report_error(error, decoding, label, out, args.output == "jsonl", messages.failure)
+        return EXIT_BAD_INPUT
+    return 0
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -597,8 +648,9 @@ def make_parser() -> argparse.ArgumentParser:
         help="decode inputs through a stack of codecs",
         usage="framekit decode [-s STACK | --sample NAME] [options] [INPUT ...]",
         description="Decode each INPUT (a file, or - for stdin; stdin when none is given) "
-        "through STACK: byte codecs in order, then at most one frame codec, as "
-        "'chunked,gzip,lines' or 'lines:crlf' or 'length-prefixed:4'. A codec's options go "
+        "through STACK: byte codecs in order, then at most one frame codec (or message "
+        "codec: http-response, http-request), as 'chunked,gzip,lines' or 'lines:crlf' or "
+        "'length-prefixed:4'. A codec's options go "
         "after colons ('lines:crlf:max-length=1000', 'chunked:lenient=yes') or in the flags "
         "below, which apply to each use of the codec. Writes a JSON line per frame (or per "
         "decoded piece of a byte stack) to stdout, or with --raw the decoded bytes. On bad "
@@ -606,7 +658,7 @@ def make_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="codecs:\n"
         + "\n".join(
-            f"  {entry.name:16} {entry.kind:7} {entry.summary}"
+            f"  {entry.name:16} {entry.kind:8} {entry.summary}"
             + (f" (NAME:VALUE sets {entry.argument.replace('_', '-')})" if entry.argument else "")
             for entry in CODECS.values()
         )

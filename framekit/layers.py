@@ -48,7 +48,7 @@ class LayerReader(StreamReader):
     """A reader of ``source``'s bytes decoded by ``codec``. Made by ``source.layer(codec)``.
 
     ``decoder`` is the codec's decoder for this stream (a chunked decoder's ``trailers`` are
-    there after EOF). ``source`` is the reader it decodes from.
+    there after EOF). ``source`` is the reader it decodes from, ``codec`` the codec.
     """
 
     __slots__ = ("_codec", "_deferred", "_deferred_tb", "_driver", "_source", "_src")
@@ -73,6 +73,11 @@ class LayerReader(StreamReader):
     def source(self) -> StreamReader:
         """The reader this layer decodes from."""
         return self._source
+
+    @property
+    def codec(self) -> ByteCodec:
+        """The codec this layer decodes with."""
+        return self._codec
 
     def feed_data(self, data: bytes | bytearray | memoryview) -> NoReturn:
         """Raise RuntimeError: a layer decodes its source and is not fed; feed the root.

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
 import re
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from framekit._cli_codecs import CODECS, Option, StackError, build, parse_stack
 from framekit.cli import EXIT_BAD_INPUT, EXIT_USAGE, Window, hexdump, main, make_parser
@@ -419,11 +422,44 @@ def _smtp_input(name: str) -> tuple[bytes, list[Any], bytes]:
     return encoder.feed(body) + encoder.finish(), [], body
 
 
+def _http_input(name: str) -> tuple[bytes, list[int | str]]:
+    """Pipelined messages of PLAIN for an HTTP codec name (a Content-Length body, a chunked
+    one, and for requests a GET without a body first), and each head's status or method."""
+    from framekit.codecs import Chunked
+    from framekit.codecs.http import Request, RequestHeads, Response, ResponseHeads
+
+    chunked_body = Chunked().encoder()
+    wire_chunked = chunked_body.feed(PLAIN) + chunked_body.finish()
+    length = [(b"Content-Length", b"%d" % len(PLAIN))]
+    te = [(b"Transfer-Encoding", b"chunked")]
+    if name == "http-response":
+        encoder = ResponseHeads().encoder()
+        wire = encoder.encode(Response(status=200, reason=b"OK", headers=length)) + PLAIN
+        wire += encoder.encode(Response(status=201, reason=b"Created", headers=te))
+        return wire + wire_chunked, [200, 201]
+    request = RequestHeads().encoder()
+    wire = request.encode(Request(method=b"GET", target=b"/", headers=[(b"Host", b"a")]))
+    wire += request.encode(Request(method=b"POST", target=b"/p", headers=length)) + PLAIN
+    wire += request.encode(Request(method=b"PUT", target=b"/q", headers=te)) + wire_chunked
+    return wire, ["GET", "POST", "PUT"]
+
+
 @pytest.mark.parametrize("name", list(CODECS))
 def test_each_codec_name_decodes_what_its_codec_encodes(
     name: str, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     stack = STACK_OF.get(name, name)
+    if name.startswith("http-"):
+        wire, starts = _http_input(name)
+        path = tmp_path / "input.http"
+        path.write_bytes(wire)
+        status, out, err = run_main(capsysbinary, "decode", "-s", stack, str(path))
+        assert status == 0, err
+        heads = [r for r in out if r["type"] in ("response", "request")]
+        assert [h.get("status", h.get("method")) for h in heads] == starts
+        assert main(["decode", "-s", stack, "--raw", str(path)]) == 0
+        assert capsysbinary.readouterr().out == PLAIN * 2
+        return
     if name.startswith("smtp-"):
         data, values, raw = _smtp_input(name)
         path = tmp_path / "input.bin"
@@ -452,6 +488,8 @@ def test_each_codec_name_decodes_what_its_codec_encodes(
 def _other_value(option: Option) -> str:
     """A value for ``option`` other than its default, as it is written on the command line."""
     default = option.default
+    if option.name == "request_methods":
+        return "HEAD|GET"
     if option.is_bool:
         return "no" if default else "yes"
     if option.metavar.startswith("BYTES"):
@@ -513,6 +551,8 @@ def test_sizes_take_k_m_g_suffixes() -> None:
         ("nosuch", "unknown codec 'nosuch'"),
         ("lines,chunked", "a frame codec can only be the last"),
         ("lines,netstring", "a frame codec can only be the last"),
+        ("http-response,lines", "a frame codec can only be the last"),
+        ("http-response:request-methods=GE T", "is not a method"),
         ("lines:max-length=lots", "lines:max-length"),
         ("lines:nosuch=1", "lines has no option 'nosuch'"),
         ("gzip:fast", "gzip takes no bare value"),
@@ -665,3 +705,500 @@ def test_structured_frames_become_json(frame: object, value: object) -> None:
 
 
 DEFAULT_PREVIEW_FOR_TESTS = 256
+
+
+# -- HTTP messages: http-response, http-request ---------------------------------------------------
+
+
+def _heads(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [record for record in out if record.get("type") in ("response", "request")]
+
+
+def _ends(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [record for record in out if record.get("type") == "end"]
+
+
+def _http_run(
+    capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path, wire: bytes, *args: str
+) -> tuple[int, list[dict[str, Any]], str]:
+    path = tmp_path / "capture.http"
+    path.write_bytes(wire)
+    return run_main(capsysbinary, "decode", *args, str(path))
+
+
+def test_keep_alive_sample_is_three_responses_with_their_framing(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    status, out, err = run_main(capsysbinary, "decode", "--sample", "http-keep-alive")
+    assert status == 0, err
+    heads = _heads(out)
+    assert [(h["status"], h["framing"], h["rule"]) for h in heads] == [
+        (200, "chunked", "RFC 9112 6.3.4"),
+        (200, "length", "RFC 9112 6.3.6"),
+        (304, "none", "RFC 9112 6.3.1"),
+    ]
+    assert heads[0]["version"] == "1.1" and heads[0]["reason"] == "OK"
+    assert ["Content-Encoding", "gzip"] in heads[0]["headers"]
+    assert heads[0]["content_decoded"] is True and heads[1]["content_length"] == 68
+    ends = _ends(out)
+    assert ends[0]["trailers"] == [["Server-Timing", "app;dur=12.5"]]
+    assert [end["size"] for end in ends][1:] == [68, 0]
+    body = SAMPLES["http-chunked-gzip"].read()
+    assert ends[0]["body_offset"] == heads[0]["offset"] + heads[0]["length"]
+    assert ends[0]["body_length"] == len(body)  # the other sample is this response's body
+
+
+def test_keep_alive_sample_raw_is_the_decoded_bodies(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    assert main(["decode", "--sample", "http-keep-alive", "--raw"]) == 0
+    out = capsysbinary.readouterr().out
+    first = decode_bytes(
+        SAMPLES["http-chunked-gzip"].read(), *map(build, parse_stack("chunked,gzip"))
+    )
+    assert out == first + b"framekit reads a head, then its body by the RFC 9112 framing rules.\n"
+
+
+def test_chunked_gzip_sample_keeps_its_byte_stack_and_is_a_body_of_the_keep_alive_one() -> None:
+    # It is a body without its head: http-response would refuse its first line.
+    assert SAMPLES["http-chunked-gzip"].stack == "chunked,gzip,lines"
+    assert SAMPLES["http-chunked-gzip"].read() in SAMPLES["http-keep-alive"].read()
+
+
+def test_content_encoding_is_left_on_the_body_unless_decode_content(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    packed = gzip.compress(b"hello\n", mtime=0)
+    wire = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(packed)
+    path = tmp_path / "gzip.http"
+    path.write_bytes(wire + packed)
+    assert main(["decode", "-s", "http-response", "--raw", str(path)]) == 0
+    assert capsysbinary.readouterr().out == packed
+    assert (
+        main(
+            ["decode", "-s", "http-response", "--http-response-decode-content", "--raw", str(path)]
+        )
+        == 0
+    )
+    assert capsysbinary.readouterr().out == b"hello\n"
+    assert main(["decode", "-s", "http-response:decode-content=yes", "--raw", str(path)]) == 0
+    assert capsysbinary.readouterr().out == b"hello\n"
+
+
+def test_transfer_codings_before_chunked_are_always_undone(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+    wire += chunked(gzip.compress(b"inside\n" * 10, mtime=0), 9)
+    status, out, err = _http_run(capsysbinary, tmp_path, wire, "-s", "http-response")
+    assert status == 0, err
+    assert _heads(out)[0]["transfer_codings"] == ["gzip"]
+    assert "".join(r["value"] for r in out if r["type"] == "body") == "inside\n" * 10
+
+
+def test_responses_are_read_as_answers_to_get_unless_request_methods_says(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    # A response to HEAD carries a Content-Length and no body: only the request tells.
+    wire = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+    wire += b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+    status, out, _ = _http_run(
+        capsysbinary,
+        tmp_path,
+        wire,
+        "-s",
+        "http-response",
+        "--http-response-request-methods",
+        "HEAD|GET",
+    )
+    assert status == 0
+    assert [(h["request_method"], h["framing"]) for h in _heads(out)] == [
+        ("HEAD", "none"),
+        ("GET", "length"),
+    ]
+    status, out, _ = _http_run(capsysbinary, tmp_path, wire, "-s", "http-response")
+    assert status == EXIT_BAD_INPUT  # read as a GET's, the first body is "HTTP/", then junk
+    assert _heads(out)[0]["request_method"] == "GET"
+
+
+def test_the_last_request_method_answers_every_later_response(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" * 3
+    status, out, _ = _http_run(
+        capsysbinary, tmp_path, wire, "-s", "http-response:request-methods=HEAD"
+    )
+    assert status == 0
+    assert [h["request_method"] for h in _heads(out)] == ["HEAD"] * 3
+
+
+def test_interim_responses_are_reported_and_answer_no_request(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+    wire += b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+    wire += b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+    status, out, err = _http_run(
+        capsysbinary, tmp_path, wire, "-s", "http-response:request-methods=HEAD|GET"
+    )
+    assert status == 0, err
+    assert [(h["status"], h.get("request_method")) for h in _heads(out)] == [
+        (100, None),
+        (103, None),
+        (200, "HEAD"),
+        (200, "GET"),
+    ]
+
+
+def test_switching_protocols_makes_the_rest_of_the_stream_a_tunnel(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+    status, out, _ = _http_run(
+        capsysbinary, tmp_path, wire + b"\x81\x05hello", "-s", "http-response"
+    )
+    assert status == 0
+    assert _heads(out)[0]["framing"] == "tunnel"
+    assert _ends(out) == [
+        {
+            "offset": len(wire) + 7,
+            "length": 0,
+            "type": "end",
+            "body_offset": len(wire),
+            "body_length": 7,
+            "size": 7,
+            "trailers": [],
+        }
+    ]
+
+
+def test_a_response_without_length_is_read_until_the_input_ends(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 200 OK\r\n\r\neverything after the head"
+    status, out, _ = _http_run(capsysbinary, tmp_path, wire, "-s", "http-response")
+    assert status == 0
+    assert _heads(out)[0]["framing"] == "until-close" and _heads(out)[0]["keep_alive"] is False
+    assert _ends(out)[0]["size"] == len(b"everything after the head")
+
+
+def test_requests_are_read_with_their_bodies_and_leading_empty_lines(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"\r\nGET /a?b=c HTTP/1.1\r\nHost: example.org\r\n\r\n"
+    wire += b"POST /form HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nx=1"
+    wire += b"PUT /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(b"data", 2)
+    status, out, err = _http_run(capsysbinary, tmp_path, wire, "-s", "http-request")
+    assert status == 0, err
+    heads = _heads(out)
+    assert [(h["method"], h["target"], h["version"], h["framing"]) for h in heads] == [
+        ("GET", "/a?b=c", "1.1", "none"),
+        ("POST", "/form", "1.0", "length"),
+        ("PUT", "/up", "1.1", "chunked"),
+    ]
+    assert heads[0]["offset"] == 0 and heads[0]["headers"] == [["Host", "example.org"]]
+    assert [r["value"] for r in out if r["type"] == "body"] == ["x=1", "data"]
+    assert "request_method" not in heads[0]
+
+
+def test_records_of_a_message_stream_tile_the_input(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire, _ = _http_input("http-request")
+    status, out, _ = _http_run(
+        capsysbinary, tmp_path, wire, "-s", "http-request", "--read-size", "7"
+    )
+    assert status == 0
+    assert [r["offset"] for r in out] == [0, *[r["offset"] + r["length"] for r in out][:-1]]
+    assert out[-1]["offset"] + out[-1]["length"] == len(wire)
+
+
+def test_http_response_on_stdin() -> None:
+    wire, _ = _http_input("http-response")
+    result = run_command("decode", "-s", "http-response", "-", input=wire)
+    assert result.returncode == 0, result.stderr
+    assert [h["status"] for h in _heads(records(result.stdout))] == [200, 201]
+
+
+def test_a_byte_codec_can_come_before_a_message_codec(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire, _ = _http_input("http-response")
+    status, out, err = _http_run(
+        capsysbinary, tmp_path, gzip.compress(wire, mtime=0), "-s", "gzip,http-response"
+    )
+    assert status == 0, err
+    assert [h["status"] for h in _heads(out)] == [200, 201]
+
+
+def test_an_error_of_a_byte_codec_before_a_message_codec_names_that_codec(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire, _ = _http_input("http-response")
+    packed = gzip.compress(wire, mtime=0)[:-4]  # its size field cut off
+    status, out, err = _http_run(capsysbinary, tmp_path, packed, "-s", "gzip,http-response")
+    assert status == EXIT_BAD_INPUT
+    assert "TruncatedError in gzip (codec 1 of gzip,http-response)" in err
+    assert out[-1]["codec"] == "gzip" and out[-1]["stream"] == "the input"
+    assert [h["status"] for h in _heads(out)] == [200, 201]  # what was decoded came first
+
+
+# Any split of a pipelined stream gives the same messages (heads, ends, decoded bodies).
+
+PIPELINED = (
+    b"HTTP/1.1 100 Continue\r\n\r\n"
+    b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + chunked(gzip.compress(b"zipped line\n" * 30, mtime=0), 13)[:-2]
+    + b"X-Trailer: yes\r\n\r\n"
+    + b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world"
+    + b'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n'
+    + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+)
+
+
+def _decode_messages_split(cuts: list[int], budget: int = 64 * 1024) -> list[dict[str, Any]]:
+    from framekit._cli_http import MessageStream, ResponseStream
+
+    bounds = [0, *sorted(set(cuts)), len(PIPELINED)]
+    pieces = iter([PIPELINED[a:b] for a, b in itertools.pairwise(bounds) if b > a])
+    out: list[dict[str, Any]] = []
+    body = bytearray()
+    messages = MessageStream(
+        ResponseStream(decode_content=True),
+        lambda: next(pieces, b""),
+        read_size=64 * 1024,
+        budget=budget,
+        codec_names={},
+    )
+    messages.run(out.append, body.extend, lambda piece: {"value": piece})
+    bodies = [r.pop("value") for r in out if r["type"] == "body"]
+    return [r for r in out if r["type"] != "body"] + [{"body": b"".join(bodies)}]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=len(PIPELINED) - 1), max_size=30),
+    st.integers(1, 64),
+)
+def test_a_pipelined_stream_decodes_the_same_in_any_split(cuts: list[int], budget: int) -> None:
+    whole = _decode_messages_split([])
+    assert _decode_messages_split(cuts, budget) == whole
+    assert [h["status"] for h in _heads(whole)] == [100, 200, 200, 304, 200]
+    assert whole[-1]["body"] == b"zipped line\n" * 30 + b"hello world"
+    assert _ends(whole)[1]["trailers"] == [["X-Trailer", "yes"]]
+
+
+def test_a_pipelined_stream_read_a_byte_at_a_time_gives_the_same_records(
+    capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path
+) -> None:
+    path = tmp_path / "pipelined.http"
+    path.write_bytes(PIPELINED)
+    argv = ["decode", "-s", "http-response:decode-content=yes", str(path)]
+    status, whole, _ = run_main(capsysbinary, *argv)
+    status_one, one, _ = run_main(capsysbinary, *argv, "--read-size", "1", "--budget", "3")
+    assert status == status_one == 0
+    assert _heads(one) == _heads(whole) and _ends(one) == _ends(whole)
+
+
+# Options: lenient parsing and limits are flags.
+
+
+def test_lenient_head_options_are_flags(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 200 OK\nContent-Length : 2\n\nok"
+    status, _, err = _http_run(capsysbinary, tmp_path, wire, "-s", "http-response")
+    assert status == EXIT_BAD_INPUT and "bare LF" in err
+    status, out, err = _http_run(
+        capsysbinary,
+        tmp_path,
+        wire,
+        "-s",
+        "http-response",
+        "--http-response-allow-bare-lf",
+        "--http-response-strip-space-before-colon",
+    )
+    assert status == 0, err
+    assert _heads(out)[0]["headers"] == [["Content-Length", "2"]]
+
+
+def test_a_head_over_a_limit_flag_exits_1_naming_the_limit(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 204 No Content\r\nA: 1\r\nB: 2\r\n\r\n"
+    status, out, err = _http_run(
+        capsysbinary, tmp_path, wire, "-s", "http-response", "--http-response-max-fields", "1"
+    )
+    assert status == EXIT_BAD_INPUT
+    assert "max_fields=1" in err and out[-1]["family"] == "LimitExceededError"
+    assert out[-1]["offset"] == wire.index(b"B: 2")
+
+
+def test_a_chunked_option_is_a_flag_of_the_message_codec(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(b"x" * 100, 100)
+    status, out, err = _http_run(
+        capsysbinary, tmp_path, wire, "-s", "http-response:chunked-max-chunk-size=10"
+    )
+    assert status == EXIT_BAD_INPUT
+    assert "chunked in http-response" in err and out[-1]["body_codec"] == "chunked"
+
+
+# Bad input: exit 1, the rule, the offset, a hexdump.
+
+
+def test_a_bad_head_exits_1_with_the_rule_offset_and_hexdump() -> None:
+    good = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+    bad_at = len(good) + len(b"HTTP/1.1 200 OK\r\nBad")
+    result = run_command(
+        "decode", "-s", "http-response", input=good + b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n"
+    )
+    assert result.returncode == EXIT_BAD_INPUT
+    err = result.stderr.decode()
+    assert "MalformedError in http-response (codec 1 of http-response)" in err
+    assert "rule: whitespace between a field name and its colon" in err
+    assert f"offset: {bad_at} in the input" in err and f"^^ offset {bad_at}" in err
+    assert "4e 61 6d 65 3a 20 78" in err  # "Name: x" in the hexdump
+    out = records(result.stdout)
+    assert [r["type"] for r in out[:3]] == ["response", "body", "end"]  # written first
+    assert out[-1]["offset"] == bad_at and out[-1]["codec"] == "http-response"
+
+
+def test_a_bad_chunk_in_a_body_names_chunked_and_the_input_offset(tmp_path: Path) -> None:
+    wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"
+    path = tmp_path / "bad.http"
+    path.write_bytes(wire)
+    result = run_command("decode", "-s", "http-response", str(path))
+    assert result.returncode == EXIT_BAD_INPUT
+    err = result.stderr.decode()
+    assert "MalformedError in chunked in http-response" in err
+    assert "rule: chunk size is not hexadecimal" in err
+    assert f"offset: {wire.index(b'zz')} in the input" in err
+    assert records(result.stdout)[-1]["stream"] == "the input"
+
+
+def test_smuggling_shaped_request_is_refused_unless_allowed(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    first = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+    wire = first + b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+    wire += chunked(b"hi", 2)
+    status, out, err = _http_run(capsysbinary, tmp_path, wire, "-s", "http-request")
+    assert status == EXIT_BAD_INPUT
+    assert "BodyFramingError in http-request" in err and "request smuggling" in err
+    assert f"offset: {len(first)} in the input" in err and "bytes around it" in err
+    assert _heads(out)[1]["framing"] == "error" and _heads(out)[1]["rule"] == "RFC 9112 6.3.3"
+    assert out[-1]["family"] == "MalformedError" and out[-1]["offset"] == len(first)
+    status, out, err = _http_run(
+        capsysbinary,
+        tmp_path,
+        wire,
+        "-s",
+        "http-request",
+        "--http-request-allow-te-with-content-length",
+    )
+    assert status == 0, err
+    assert _heads(out)[1]["framing"] == "chunked" and _heads(out)[1]["keep_alive"] is False
+
+
+def test_a_truncated_body_is_a_truncated_error(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nhello"
+    status, out, err = _http_run(capsysbinary, tmp_path, wire, "-s", "http-response")
+    assert status == EXIT_BAD_INPUT
+    assert out[-1]["family"] == "TruncatedError" and out[-1]["offset"] == len(wire)
+    assert "TruncatedError in limited in http-response" in err
+
+
+def test_a_truncated_head_is_a_truncated_error(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    status, out, _ = _http_run(
+        capsysbinary, tmp_path, b"HTTP/1.1 200 OK\r\nContent-Le", "-s", "http-response"
+    )
+    assert status == EXIT_BAD_INPUT
+    assert out[-1]["family"] == "TruncatedError" and out[-1]["offset"] == 0
+
+
+def test_corrupt_content_encoding_names_the_coding_and_the_decoded_stream(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    packed = bytearray(gzip.compress(b"line\n" * 1000, mtime=0))
+    packed[len(packed) // 2] ^= 0xFF
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+    status, out, err = _http_run(
+        capsysbinary,
+        tmp_path,
+        head + chunked(bytes(packed), 7),
+        "-s",
+        "http-response:decode-content=yes",
+    )
+    assert status == EXIT_BAD_INPUT
+    assert "MalformedError in gzip in http-response" in err
+    stream = f"the output of chunked in the body of the response at offset {len(head)}"
+    assert f"in {stream}" in err and "bytes around it" in err
+    assert out[-1]["stream"] == stream and out[-1]["body_codec"] == "gzip"
+
+
+def test_an_unknown_content_encoding_is_unsupported_at_the_head(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    wire = b"HTTP/1.1 200 OK\r\nContent-Encoding: snappy\r\nContent-Length: 1\r\n\r\nx"
+    status, out, _ = _http_run(
+        capsysbinary, tmp_path, wire, "-s", "http-response:decode-content=yes"
+    )
+    assert status == EXIT_BAD_INPUT
+    assert out[-1]["family"] == "UnsupportedEncodingError" and out[-1]["offset"] == 0
+
+
+def test_bytes_after_a_message_that_closes_the_connection_are_bad_input(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    first = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+    status, out, err = _http_run(
+        capsysbinary, tmp_path, first + b"HTTP/1.1 200 OK\r\n\r\n", "-s", "http-response"
+    )
+    assert status == EXIT_BAD_INPUT
+    assert "bytes after a response that closes the connection" in err
+    assert out[-1]["offset"] == len(first)
+    status, out, _ = _http_run(capsysbinary, tmp_path, first, "-s", "http-response")
+    assert status == 0 and _heads(out)[0]["keep_alive"] is False
+
+
+@needs_proc
+def test_one_gib_of_pipelined_responses_through_a_pipe_decodes_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    payload = bytes(range(256)) * (MiB // 256)
+    chunked_response = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunked_response += b"%x\r\n%s\r\n0\r\n\r\n" % (len(payload), payload)
+    length_response = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload)
+    responses = 1024  # 1 GiB of bodies, half chunked, half Content-Length
+    command = [sys.executable, "-c", PEAK_REPORTING, "decode", "-s", "http-response"]
+    started = time.monotonic()
+    with open(tmp_path / "out.jsonl", "w+b") as output:
+        process = subprocess.Popen(
+            [*command, "--preview", "8"],
+            stdin=subprocess.PIPE,
+            stdout=output,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        assert process.stdin is not None and process.stderr is not None
+        for _ in range(responses // 2):
+            process.stdin.write(chunked_response + length_response)
+        process.stdin.close()
+        peak = _peak_rss(process.stderr.read())
+        process.wait(timeout=60)
+        output.seek(0)
+        out = records(output.read())
+    assert process.returncode == 0
+    ends = _ends(out)
+    assert len(ends) == responses and {end["size"] for end in ends} == {MiB}
+    assert ends[-1]["offset"] + ends[-1]["length"] == responses // 2 * (
+        len(chunked_response) + len(length_response)
+    )
+    assert peak < MEMORY_BOUND, f"peak RSS {peak / MiB:.0f} MiB for a 1 GiB input"
+    assert time.monotonic() - started < 120

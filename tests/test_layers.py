@@ -459,3 +459,12 @@ async def test_a_deferred_decoder_error_keeps_its_traceback_short() -> None:
             await body.read(1)
         depths.append(depth(info.value))
     assert max(depths) <= depths[0] + 2
+
+
+def test_a_layer_names_its_source_and_its_codec() -> None:
+    root = StreamReader()
+    codec = Chunked(lenient=True)
+    chunked = root.layer(codec)
+    unzipped = chunked.layer(Gzip())
+    assert chunked.source is root and chunked.codec is codec
+    assert unzipped.source is chunked and isinstance(unzipped.codec, Gzip)

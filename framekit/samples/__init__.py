@@ -37,7 +37,15 @@ SAMPLES: dict[str, Sample] = {
             "chunked,gzip,lines",
             "the body of an HTTP/1.1 response, Transfer-Encoding: chunked and Content-Encoding: "
             "gzip, as it follows the head on the wire: three chunk sizes, a trailer field, "
-            "40 JSON lines",
+            "40 JSON lines (http-keep-alive has it with its head)",
+        ),
+        Sample(
+            "http-keep-alive",
+            "http-keep-alive.http",
+            "http-response:decode-content=yes",
+            "three pipelined HTTP/1.1 responses on one connection: the chunked, gzip-encoded "
+            "response whose body is http-chunked-gzip (with its trailer), a Content-Length "
+            "one, and a 304 Not Modified (no body)",
         ),
         Sample(
             "smtp-replies",
