@@ -17,7 +17,7 @@ import pytest
 import framekit.testing
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted((ROOT / "docs").glob("*.md"))
+PAGES = sorted(path for path in (ROOT / "docs").rglob("*.md") if "_build" not in path.parts)
 BLOCK = re.compile(r"^```python\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
 
 
@@ -38,7 +38,9 @@ def test_there_are_pages_with_python_blocks() -> None:
         assert BLOCK.search(page.read_text(encoding="utf-8")), page.name
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
+@pytest.mark.parametrize(
+    "page", PAGES, ids=[str(page.relative_to(ROOT / "docs")) for page in PAGES]
+)
 def test_page_blocks_run(page: Path, tmp_path: Path) -> None:
     script = tmp_path / page.name.replace(".md", ".py")
     script.write_text(script_of(page), encoding="utf-8")
