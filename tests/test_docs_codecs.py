@@ -11,6 +11,9 @@ A table's rows are ``| `name` | type | `default` | meaning |``: the names must b
 attrs fields in their order, the defaults Python expressions equal to the code's defaults
 (``required`` for a field without one), the types the fields' annotations (a Literal alias
 such as ``TrailingData`` written out as its Literal).
+
+The byte diagrams are checked too: consecutive offsets, each char cell the byte under it in
+hex, and a legend line for every field, spanning exactly the bytes marked with its letter.
 """
 
 from __future__ import annotations
@@ -237,3 +240,57 @@ def kind_of(codec: type) -> str:
     instance = codec(0) if codec is framekit.codecs.Limited else codec()
     decode = instance.decoder().decode
     return "frames" if "frames" in inspect.signature(decode).parameters else "bytes"
+
+
+DIAGRAM = re.compile(r"^```text\n(offset .*?)^```", flags=re.DOTALL | re.MULTILINE)
+NAMED = {"\\r": 13, "\\n": 10, "SP": 32, "\\t": 9}
+
+
+def diagram_bytes(text: str) -> tuple[bytes, list[str], list[str]]:
+    """A diagram's bytes, the field letter under each, and its legend lines.
+
+    A diagram is blocks of four rows (``offset``, ``char``, ``hex``, ``field``, one cell per
+    byte at the offset's column), then a legend line per field: its letter, the offsets it
+    spans (``4-8``) and what it is. Each char cell must show its hex byte (or be empty).
+    """
+    lines = text.rstrip("\n").split("\n")
+    data = bytearray()
+    marks: list[str] = []
+    index = 0
+    while index < len(lines) and lines[index].startswith("offset"):
+        offset_row, char_row, hex_row, field_row = lines[index : index + 4]
+        assert char_row.startswith("char") and hex_row.startswith("hex"), text
+        assert field_row.startswith("field"), text
+        for match in re.finditer(r"\d+", offset_row):
+            assert int(match.group()) == len(data), f"offsets not consecutive: {offset_row}"
+            start = match.start()
+            end = start + max(3, len(match.group()) + 1)
+            byte = int(hex_row[start:end], 16)
+            shown = char_row[start:end].strip()
+            if shown:
+                assert NAMED.get(shown, ord(shown[0]) if len(shown) == 1 else -1) == byte, (
+                    f"char {shown!r} is not byte {byte:02x}"
+                )
+            data.append(byte)
+            marks.append(field_row[start:end].strip())
+        index += 4
+        if index < len(lines) and not lines[index]:
+            index += 1
+    return bytes(data), marks, lines[index:]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
+def test_byte_diagrams_agree_with_their_legends(page: Path) -> None:
+    for text in DIAGRAM.findall(page.read_text(encoding="utf-8")):
+        data, marks, legend = diagram_bytes(text)
+        assert data and "." not in marks, f"{page.name}: a byte without a field\n{text}"
+        covered = ["."] * len(data)
+        for line in legend:
+            match = re.match(r"(\S)  (\d+)(?:-(\d+))? +\S", line)
+            assert match, f"{page.name}: legend line {line!r}"
+            first = int(match.group(2))
+            last = int(match.group(3) or first)
+            for at in range(first, last + 1):
+                assert marks[at] == match.group(1), f"{page.name}: {line!r} at {at}"
+                covered[at] = marks[at]
+        assert covered == marks, f"{page.name}: bytes no legend line covers\n{text}"
