@@ -13,11 +13,13 @@ attrs fields in their order, the defaults Python expressions equal to the code's
 such as ``TrailingData`` written out as its Literal).
 
 The byte diagrams are checked too: consecutive offsets, each char cell the byte under it in
-hex, and a legend line for every field, spanning exactly the bytes marked with its letter.
+hex, a legend line for every field, spanning exactly the bytes marked with its letter, and
+the bytes shown are bytes an example on the page decodes or asserts.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import re
@@ -294,3 +296,29 @@ def test_byte_diagrams_agree_with_their_legends(page: Path) -> None:
                 assert marks[at] == match.group(1), f"{page.name}: {line!r} at {at}"
                 covered[at] = marks[at]
         assert covered == marks, f"{page.name}: bytes no legend line covers\n{text}"
+
+
+def example_bytes(page: Path) -> list[bytes]:
+    """The bytes literals of a page's Python blocks, and the ``bytes.fromhex`` ones."""
+    found = []
+    for block in re.findall(r"^```python\n(.*?)^```", page.read_text("utf-8"), re.S | re.M):
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+                found.append(node.value)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "fromhex"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                found.append(bytes.fromhex(node.args[0].value))
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
+def test_byte_diagrams_show_bytes_the_examples_use(page: Path) -> None:
+    literals = example_bytes(page)
+    for text in DIAGRAM.findall(page.read_text(encoding="utf-8")):
+        data = diagram_bytes(text)[0]
+        assert any(data in literal for literal in literals), f"{page.name}: no example of\n{text}"
