@@ -167,6 +167,10 @@ def body_framing(
             return error("RFC 9112 6.1", "the chunked transfer coding applied more than once")
         if faulty and rule == "RFC 9112 6.3.4":
             rule = "RFC 9112 6.1"
+        if request and codings[-1] != b"chunked":
+            return error(
+                "RFC 9112 6.3.4", "a request whose Transfer-Encoding does not end in chunked"
+            )
         unknown = [coding for coding in codings[:-1] if coding not in _KNOWN_CODINGS]
         if request and unknown:
             return error(
@@ -174,10 +178,6 @@ def body_framing(
             )
         if codings[-1] == b"chunked":
             return result("chunked", rule, codings=tuple(codings[:-1]), must_close=faulty)
-        if request:
-            return error(
-                "RFC 9112 6.3.4", "a request whose Transfer-Encoding does not end in chunked"
-            )
         return result("until-close", "RFC 9112 6.3.4", codings=tuple(codings))
     if lengths:
         items = [item.strip(b" \t") for value in lengths for item in value.split(b",")]

@@ -98,6 +98,14 @@ def test_a_request_te_not_ending_in_chunked_is_refused_with_400() -> None:
     assert (framing.kind, framing.status, framing.rule) == ("error", 400, "RFC 9112 6.3.4")
 
 
+@pytest.mark.parametrize("value", [b"chunked, gzip", b"xcompress", b"chunked, xcompress"])
+def test_a_request_te_not_ending_in_chunked_is_400_whatever_its_codings(value: bytes) -> None:
+    # RFC 9112 6.3.4: the length cannot be determined, so 400, before any coding is looked at
+    # (a chunked that is not last is not an unknown coding to answer 501 for).
+    framing = body_framing(request([(b"Transfer-Encoding", value)]))
+    assert (framing.kind, framing.status, framing.rule) == ("error", 400, "RFC 9112 6.3.4")
+
+
 def test_a_request_with_an_unknown_transfer_coding_is_refused_with_501() -> None:
     framing = body_framing(request([(b"Transfer-Encoding", b"xcompress, chunked")]))
     assert (framing.kind, framing.status) == ("error", 501)
