@@ -23,6 +23,7 @@ from benchmarks.ab import REPO_ROOT, ABRow, prepare
 from benchmarks.harness import (
     CheckFailed,
     Input,
+    Prepared,
     Report,
     Target,
     Workload,
@@ -269,6 +270,24 @@ def test_cpu_clock_leaves_out_time_the_process_did_not_run() -> None:
     w = Workload("t-clock", "t", "", _sized_input, {"a": sleeps}, ["a"])
     assert run([w], rounds=1, clock="wall").measurements["t-clock"]["a"].times[0] >= 0.05
     assert run([w], rounds=1, clock="cpu").measurements["t-clock"]["a"].times[0] < 0.03
+
+
+def test_prepared_setup_runs_before_every_timed_run_and_is_not_timed() -> None:
+    made: list[int] = []
+
+    def setup(pieces: Sequence[bytes]) -> list[bytes]:
+        time.sleep(0.05)
+        made.append(len(pieces))
+        return [piece.upper() for piece in pieces]
+
+    async def run_prepared(prepared: list[bytes]) -> list[bytes]:
+        return [piece.lower() for piece in prepared]
+
+    impls = {"a": _echo, "b": Prepared(setup, run_prepared)}
+    w = Workload("t-prep", "t", "", _sized_input, impls, ["a"], repeat=2)
+    measured = run([w], rounds=2, scale=0.1, clock="wall").measurements["t-prep"]["b"]
+    assert made == [10] * 4  # fresh objects for each of the 2 runs of each of the 2 rounds
+    assert max(measured.times) < 0.03  # the setup's 0.05 s sleep is not counted
 
 
 def test_ab_row_ratio_is_the_median_of_same_round_ratios_and_flags_over_3_percent() -> None:
