@@ -378,3 +378,15 @@ def test_without_a_peer_the_command_names_the_bench_extra() -> None:
     )
     assert result.returncode == 1
     assert "aioframekit[bench]" in result.stderr and "aiohttp" in result.stderr
+
+
+def test_without_httptools_the_command_names_the_bench_extra() -> None:
+    code = (
+        "import sys, runpy; sys.modules['httptools'] = None; "
+        "runpy.run_module('benchmarks', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "aioframekit[bench]" in result.stderr and "httptools" in result.stderr
