@@ -266,7 +266,7 @@ _VERSIONS = {b"%d" % minor: (1, minor) for minor in range(10)}
 
 # A frozen attrs class refuses attribute assignment; the decoder makes its heads by writing
 # their slots through the slots' descriptors, which is all attrs' __init__ does besides the
-# headers' converter (~2x faster than that __init__, ~1.5x faster than object.__setattr__).
+# headers' converter (~2.4x faster than that __init__, ~1.5x faster than object.__setattr__).
 _set_method, _set_target, _set_request_version, _set_request_headers = (
     Request.__dict__[name].__set__ for name in ("method", "target", "version", "headers")
 )
