@@ -7,6 +7,7 @@ themselves with :func:`benchmarks.harness.register`.
 try:
     import aiohttp  # noqa: F401
     import h11  # noqa: F401
+    import httptools  # noqa: F401
 except ModuleNotFoundError as error:  # the peers are the bench extra's
     raise SystemExit(
         f"framekit's benchmarks compare it with its peers, and {error.name} is not installed: "
@@ -18,6 +19,7 @@ from benchmarks.harness import (
     CheckFailed,
     Implementation,
     Input,
+    Prepared,
     Target,
     Workload,
     bytes_digest,
@@ -35,6 +37,7 @@ __all__ = [
     "Checked",
     "Implementation",
     "Input",
+    "Prepared",
     "Target",
     "Workload",
     "bytes_digest",

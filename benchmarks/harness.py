@@ -5,7 +5,9 @@ baselines its ratio columns compare against. Every implementation is an async ca
 the input pieces and returning its output (a list of the items or chunks it read); the
 workload's ``summarize`` turns that output into a :class:`Checked` (a count and a hash), which
 must equal the one the input generator computed, or the run aborts with
-:class:`CheckFailed` before any time is printed.
+:class:`CheckFailed` before any time is printed. An implementation that needs objects made
+before its input arrives (a client connection that has sent its request, before it reads the
+response) is a :class:`Prepared`: its ``setup`` runs before each timed run, untimed.
 
 The runner times every implementation of every selected workload once per round, in one event
 loop, in an order rotated from round to round (round-robin), and reports medians over the
@@ -40,6 +42,7 @@ __all__ = [
     "Input",
     "LinearityResult",
     "Measurement",
+    "Prepared",
     "Report",
     "Target",
     "Workload",
@@ -72,6 +75,23 @@ GROUP_MODULES: list[str] = [
 
 #: An implementation: takes the input pieces, returns the output to check.
 Implementation: TypeAlias = Callable[[Sequence[bytes]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An implementation in two steps, of which only the second is timed.
+
+    ``setup(pieces)`` makes what a user has made before the bytes arrive (for a client reading
+    responses: the connections, each having sent its request); it runs before every timed run
+    (fresh objects each time, as the run may use them up), before the run's ``gc.collect()``,
+    and its time is not counted. ``run(setup(pieces))`` is timed and returns the output to
+    check, as a plain implementation does. A table row says nothing of it: the workload's
+    docstring and README section say what each row leaves out.
+    """
+
+    setup: Callable[[Sequence[bytes]], Any]
+    run: Callable[[Any], Awaitable[Any]]
+
 
 Metric: TypeAlias = Literal["throughput", "time"]
 
@@ -156,7 +176,7 @@ class Workload:
     group: str
     description: str
     make_input: Callable[[float], Input]
-    implementations: Mapping[str, Implementation]
+    implementations: Mapping[str, Implementation | Prepared]
     baselines: Sequence[str]
     summarize: Callable[[Any], Checked] = items_digest
     metric: Metric = "throughput"
@@ -368,9 +388,13 @@ async def _time_one(
     workload: Workload, name: str, inp: Input, clock: Callable[[], float] = time.perf_counter
 ) -> float:
     impl = workload.implementations[name]
+    if isinstance(impl, Prepared):
+        call, argument = impl.run, impl.setup(inp.pieces)
+    else:
+        call, argument = impl, inp.pieces
     gc.collect()
     start = clock()
-    output = await impl(inp.pieces)
+    output = await call(argument)
     elapsed = clock() - start
     got = workload.summarize(output)
     if got != inp.expected:

@@ -23,6 +23,7 @@ from benchmarks.ab import REPO_ROOT, ABRow, prepare
 from benchmarks.harness import (
     CheckFailed,
     Input,
+    Prepared,
     Report,
     Target,
     Workload,
@@ -271,6 +272,24 @@ def test_cpu_clock_leaves_out_time_the_process_did_not_run() -> None:
     assert run([w], rounds=1, clock="cpu").measurements["t-clock"]["a"].times[0] < 0.03
 
 
+def test_prepared_setup_runs_before_every_timed_run_and_is_not_timed() -> None:
+    made: list[int] = []
+
+    def setup(pieces: Sequence[bytes]) -> list[bytes]:
+        time.sleep(0.05)
+        made.append(len(pieces))
+        return [piece.upper() for piece in pieces]
+
+    async def run_prepared(prepared: list[bytes]) -> list[bytes]:
+        return [piece.lower() for piece in prepared]
+
+    impls = {"a": _echo, "b": Prepared(setup, run_prepared)}
+    w = Workload("t-prep", "t", "", _sized_input, impls, ["a"], repeat=2)
+    measured = run([w], rounds=2, scale=0.1, clock="wall").measurements["t-prep"]["b"]
+    assert made == [10] * 4  # fresh objects for each of the 2 runs of each of the 2 rounds
+    assert max(measured.times) < 0.03  # the setup's 0.05 s sleep is not counted
+
+
 def test_ab_row_ratio_is_the_median_of_same_round_ratios_and_flags_over_3_percent() -> None:
     row = ABRow("w", "framekit", old_times=[1.0, 2.0, 1.0], new_times=[1.02, 2.2, 1.2])
     assert row.ratio == pytest.approx(1.1)
@@ -359,3 +378,15 @@ def test_without_a_peer_the_command_names_the_bench_extra() -> None:
     )
     assert result.returncode == 1
     assert "aioframekit[bench]" in result.stderr and "aiohttp" in result.stderr
+
+
+def test_without_httptools_the_command_names_the_bench_extra() -> None:
+    code = (
+        "import sys, runpy; sys.modules['httptools'] = None; "
+        "runpy.run_module('benchmarks', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "aioframekit[bench]" in result.stderr and "httptools" in result.stderr

@@ -463,24 +463,41 @@ def test_encoder_writes_crlf_and_name_colon_space_value() -> None:
 # -- the whole-head path and the line-by-line path ---------------------------------------------
 
 
+def assert_paths_agree(codec: Codec, wire: bytes, strict: bool) -> None:
+    """The whole-head path gives what the line-by-line path gives, or leaves the head to it."""
+    fast = codec.decoder()._fast(memoryview(wire))
+    try:
+        slow = codec.decoder()._careful(memoryview(wire))
+    except FramingError:
+        slow = None
+    if strict:
+        assert fast is not None  # every strict head in one piece goes the fast way
+    if fast is not None:  # and it never accepts what the grammar refuses
+        assert fast == slow
+
+
+#: Bytes that matter to the grammar, to damage a head with.
+grammar_bytes = st.lists(st.sampled_from(b"\r\n \t:/\x00\x7f\x80a"), max_size=3).map(bytes)
+
+
 @settings(max_examples=100, deadline=None)
-@given(head=requests, junk=st.binary(max_size=3), at=st.integers(0, 300))
+@given(head=requests, junk=st.binary(max_size=3) | grammar_bytes, at=st.integers(0, 300))
 def test_the_whole_head_path_agrees_with_the_line_by_line_path(
     head: Request, junk: bytes, at: int
 ) -> None:
     wire = RequestHeads().encoder().encode(head)
     at %= len(wire)
-    wire = wire[:at] + junk + wire[at:]
-    fast = RequestHeads().decoder()._fast(memoryview(wire))
-    careful = RequestHeads().decoder()
-    try:
-        slow = careful._careful(memoryview(wire))
-    except FramingError:
-        slow = None
-    if not junk:
-        assert fast is not None  # every strict head in one piece goes the fast way
-    if fast is not None:  # and it never accepts what the grammar refuses
-        assert fast == slow
+    assert_paths_agree(RequestHeads(), wire[:at] + junk + wire[at:], strict=not junk)
+
+
+@settings(max_examples=100, deadline=None)
+@given(head=responses, junk=st.binary(max_size=3) | grammar_bytes, at=st.integers(0, 300))
+def test_the_whole_head_path_agrees_with_the_line_by_line_path_on_responses(
+    head: Response, junk: bytes, at: int
+) -> None:
+    wire = ResponseHeads().encoder().encode(head)
+    at %= len(wire)
+    assert_paths_agree(ResponseHeads(), wire[:at] + junk + wire[at:], strict=not junk)
 
 
 def test_a_strict_head_in_one_piece_takes_the_whole_head_path() -> None:
@@ -515,3 +532,15 @@ def test_an_over_long_line_ending_in_a_bare_lf_is_over_long_for_any_split() -> N
     codec = RequestHeads(max_line_length=1)
     error = only_error(b"GET / HTTP/1.1\nHost: x\n\n", codec)
     assert isinstance(error, LineTooLong) and error.offset == 0
+
+
+def test_a_whole_head_with_a_bare_cr_after_long_whitespace_is_refused_in_linear_time() -> None:
+    # A bare CR and a bare LF look like one CRLF once the field bytes are taken out: the
+    # whole-head check must then refuse the line without retrying every split of its
+    # whitespace and value (quadratic: seconds for this head).
+    wire = b"GET / HTTP/1.1\r\nX:" + b" " * 12000 + b"a" * 12000 + b"\rb\nY: c\r\n\r\n"
+    started = time.perf_counter()
+    with pytest.raises(MalformedError, match="bare LF") as caught:
+        RequestHeads(max_field_length=65536).decoder().decode(memoryview(wire), [])
+    assert time.perf_counter() - started < 1
+    assert caught.value.offset == wire.index(b"\n", 16)
