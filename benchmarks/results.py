@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 from importlib import metadata
@@ -93,6 +92,11 @@ def _peer_versions() -> dict[str, str]:
     return versions
 
 
+def _round(value: float) -> float:
+    """``value`` to 6 significant digits (timer noise is far above that)."""
+    return float(f"{value:.6g}")
+
+
 def _workload_document(report: Report, w: Workload, judged: bool) -> dict[str, Any]:
     measured = report.measurements[w.name]
     implementations = []
@@ -103,13 +107,15 @@ def _workload_document(report: Report, w: Workload, judged: bool) -> dict[str, A
                 "nbytes": m.nbytes,
                 "capped": m.capped,
                 "once": name in w.once,
-                "times": m.times,
-                "median_time": m.median_time,
-                "mb_per_s": m.throughput,
-                "spread": m.spread(),
+                "times": [_round(t) for t in m.times],
+                "median_time": _round(m.median_time),
+                "mb_per_s": _round(m.throughput),
+                "spread": _round(m.spread()),
                 # In the workload's metric: speed ratio (throughput), time ratio (time).
                 "ratios": {
-                    b: m.ratio(b) for b in w.baselines if b != name and m.ratio(b) is not None
+                    b: _round(ratio)
+                    for b in w.baselines
+                    if b != name and (ratio := m.ratio(b)) is not None
                 },
             }
         )
@@ -122,7 +128,7 @@ def _workload_document(report: Report, w: Workload, judged: bool) -> dict[str, A
                 "baseline": res.target.baseline,
                 "comparison": ">=" if w.metric == "throughput" else "<=",
                 "target": res.target.ratio,
-                "measured": res.ratio,
+                "measured": None if res.ratio is None else _round(res.ratio),
                 "verdict": verdict,
             }
         )
@@ -191,12 +197,12 @@ def write_results(path: Path, document: dict[str, Any]) -> None:
     """Write ``document`` to ``path`` as indented JSON, replacing it whole (a file that
     exists is never left half written)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
+        with tmp.open("w", encoding="utf-8") as out:
             json.dump(document, out, indent=1)
             out.write("\n")
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
