@@ -40,7 +40,9 @@ def test_there_are_pages_with_python_blocks() -> None:
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
 def test_page_blocks_run(page: Path, tmp_path: Path) -> None:
-    script = tmp_path / page.name.replace(".md", ".py")
+    # A name no import can mean (a hyphen): the script's directory comes first on sys.path,
+    # so a page named after a module (benchmarks.md) would otherwise shadow it.
+    script = tmp_path / f"page-{page.stem}.py"
     script.write_text(script_of(page), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(script)],
