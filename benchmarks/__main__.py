@@ -27,7 +27,7 @@ from benchmarks.harness import (
     run,
     select,
 )
-from benchmarks.results import results_document, write_results
+from benchmarks.results import framekit_summary, results_document, write_results
 
 #: ``--quick``: inputs this fraction of full size, and this many rounds.
 QUICK_SCALE = 1 / 64
@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"a full run: {len(workloads)} workloads, {rounds} rounds at full size, about "
             f"{FULL_RUN_MINUTES} minutes on a 2-core machine (--quick: seconds)"
         )
+    measured = framekit_summary() if args.json else {}
     started = time.monotonic()
     missed: list[str] = []
     report = None
@@ -171,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             only=args.only,
             judged=judge_targets,
             elapsed=elapsed,
+            framekit=measured,
         )
         write_results(args.json, document)
         progress(f"results written to {args.json}")

@@ -26,7 +26,7 @@ import framekit
 from benchmarks.harness import Clock, Report, Workload
 from framekit import speedups
 
-__all__ = ["PEERS", "SCHEMA", "VERDICTS", "results_document", "write_results"]
+__all__ = ["PEERS", "SCHEMA", "VERDICTS", "framekit_summary", "results_document", "write_results"]
 
 #: The document's ``schema`` value; a reader checks it before anything else.
 SCHEMA = "framekit-benchmarks/1"
@@ -60,7 +60,10 @@ def _git(*args: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def _framekit_summary() -> dict[str, Any]:
+def framekit_summary() -> dict[str, Any]:
+    """framekit's version, git commit, whether tracked files differ from it, and whether its
+    compiled fast paths are in use. Taken when a run starts: a commit made while it runs is
+    not the code it measured."""
     commit = _git("rev-parse", "HEAD")
     # Uncommitted changes to tracked files: the numbers are of a tree no commit names.
     status = _git("status", "--porcelain", "--untracked-files=no")
@@ -161,11 +164,13 @@ def results_document(
     only: Sequence[str],
     judged: bool,
     elapsed: float,
+    framekit: dict[str, Any],
 ) -> dict[str, Any]:
     """The JSON-ready document of ``report``: when, where, how, and every measurement.
 
     ``argv`` is the command line's arguments (recorded as the command), ``judged`` whether
-    the targets were judged (a full-size run), ``elapsed`` the run's seconds.
+    the targets were judged (a full-size run), ``elapsed`` the run's seconds, ``framekit``
+    what :func:`framekit_summary` said when the run started.
     """
     workloads = [_workload_document(report, w, judged) for w in report.workloads()]
     verdicts = [t["verdict"] for w in workloads for t in w["targets"]]
@@ -174,7 +179,7 @@ def results_document(
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": " ".join(["python", "-m", "benchmarks", *argv]),
         "machine": _machine_summary(),
-        "framekit": _framekit_summary(),
+        "framekit": framekit,
         "peers": _peer_versions(),
         "options": {
             "rounds": report.rounds,

@@ -21,6 +21,7 @@ import pytest
 pytest.importorskip("aiohttp")
 
 import benchmarks.__main__ as benchmarks_main
+import benchmarks.results
 import framekit
 from benchmarks import resp, streams
 from benchmarks.__main__ import main
@@ -373,6 +374,28 @@ def test_json_option_writes_the_run_with_its_measurements_and_verdicts(
         "measured": b["ratios"]["a"], "verdict": "MISSED",
     }  # fmt: skip
     assert len(b["times"]) == 2 and b["mb_per_s"] > 0
+
+
+def test_json_names_the_commit_the_run_started_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A run takes minutes: a commit made meanwhile is not the code that was measured.
+    head = ["1" * 40]
+
+    async def committing(pieces: Sequence[bytes]) -> list[bytes]:
+        head[0] = "2" * 40
+        return list(pieces)
+
+    w = Workload("t-commit", "t", "", _targeted(1.0).make_input, {"a": committing}, [])
+    monkeypatch.setattr(benchmarks_main, "select", lambda patterns: [w])
+    monkeypatch.setattr(
+        benchmarks.results, "_git", lambda *args: head[0] if args[0] == "rev-parse" else ""
+    )
+    path = tmp_path / "results.json"
+    assert main(["--rounds", "1", "--json", str(path)]) == 0
+    assert head == ["2" * 40]
+    framekit_run = json.loads(path.read_text(encoding="utf-8"))["framekit"]
+    assert framekit_run["commit"] == "1" * 40 and framekit_run["dirty"] is False
 
 
 def test_json_of_a_quick_run_says_its_targets_were_not_judged(tmp_path: Path) -> None:
