@@ -250,6 +250,26 @@ def test_the_search_page_finds_readexactly_with_its_script(
         assert (site / urlsplit(href).path).is_file(), href
 
 
+@pytest.mark.docs_site
+def test_the_benchmarks_page_shows_the_committed_run_s_chart_and_tables(
+    chromium: str, base_url: str, tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import benchchart
+
+    document = benchchart.load(ROOT / "docs" / "_static" / "benchmarks.json")
+    page = rendered(chromium, base_url + "benchmarks.html", tmp_path)
+    charts = list(page.iter("svg", "benchmark-chart"))
+    groups = benchchart.groups(document)
+    assert [chart.attrs["aria-label"] for chart in charts] == groups
+    for chart, group in zip(charts, groups, strict=True):
+        bars = list(chart.iter("rect", "bar"))
+        assert len(bars) == len(benchchart.chart_rows(document, group))
+    cells = {cell.text().strip() for table in page.iter("table") for cell in table.iter("td")}
+    assert {w["name"] for w in document["workloads"]} <= cells
+    assert document["command"] in page.find("ul", "benchmark-run").text()
+
+
 # -- internal links ----------------------------------------------------------------------------
 
 
