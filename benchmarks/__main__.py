@@ -2,7 +2,8 @@
 
 A full run (full-size inputs, 5 rounds) takes about ``FULL_RUN_MINUTES`` minutes on a 2-core
 machine, judges every target and exits 1 if one is missed; ``--quick`` (seconds) and
-``--scale`` run smaller inputs, where ratios say little, and judge none.
+``--scale`` run smaller inputs, where ratios say little, and judge none. ``--json FILE``
+also writes the run's results as one JSON document (benchmarks/results.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from benchmarks.ab import AB_THRESHOLD, format_ab, run_ab, worker_main
 from benchmarks.harness import (
@@ -25,6 +27,7 @@ from benchmarks.harness import (
     run,
     select,
 )
+from benchmarks.results import framekit_summary, results_document, write_results
 
 #: ``--quick``: inputs this fraction of full size, and this many rounds.
 QUICK_SCALE = 1 / 64
@@ -65,6 +68,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write the run's results to FILE as JSON (date, machine, framekit version "
+        "and commit, options, and per workload and implementation the times, MB/s, ratios and "
+        "target verdicts); written only when every result passed its check",
+    )
+    parser.add_argument(
         "--clock",
         choices=["wall", "cpu"],
         help="time by the wall clock or by this process's CPU time (steadier on a busy "
@@ -96,11 +107,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(arguments)
     if args.ab_worker:
         return worker_main(args.scale or 1.0, args.clock or "cpu")
     if args.ab and args.linearity:
         raise SystemExit("--ab and --linearity do not go together")
+    if args.json and (args.ab or args.linearity or args.list):
+        raise SystemExit("--json writes a run's tables: not with --ab, --linearity or --list")
     workloads = select(args.only)
     if args.list:
         for w in workloads:
@@ -120,8 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"a full run: {len(workloads)} workloads, {rounds} rounds at full size, about "
             f"{FULL_RUN_MINUTES} minutes on a 2-core machine (--quick: seconds)"
         )
+    measured = framekit_summary() if args.json else {}
     started = time.monotonic()
     missed: list[str] = []
+    report = None
     try:
         if args.ab:
             repeat = args.ab_repeat or (AB_QUICK_REPEAT if args.quick else 1)
@@ -148,6 +164,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"CHECK FAILED: {e}", file=sys.stderr)
         return 2
     elapsed = time.monotonic() - started
+    if args.json and report is not None:
+        document = results_document(
+            report,
+            argv=arguments,
+            clock=clock,
+            only=args.only,
+            judged=judge_targets,
+            elapsed=elapsed,
+            framekit=measured,
+        )
+        write_results(args.json, document)
+        progress(f"results written to {args.json}")
     print(
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus; "
         f"rounds={rounds} scale={scale:g} clock={clock}; {elapsed:.0f}s; "

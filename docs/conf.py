@@ -4,7 +4,8 @@ Sphinx, because framekit's docstrings are written for it (``:class:``, ``:func:`
 ``:mod:`` cross-references, reST literals), so autodoc renders the API reference from them as
 they are; MyST-Parser, so the guides stay Markdown pages, whose Python blocks
 tests/test_docs.py runs; Furo for the theme. Built in CI with warnings as errors:
-``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
+``python -m sphinx -W --keep-going -b html docs docs/_build/html``. docs/_ext/benchsite.py
+draws the benchmark page's chart and tables from a run's JSON (docs/_static/benchmarks.json).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 import framekit  # noqa: E402
 
@@ -22,7 +24,7 @@ author = "The framekit developers"
 copyright = "2026, The framekit developers"
 version = release = framekit.__version__
 
-extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.viewcode"]
+extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.viewcode", "benchsite"]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build"]
 myst_heading_anchors = 3

@@ -6,10 +6,14 @@ Correctness only: no timing is asserted (the machine is shared and noisy).
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import platform
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +21,8 @@ import pytest
 pytest.importorskip("aiohttp")
 
 import benchmarks.__main__ as benchmarks_main
+import benchmarks.results
+import framekit
 from benchmarks import resp, streams
 from benchmarks.__main__ import main
 from benchmarks.ab import REPO_ROOT, ABRow, prepare
@@ -360,6 +366,84 @@ def test_full_run_with_a_missed_target_exits_1(
     assert "about 9 minutes" in captured.err  # a full run says how long it takes
     monkeypatch.setattr(benchmarks_main, "select", lambda patterns: [_targeted(0.001)])
     assert main(["--rounds", "1"]) == 0
+
+
+def test_json_option_writes_the_run_with_its_measurements_and_verdicts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(benchmarks_main, "select", lambda patterns: [_targeted(100.0)])
+    path = tmp_path / "out" / "results.json"
+    assert main(["--rounds", "2", "--clock", "cpu", "--json", str(path)]) == 1  # missed
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["schema"] == "framekit-benchmarks/1"
+    assert document["command"] == f"python -m benchmarks --rounds 2 --clock cpu --json {path}"
+    assert document["machine"]["cpu_count"] == os.cpu_count()
+    assert document["machine"]["python"] == platform.python_version()
+    assert document["framekit"]["version"] == framekit.__version__
+    assert document["options"] == {
+        "rounds": 2, "scale": 1.0, "clock": "cpu", "only": [], "judged": True,
+    }  # fmt: skip
+    assert document["targets"] == {"total": 1, "met": 0, "missed": 1}
+    (workload,) = document["workloads"]
+    assert workload["name"] == "t-target" and workload["verdict"] == "MISSED"
+    (target,) = workload["targets"]
+    b = next(i for i in workload["implementations"] if i["name"] == "b")
+    assert target == {
+        "subject": "b", "baseline": "a", "comparison": ">=", "target": 100.0,
+        "measured": b["ratios"]["a"], "verdict": "MISSED",
+    }  # fmt: skip
+    assert len(b["times"]) == 2 and b["mb_per_s"] > 0
+
+
+def test_json_names_the_commit_the_run_started_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A run takes minutes: a commit made meanwhile is not the code that was measured.
+    head = ["1" * 40]
+
+    async def committing(pieces: Sequence[bytes]) -> list[bytes]:
+        head[0] = "2" * 40
+        return list(pieces)
+
+    w = Workload("t-commit", "t", "", _targeted(1.0).make_input, {"a": committing}, [])
+    monkeypatch.setattr(benchmarks_main, "select", lambda patterns: [w])
+    monkeypatch.setattr(
+        benchmarks.results, "_git", lambda *args: head[0] if args[0] == "rev-parse" else ""
+    )
+    path = tmp_path / "results.json"
+    assert main(["--rounds", "1", "--json", str(path)]) == 0
+    assert head == ["2" * 40]
+    framekit_run = json.loads(path.read_text(encoding="utf-8"))["framekit"]
+    assert framekit_run["commit"] == "1" * 40 and framekit_run["dirty"] is False
+
+
+def test_json_of_a_quick_run_says_its_targets_were_not_judged(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    assert main(["--quick", "--rounds", "1", "--only", "chunked-gzip", "--json", str(path)]) == 0
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["options"]["judged"] is False
+    assert [w["name"] for w in document["workloads"]] == ["chunked-gzip", "chunked-gzip/1460"]
+    for workload in document["workloads"]:
+        assert workload["verdict"] == "not judged"
+        assert {t["verdict"] for t in workload["targets"]} == {"not judged"}
+
+
+def test_json_is_not_written_when_a_result_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async def wrong(pieces: Sequence[bytes]) -> list[bytes]:
+        return list(pieces)[:-1]
+
+    bad = Workload("t-bad", "t", "", _targeted(1.0).make_input, {"a": _echo, "b": wrong}, ["a"])
+    monkeypatch.setattr(benchmarks_main, "select", lambda patterns: [bad])
+    path = tmp_path / "results.json"
+    assert main(["--rounds", "1", "--json", str(path)]) == 2
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_json_goes_with_a_plain_run_only() -> None:
+    with pytest.raises(SystemExit, match="--json"):
+        main(["--linearity", "--json", "x.json"])
 
 
 def test_report_lines_fit_100_columns(tiny_report: Report) -> None:

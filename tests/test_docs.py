@@ -42,7 +42,9 @@ def test_there_are_pages_with_python_blocks() -> None:
     "page", PAGES, ids=[str(page.relative_to(ROOT / "docs")) for page in PAGES]
 )
 def test_page_blocks_run(page: Path, tmp_path: Path) -> None:
-    script = tmp_path / page.name.replace(".md", ".py")
+    # A name no import can mean (a hyphen): the script's directory comes first on sys.path,
+    # so a page named after a module (benchmarks.md) would otherwise shadow it.
+    script = tmp_path / f"page-{page.stem}.py"
     script.write_text(script_of(page), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(script)],
