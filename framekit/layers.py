@@ -136,6 +136,70 @@ class LayerReader(StreamReader):
                 raise self._deferred.with_traceback(self._deferred_tb)
             await self.wait_for_input("wait_eof")
 
+    async def readany(self) -> bytes:
+        """Read whatever is decoded, decoding or waiting for the source's bytes if nothing
+        is; ``b""`` at the codec's end.
+
+        The fast path (one call per piece read, as a transport hands them over): while
+        nothing is buffered here, each step's output is returned as it is
+        (``ByteDriver.pass_through``), not written to this layer's buffer and read back;
+        anything else (buffered bytes, an exception, chunk marks in the source, its end,
+        the codec's end) takes the general path, whose results are the same
+        (the pass-through property test in ``tests/test_stacks.py``).
+        """
+        source = self._source
+        buffer = self._buffer
+        src = self._src
+        driver = self._driver
+        over_root = type(source) is StreamReader
+        chunk: bytes | None
+        while (
+            len(buffer.data) == buffer.pos
+            and self._exception is None
+            and self._deferred is None
+            and self._skip is None
+            and not self._eof
+            and not src.held
+            and self._waiter is None
+        ):
+            if (
+                len(src.data) - src.pos == driver.starved_size
+                and src.produced == driver.starved_at
+                and not src.ended
+                and not src.marks
+            ):
+                # The pass-through's own first check, before the call: nothing new since the
+                # decoder asked for more input (once per piece, before its wait).
+                chunk = b""
+            else:
+                try:
+                    chunk = driver.pass_through(src, buffer, self._limit)
+                except FramingError as error:
+                    self._fail(error)
+                    break
+                finally:
+                    if src.on_consume is not None:
+                        src.on_consume()
+            if chunk:
+                return chunk
+            if chunk is None:
+                if driver.finished and not self._eof:
+                    _end_of_stream(self)
+                break
+            if not over_root:
+                await self.wait_for_input("readany")
+                continue
+            # Nothing decoded: wait for the root's next bytes (``_wait_root``, inlined).
+            waiter = self._waiter = source.begin_wait("readany", wanted=len(src.data) - src.pos + 1)
+            try:
+                await waiter
+            except FramingError as error:
+                self._fail(error)
+            finally:
+                self._waiter = None
+                source.end_wait(waiter)
+        return await StreamReader.readany(self)
+
     def pull_nowait(self) -> None:
         """Decode what the source has buffered, up to ``limit`` bytes of output."""
         self._source.pull_nowait()  # a layer source decodes what its own source holds
