@@ -186,18 +186,22 @@ class LayerReader(StreamReader):
                 if driver.finished and not self._eof:
                     _end_of_stream(self)
                 break
-            if not over_root:
-                await self.wait_for_input("readany")
+            if over_root:
+                # Nothing decoded: wait for the root's next bytes (``_wait_root``, inlined).
+                waiter = self._waiter = source.begin_wait(
+                    "readany", wanted=len(src.data) - src.pos + 1
+                )
+                try:
+                    await waiter
+                except FramingError as error:
+                    self._fail(error)
+                finally:
+                    self._waiter = None
+                    source.end_wait(waiter)
                 continue
-            # Nothing decoded: wait for the root's next bytes (``_wait_root``, inlined).
-            waiter = self._waiter = source.begin_wait("readany", wanted=len(src.data) - src.pos + 1)
-            try:
-                await waiter
-            except FramingError as error:
-                self._fail(error)
-            finally:
-                self._waiter = None
-                source.end_wait(waiter)
+            # Over a layer: wait until it has more for the pass-through (it decodes its own
+            # source, waiting for that one's input as needed).
+            await self._wait_layer(source, "readany")
         return await StreamReader.readany(self)
 
     def pull_nowait(self) -> None:
@@ -262,21 +266,27 @@ class LayerReader(StreamReader):
                 if self._exception is not None:
                     raise self._failure()
                 return
-            marker = self._waiter = self._future()
-            try:
-                # The decoder needs more input than the source holds: ask for at least one
-                # byte more, without letting the source pause while it waits.
-                await source.wait_for_input(caller, wanted=len(self._src) + 1)
-            except FramingError as error:
-                # The source's own decoder failed: this layer cannot go on either.
-                self._fail(error)
-            finally:
-                self._waiter = None
-                if marker.done() and not marker.cancelled():
-                    marker.exception()  # retrieved: set_exception raced with the source's wait
+            await self._wait_layer(source, caller)
             self._pump()
         if self._exception is not None:
             raise self._failure()
+
+    async def _wait_layer(self, source: StreamReader, caller: str) -> None:
+        """Wait until a layer source has more (it decodes its own source, waiting for its
+        input as needed), this layer's waiter set meanwhile, so that this layer's
+        ``set_exception`` and ``unread_data`` wake the read (``_wake_source``)."""
+        marker = self._waiter = self._future()
+        try:
+            # The decoder needs more input than the source holds: ask for at least one
+            # byte more, without letting the source pause while it waits.
+            await source.wait_for_input(caller, wanted=len(self._src) + 1)
+        except FramingError as error:
+            # The source's own decoder failed: this layer cannot go on either.
+            self._fail(error)
+        finally:
+            self._waiter = None
+            if marker.done() and not marker.cancelled():
+                marker.exception()  # retrieved: set_exception raced with the source's wait
 
     async def _wait_root(self, source: StreamReader, caller: str) -> None:
         """Wait for a root source's next bytes: one future (``begin_wait``), the root's and
