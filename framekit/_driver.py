@@ -470,6 +470,22 @@ _EMPTY = memoryview(b"")
 _NOTHING, _PROGRESS, _DONE, _FAILED = 0, 1, 2, 3
 
 
+def _joined(parts: list[bytes | bytearray | memoryview]) -> bytes:
+    """A step's pieces as one ``bytes`` object: a lone ``bytes`` piece itself, and a lone
+    view of a whole ``bytes`` object (``_StepOutput.write`` keeps views of immutable bytes
+    only) that object, without a copy: a TCP segment inside a large HTTP chunk passes a
+    chunked layer as the very object fed to the root."""
+    if len(parts) == 1:
+        first = parts[0]
+        if type(first) is bytes:
+            return first
+        if type(first) is memoryview:
+            whole = first.obj
+            if type(whole) is bytes and first.nbytes == len(whole) and first.c_contiguous:
+                return whole
+    return b"".join(parts)
+
+
 class _StepOutput:
     """The sink a byte decoder writes to in one decoding step: its pieces, joined once.
 
@@ -536,8 +552,7 @@ class _StepOutput:
         if parts:
             if small:
                 parts.append(small)
-            first = parts[0]
-            out.write(first if len(parts) == 1 and type(first) is bytes else b"".join(parts))
+            out.write(_joined(parts))
             parts.clear()
             self.size = 0
         elif small:
@@ -560,8 +575,7 @@ class _StepOutput:
         if parts:
             if small:
                 parts.append(small)
-            first = parts[0]
-            chunk = first if len(parts) == 1 and type(first) is bytes else b"".join(parts)
+            chunk = _joined(parts)
             parts.clear()
             self.size = 0
             small.clear()

@@ -962,3 +962,17 @@ async def test_readchunk_after_a_pass_through_readany_reports_the_chunk_end_it_r
     assert body.total_bytes == 8 and body.total_raw_bytes == len(
         b"5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n"
     )
+
+
+async def test_a_segment_inside_a_large_chunk_is_read_as_the_very_bytes_fed() -> None:
+    # Inside a chunk's data a piece is all data: the chunked layer hands it on without a copy.
+    root = StreamReader()
+    body = stack(root, Chunked())
+    root.feed_data(b"%x\r\n" % 10_000)
+    read = asyncio.ensure_future(body.readany())
+    await asyncio.sleep(0)  # the size line decoded, the read waits for data
+    segment = text(MSS)
+    root.feed_data(segment)
+    assert await read is segment
+    assert body.total_raw_bytes == len(b"%x\r\n" % 10_000) + MSS
+    assert body.total_bytes == MSS
