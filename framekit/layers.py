@@ -141,6 +141,74 @@ class LayerReader(StreamReader):
                 raise self._deferred.with_traceback(self._deferred_tb)
             await self.wait_for_input("wait_eof")
 
+    async def readany(self) -> bytes:
+        """Read whatever is decoded, decoding or waiting for the source's bytes if nothing
+        is; ``b""`` at the codec's end.
+
+        The fast path (one call per piece read, as a transport hands them over): while
+        nothing is buffered here, each step's output is returned as it is
+        (``ByteDriver.pass_through``), not written to this layer's buffer and read back;
+        anything else (buffered bytes, an exception, chunk marks in the source, its end,
+        the codec's end) takes the general path, whose results are the same
+        (the pass-through property test in ``tests/test_stacks.py``).
+        """
+        source = self._source
+        buffer = self._buffer
+        src = self._src
+        driver = self._driver
+        over_root = type(source) is StreamReader
+        chunk: bytes | None
+        while (
+            len(buffer.data) == buffer.pos
+            and self._exception is None
+            and self._deferred is None
+            and self._skip is None
+            and not self._eof
+            and not src.held
+            and self._waiter is None
+        ):
+            if (
+                len(src.data) - src.pos == driver.starved_size
+                and src.produced == driver.starved_at
+                and not src.ended
+                and not src.marks
+            ):
+                # The pass-through's own first check, before the call: nothing new since the
+                # decoder asked for more input (once per piece, before its wait).
+                chunk = b""
+            else:
+                try:
+                    chunk = driver.pass_through(src, buffer, self._limit)
+                except FramingError as error:
+                    self._fail(error)
+                    break
+                finally:
+                    if src.on_consume is not None:
+                        src.on_consume()
+            if chunk:
+                return chunk
+            if chunk is None:
+                if driver.finished and not self._eof:
+                    _end_of_stream(self)
+                break
+            if over_root:
+                # Nothing decoded: wait for the root's next bytes (``_wait_root``, inlined).
+                waiter = self._waiter = source.begin_wait(
+                    "readany", wanted=len(src.data) - src.pos + 1
+                )
+                try:
+                    await waiter
+                except FramingError as error:
+                    self._fail(error)
+                finally:
+                    self._waiter = None
+                    source.end_wait(waiter)
+                continue
+            # Over a layer: wait until it has more for the pass-through (it decodes its own
+            # source, waiting for that one's input as needed).
+            await self._wait_layer(source, "readany")
+        return await StreamReader.readany(self)
+
     def pull_nowait(self) -> None:
         """Decode what the source has buffered, up to ``limit`` bytes of output."""
         self._source.pull_nowait()  # a layer source decodes what its own source holds
@@ -203,21 +271,27 @@ class LayerReader(StreamReader):
                 if self._exception is not None:
                     raise self._failure()
                 return
-            marker = self._waiter = self._future()
-            try:
-                # The decoder needs more input than the source holds: ask for at least one
-                # byte more, without letting the source pause while it waits.
-                await source.wait_for_input(caller, wanted=len(self._src) + 1)
-            except FramingError as error:
-                # The source's own decoder failed: this layer cannot go on either.
-                self._fail(error)
-            finally:
-                self._waiter = None
-                if marker.done() and not marker.cancelled():
-                    marker.exception()  # retrieved: set_exception raced with the source's wait
+            await self._wait_layer(source, caller)
             self._pump()
         if self._exception is not None:
             raise self._failure()
+
+    async def _wait_layer(self, source: StreamReader, caller: str) -> None:
+        """Wait until a layer source has more (it decodes its own source, waiting for its
+        input as needed), this layer's waiter set meanwhile, so that this layer's
+        ``set_exception`` and ``unread_data`` wake the read (``_wake_source``)."""
+        marker = self._waiter = self._future()
+        try:
+            # The decoder needs more input than the source holds: ask for at least one
+            # byte more, without letting the source pause while it waits.
+            await source.wait_for_input(caller, wanted=len(self._src) + 1)
+        except FramingError as error:
+            # The source's own decoder failed: this layer cannot go on either.
+            self._fail(error)
+        finally:
+            self._waiter = None
+            if marker.done() and not marker.cancelled():
+                marker.exception()  # retrieved: set_exception raced with the source's wait
 
     async def _wait_root(self, source: StreamReader, caller: str) -> None:
         """Wait for a root source's next bytes: one future (``begin_wait``), the root's and

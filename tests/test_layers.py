@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from framekit import MalformedError, TruncatedError
+from framekit import FramingError, MalformedError, TruncatedError
 from framekit.codecs import Chunked, Gzip
 from framekit.codecs.limited import Limited
 from framekit.layers import layer
@@ -468,3 +468,63 @@ def test_a_layer_names_its_source_and_its_codec() -> None:
     unzipped = chunked.layer(Gzip())
     assert chunked.source is root and chunked.codec is codec
     assert unzipped.source is chunked and isinstance(unzipped.codec, Gzip)
+
+
+# -- readany's pass-through over a stack: its wait on the root's one future ------------------
+
+
+async def _waiting_readany_then(
+    event: str, *, general: bool
+) -> tuple[object, list[object], bytes | None]:
+    """A readany waiting on a gzip layer over a chunked one (the chunk's head fed, its data
+    not yet), then ``event``: what the read gave (or the error's class), which readers hold
+    the error set, and what the stack reads after."""
+    root = StreamReader()
+    top = layer(root, Chunked(), Gzip(backend="zlib"))
+    middle = top.source
+    wire = _gzip_in_chunks(b"hello")
+    head = wire.index(b"\r\n") + 2
+    root.feed_data(wire[:head])  # the chunk's size line: the middle layer has no output
+    read = StreamReader.readany(top) if general else top.readany()
+    task = asyncio.ensure_future(read)
+    await asyncio.sleep(0)
+    assert not task.done()
+    error = MalformedError("bad", offset=3)
+    if event == "root-fails":
+        root.set_exception(error)
+    elif event == "middle-fails":
+        middle.set_exception(error)
+    elif event == "top-fails":
+        top.set_exception(error)
+    elif event == "middle-unread":
+        middle.unread_data(wire[head:-7])  # the gzip stream, as the middle's bytes
+    elif event == "rest-fed":
+        root.feed_data(wire[head:])
+    else:
+        assert event == "cancelled"
+        task.cancel()
+    try:
+        got: object = await asyncio.wait_for(task, 5)
+    except (FramingError, asyncio.CancelledError) as exc:
+        got = type(exc)
+    after = None
+    if event in ("rest-fed", "cancelled"):
+        if event == "cancelled":
+            root.feed_data(wire[head:])
+        after = await top.read()
+    return got, [r.exception() is error for r in (top, middle, root)], after
+
+
+@pytest.mark.parametrize(
+    "event",
+    ["root-fails", "middle-fails", "top-fails", "middle-unread", "rest-fed", "cancelled"],
+)
+async def test_pass_through_waiting_over_a_stack_ends_as_the_general_wait_does(
+    event: str,
+) -> None:
+    fast = await _waiting_readany_then(event, general=False)
+    assert fast == await _waiting_readany_then(event, general=True)
+    if event in ("rest-fed", "middle-unread"):
+        assert fast[0] == b"hello"
+    if event == "root-fails":
+        assert fast[1] == [True, True, True]

@@ -865,3 +865,114 @@ async def test_content_decoding_cap_stops_the_final_output_of_a_stack() -> None:
             received.append(part)
     assert b"".join(received) == ONE[:50_000]
     assert info.value.limit == 50_000
+
+
+# -- readany's pass-through (the fast path) against the general path ----------------------------
+
+#: Bodies for the pass-through's comparison: each a codec stack and its wire, then a tail.
+PASS_THROUGH_CASES = {
+    "chunked": ((Chunked,), chunked(SMALL[0], sizes=(700, 3, 1460, 5000))),
+    "gzip": ((Gzip,), gzipped(SMALL[1])),
+    "chunked-gzip": ((Chunked, Gzip), chunked(gzipped(SMALL[2]), sizes=(50, 1, 300))),
+    "limited": ((lambda: Limited(len(SMALL[0])),), SMALL[0]),
+    "bad-chunk": ((Chunked,), chunked(SMALL[0], sizes=(999,))[:1500] + b"zz\r\n"),
+    "bad-gzip": ((Gzip,), gzipped(SMALL[1])[:200] + bytes(100) + gzipped(SMALL[1])[300:]),
+    "truncated": ((Chunked, Gzip), chunked(gzipped(SMALL[2]), sizes=(50, 300))[:-40]),
+}
+
+
+async def read_for_comparison(
+    case: str, pieces: Sequence[bytes], limit: int, ops: Sequence[str], general: bool
+) -> tuple[object, ...]:
+    """Read a case's body by ``ops`` (then ``readany`` to the end), with readany's pass-through
+    or with the general path (``StreamReader.readany`` on the layer): what was read, the
+    error, every reader's counts, and what is left in the root."""
+    codecs, _ = PASS_THROUGH_CASES[case]
+    root = StreamReader(limit=limit)
+    feeding = asyncio.ensure_future(transport(root, pieces))
+    body = stack(root, *(make() for make in codecs), limit=limit)
+    readany = (lambda: StreamReader.readany(body)) if general else body.readany
+    out = bytearray()
+    ends = []
+    error: tuple[object, ...] = ()
+    ops_left = list(ops)
+    try:
+        while True:
+            op = ops_left.pop(0) if ops_left else "readany"
+            if op == "readany":
+                part = await readany()
+            elif op == "read-3":
+                part = await body.read(3)
+            elif op == "readchunk":
+                part, end = await body.readchunk()
+                if end:
+                    ends.append(len(out) + len(part))
+            else:
+                assert op == "unread"
+                part = bytes(out[-2:])
+                del out[-2:]
+                body.unread_data(part)
+                continue
+            if not part and op != "readchunk":
+                break
+            out += part
+    except FramingError as exc:
+        error = (type(exc), exc.offset)
+    await feeding
+    counts = []
+    reader: StreamReader = body
+    while isinstance(reader, LayerReader):
+        counts.append((reader.total_raw_bytes, reader.total_bytes, reader.is_eof()))
+        reader = reader.source
+    return bytes(out), ends, error, counts, await root.read()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    case=st.sampled_from(sorted(PASS_THROUGH_CASES)),
+    cuts=st.lists(st.integers(0, 20_000), max_size=25),
+    segment=st.sampled_from([0, 1, 7, 1460]),
+    limit=st.sampled_from([1, 100, 1460, 65536]),
+    ops=st.lists(st.sampled_from(["readany", "read-3", "readchunk", "unread"]), max_size=12),
+)
+def test_readany_pass_through_reads_what_the_general_path_reads(
+    case: str, cuts: list[int], segment: int, limit: int, ops: list[str]
+) -> None:
+    _, wire = PASS_THROUGH_CASES[case]
+    wire += TAIL
+    pieces = pieces_of(wire, segment) if segment else split_at(wire, [c % len(wire) for c in cuts])
+
+    def run(general: bool) -> tuple[object, ...]:
+        return asyncio.run(read_for_comparison(case, pieces, limit, ops, general))
+
+    assert run(general=False) == run(general=True)
+
+
+async def test_readchunk_after_a_pass_through_readany_reports_the_chunk_end_it_reached() -> None:
+    # The pass-through counts its output as written to the layer's buffer and read: a chunk
+    # end at the end of what readany returned is there for readchunk, as after a buffered read.
+    root = StreamReader()
+    body = stack(root, Chunked())
+    root.feed_data(b"5\r\nhello\r\n")
+    assert await body.readany() == b"hello"
+    root.feed_data(b"3\r\nabc\r\n0\r\n\r\n")
+    assert await body.readchunk() == (b"", True)
+    assert await body.readchunk() == (b"abc", True)
+    assert await body.readchunk() == (b"", False)
+    assert body.total_bytes == 8 and body.total_raw_bytes == len(
+        b"5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n"
+    )
+
+
+async def test_a_segment_inside_a_large_chunk_is_read_as_the_very_bytes_fed() -> None:
+    # Inside a chunk's data a piece is all data: the chunked layer hands it on without a copy.
+    root = StreamReader()
+    body = stack(root, Chunked())
+    root.feed_data(b"%x\r\n" % 10_000)
+    read = asyncio.ensure_future(body.readany())
+    await asyncio.sleep(0)  # the size line decoded, the read waits for data
+    segment = text(MSS)
+    root.feed_data(segment)
+    assert await read is segment
+    assert body.total_raw_bytes == len(b"%x\r\n" % 10_000) + MSS
+    assert body.total_bytes == MSS

@@ -202,6 +202,20 @@ class ChunkedDecoder:
 
         Raises MalformedError or LimitExceededError on bad input (again on every later call).
         """
+        size = len(data)
+        if (
+            self._state == _DATA
+            and 0 < size < self._remaining
+            and size <= budget
+            and self._error is None
+        ):
+            # Inside a chunk's data, all of the input is data (a TCP segment in the middle of
+            # a large chunk): written as it is, a view the sink may hand on without a copy.
+            out.write(data)
+            self._remaining -= size
+            self._offset += size
+            self.needs_input = size < budget
+            return size
         scan = self._compiled
         if (
             scan is not None

@@ -1266,3 +1266,21 @@ def test_no_call_writes_more_than_its_budget_across_gzip_members(backend: str, b
         out += b"x" * sum(written)
         assert consumed or written or decoder.done
     assert len(out) == 75
+
+
+@pytest.mark.parametrize("codec", [Gzip(backend="zlib"), Deflate(backend="zlib")])
+def test_zlib_inflater_says_it_needs_input_only_when_a_call_would_do_nothing(
+    codec: ByteCodec,
+) -> None:
+    # The checker probes every call that ended with needs_input True (a second call with the
+    # bytes left must write and consume nothing), over its splits and budgets.
+    from framekit.testing import check_byte_codec
+
+    data = b"".join(b"%d %s\n" % (i, b"word " * (i % 13)) for i in range(4000))
+    wire = zlib.compress(data) if isinstance(codec, Deflate) else gzip.compress(data)
+    check = check_byte_codec(codec, wire, seed=3)
+    assert (check.data, check.errors, check.done) == (data, [], True)
+    decoder = codec.decoder()
+    with memoryview(wire)[: len(wire) // 2] as half:
+        consumed = decoder.decode(half, Buffer(), 2**20)
+    assert consumed == len(wire) // 2 and decoder.needs_input  # the claim is made

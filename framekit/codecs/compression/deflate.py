@@ -133,6 +133,7 @@ class _InflateDecoder:
         "_coding",
         "_decoded",
         "_done",
+        "_drains",
         "_error",
         "_failure",
         "_fields",
@@ -152,11 +153,8 @@ class _InflateDecoder:
         "_step_end",
         "_trailing",
         "_written",
+        "needs_input",
     )
-
-    #: Promises nothing (the driver decodes again): the decompressor may hold output that a
-    #: call with no new input still writes.
-    needs_input = False
 
     def __init__(
         self,
@@ -169,6 +167,15 @@ class _InflateDecoder:
         multi_member: bool = False,
     ) -> None:
         self._module = module
+        # The standard library's inflater writes all it can of its input in one call: output
+        # short of the limit, with no input left, means a call with nothing new writes
+        # nothing (CPython's zlib loops inflate() while the output is full). Other backends
+        # promise nothing: isal may hold output decoded from input it took.
+        self._drains = module is cast(Any, zlib)
+        #: True after a call in deflate data that took all its input and wrote less than its
+        #: budget, with the standard library's zlib: a call with nothing new does nothing (one
+        #: decode call a piece fewer: gzip/1460). False promises nothing.
+        self.needs_input = False
         self._error = module.error
         self._format = wbits
         self._coding = coding
@@ -215,6 +222,7 @@ class _InflateDecoder:
     def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
         # Output written by this call, across members: every backend step gets what is left.
         written = self._written
+        self.needs_input = False
         if self._state == _BODY and budget > 0 and not self._carry:
             # Inside deflate data (no failure: that leaves _BODY), one backend step; without a
             # cap, inline: the steps of 1460-byte pieces are short (3% of their time on isal).
@@ -230,6 +238,8 @@ class _InflateDecoder:
                 else:
                     consumed = len(piece) - len(inflater.unconsumed_tail)
                     self._offset += consumed
+                    if self._drains and consumed == len(data) and len(chunk) < budget:
+                        self.needs_input = True
                 if chunk:
                     self._member_size += len(chunk)
                     self._written += len(chunk)
@@ -506,7 +516,8 @@ class _InflateDecoder:
             return self._inflate_capped(data, out, budget, eof)
         inflater = self._inflater
         assert inflater is not None
-        if len(data) > _INPUT_SLICE:
+        size = len(data)
+        if size > _INPUT_SLICE:
             data = data[:_INPUT_SLICE]
         try:
             chunk = inflater.decompress(data, budget)
@@ -517,6 +528,8 @@ class _InflateDecoder:
         else:
             consumed = len(data) - len(inflater.unconsumed_tail)
             self._offset += consumed
+            if self._drains and consumed == size and len(chunk) < budget:
+                self.needs_input = True
         if chunk:
             self._member_size += len(chunk)
             self._written += len(chunk)
