@@ -41,7 +41,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from threading import get_ident
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, Protocol, TypeAlias, TypeVar
@@ -877,11 +877,11 @@ class StreamReader:
 
     # -- iteration ---------------------------------------------------------------------------
 
-    def __aiter__(self) -> _Iterator[bytes]:
+    def __aiter__(self) -> AsyncIterator[bytes]:
         """Iterate over lines (``readline``) until EOF."""
         return _Iterator(self.readline, b"")
 
-    def iter_chunked(self, n: int) -> _Iterator[bytes]:
+    def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
         """Iterate over pieces of at most ``n`` bytes (``read(n)``) until EOF."""
         if n <= 0:
             raise ValueError("iter_chunked() needs a positive size")
@@ -891,11 +891,11 @@ class StreamReader:
 
         return _Iterator(read, b"")
 
-    def iter_any(self) -> _Iterator[bytes]:
+    def iter_any(self) -> AsyncIterator[bytes]:
         """Iterate over whatever is buffered each time (``readany``) until EOF."""
         return _Iterator(self.readany, b"")
 
-    def iter_chunks(self) -> _Iterator[tuple[bytes, bool]]:
+    def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
         """Iterate over ``readchunk()`` results until EOF (``(b"", False)``, not yielded)."""
         return _Iterator(self.readchunk, (b"", False))
 
