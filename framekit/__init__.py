@@ -1,12 +1,14 @@
 """framekit: asyncio protocol framing with aiohttp's StreamReader API and stackable decoders.
 
-- :class:`StreamReader`: the core reader (aiohttp's API, cancel-safe, linear-time search,
-  over-long lines skipped whole, flow control).
-- ``reader.layer(codec)`` / :func:`layer`: a reader of decoded bytes (HTTP chunked, a
-  Content-Length body, gzip, deflate, brotli, zstd) with the same API.
-- ``reader.frames(codec)`` / :class:`FrameReader`, :class:`FrameWriter`: messages (lines,
-  delimited, length-prefixed, netstrings) read and written with a frame codec.
-- :func:`open_connection`, :func:`start_server`, :func:`wrap`: asyncio glue.
+- :class:`~framekit.reader.StreamReader`: the core reader (aiohttp's API, cancel-safe,
+  linear-time search, over-long lines skipped whole, flow control).
+- ``reader.layer(codec)`` / :func:`~framekit.layers.layer`: a reader of decoded bytes (HTTP
+  chunked, a Content-Length body, gzip, deflate, brotli, zstd) with the same API.
+- ``reader.frames(codec)`` / :class:`~framekit.frames.FrameReader`,
+  :class:`~framekit.frames.FrameWriter`: messages (lines, delimited, length-prefixed,
+  netstrings) read and written with a frame codec.
+- :func:`~framekit.connection.open_connection`, :func:`~framekit.connection.start_server`,
+  :func:`~framekit.connection.wrap`: asyncio glue.
 - :mod:`framekit.http`: HTTP/1.1 messages (heads, the framing rules, body layers).
 - :mod:`framekit.sync`: the same codecs over blocking files, sockets and iterables.
 - :mod:`framekit.codecs`: the codecs; :mod:`framekit.errors`: the exceptions.

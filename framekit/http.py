@@ -2,8 +2,8 @@
 
 :func:`open_body` turns a head (and, for a response, the request's method) into a reader of
 its body: the framing rules (:func:`framekit.codecs.http_framing.body_framing`) pick a
-:class:`~framekit.codecs.Limited`, :class:`~framekit.codecs.Chunked` or until-EOF layer over
-the connection's reader, then the transfer codings before ``chunked`` and the
+:class:`~framekit.codecs.limited.Limited`, :class:`~framekit.codecs.chunked.Chunked` or
+until-EOF layer over the connection's reader, then the transfer codings before ``chunked`` and the
 Content-Encoding codings are undone by decompressing layers, with the compression codecs'
 limits. A message with no body (a response to HEAD, 1xx, 204, 304, a request without
 Content-Length or Transfer-Encoding) gets an empty reader and no decoder, whatever its
@@ -112,15 +112,15 @@ def open_body(
     """The body of ``head``, read from ``source`` (the reader its head came from, positioned
     just after the head).
 
-    ``framing`` (default: :func:`body_framing` of the head and ``request_method``) decides
-    the layers; ``chunked`` is the chunked codec to use (its limits and leniency; default
-    ``Chunked()``); ``decode_content=False`` leaves the Content-Encoding on the bytes;
-    ``max_output_size`` caps every decompressing layer (see
-    :func:`~framekit.codecs.content_decoding`), ``backend`` picks the deflate library (as
-    there); ``limit`` is each layer's buffer limit. A
-    ``"tunnel"`` body is ``source`` itself. Raises BodyFramingError when the framing is
-    ``"error"`` and UnsupportedEncodingError for a coding framekit cannot undo (the source
-    is then untouched).
+    ``framing`` (default: :func:`~framekit.codecs.http_framing.body_framing` of the head and
+    ``request_method``) decides the layers; ``chunked`` is the chunked codec to use (its
+    limits and leniency; default ``Chunked()``); ``decode_content=False`` leaves the
+    Content-Encoding on the bytes; ``max_output_size`` caps every decompressing layer (see
+    :func:`~framekit.codecs.compression.content_decoding`), ``backend`` picks the deflate
+    library (as there); ``limit`` is each layer's buffer limit. A ``"tunnel"`` body is
+    ``source`` itself. Raises BodyFramingError when the framing is ``"error"`` and
+    UnsupportedEncodingError for a coding framekit cannot undo (the source is then
+    untouched).
     """
     if framing is None:
         framing = body_framing(head, request_method=request_method)

@@ -6,10 +6,10 @@ and writes a codec step by step; this module checks a codec against that contrac
 :func:`check_frame_codec` and :func:`check_byte_codec` drive a codec's decoders over some
 wire bytes the ways framekit's drivers do (fed whole, byte by byte, in a few fixed and seeded
 random splits; with and without ``ends``; skipping a rejected frame with ``discard`` as a
-:class:`~framekit.FrameReader` does, or letting ``decode`` skip it as :mod:`framekit.sync`
+:class:`~framekit.frames.FrameReader` does, or letting ``decode`` skip it as :mod:`framekit.sync`
 does; with ``reset_search`` before every call; with a fresh decoder after a frame), check
 every call, and compare the results. A broken rule raises :class:`ContractViolation` (a
-:class:`~framekit.CodecContractError`) whose ``rule`` names the rule (the list is
+:class:`~framekit.errors.CodecContractError`) whose ``rule`` names the rule (the list is
 :data:`RULES`) and whose message says which call, in which split, broke it. Otherwise they
 return what was decoded (:class:`FrameCheck`, :class:`ByteCheck`), so a test can also assert
 on the frames and errors.

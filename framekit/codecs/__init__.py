@@ -1,12 +1,18 @@
 """Sans-IO codecs, one module per wire format; see :mod:`framekit.codecs._base` for the contract.
 
-Byte codecs (stacked as layers with ``reader.layer(codec)``): :class:`Chunked`,
-:class:`Limited`, :class:`UntilClose`, :class:`Gzip`, :class:`Deflate`, :class:`RawDeflate`,
-:class:`Brotli`, :class:`Zstd`, and :func:`content_decoding` for a ``Content-Encoding`` header.
-Frame codecs (read with ``reader.frames(codec)``): :class:`Lines`, :class:`TextLines`,
-:class:`Delimited`, :class:`LengthPrefixed`, :class:`Netstring`, :class:`OctetCounted`, and the
-protocol codecs :class:`Resp` (RESP2/RESP3 replies and values; :mod:`framekit.codecs.resp`)
-and :class:`RequestHeads` / :class:`ResponseHeads` (HTTP/1.1 message heads;
+Byte codecs (stacked as layers with ``reader.layer(codec)``):
+:class:`~framekit.codecs.chunked.Chunked`, :class:`~framekit.codecs.limited.Limited`,
+:class:`~framekit.codecs.until_close.UntilClose`, :class:`~framekit.codecs.compression.Gzip`,
+:class:`~framekit.codecs.compression.Deflate`, :class:`~framekit.codecs.compression.RawDeflate`,
+:class:`~framekit.codecs.compression.Brotli`, :class:`~framekit.codecs.compression.Zstd`, and
+:func:`~framekit.codecs.compression.content_decoding` for a ``Content-Encoding`` header.
+Frame codecs (read with ``reader.frames(codec)``): :class:`~framekit.codecs.lines.Lines`,
+:class:`~framekit.codecs.lines.TextLines`, :class:`~framekit.codecs.delimited.Delimited`,
+:class:`~framekit.codecs.length.LengthPrefixed`, :class:`~framekit.codecs.netstring.Netstring`,
+:class:`~framekit.codecs.netstring.OctetCounted`, and the protocol codecs
+:class:`~framekit.codecs.resp.Resp` (RESP2/RESP3 replies and values;
+:mod:`framekit.codecs.resp`) and :class:`~framekit.codecs.http.RequestHeads` /
+:class:`~framekit.codecs.http.ResponseHeads` (HTTP/1.1 message heads;
 :mod:`framekit.codecs.http`, with the body-framing rules in :mod:`framekit.codecs.http_framing`
 and the body readers in :mod:`framekit.http`). SMTP's replies, commands, DATA and BDAT bodies
 are in :mod:`framekit.codecs.smtp`. To write one:

@@ -1,14 +1,16 @@
 """SMTP framing (RFC 5321, RFC 3030): replies, commands, the DATA and BDAT message bodies.
 
-- :class:`Replies` (a frame codec, client side): strict reply grammar, :class:`Reply` values
-  with RFC 3463 enhanced status codes, pipelined replies; :func:`parse_ehlo`.
-- :class:`Commands` (a frame codec): a command encoder that refuses CR, LF and NUL inside a
-  command (no command injection) and a 512-byte command line; its decoder (server side).
-- :class:`Data` (a byte codec): the DATA body, dot-stuffed, ending only at CRLF.CRLF; its
-  decoder stacks as a layer (``reader.layer(Data())``) and leaves the next command in the
-  source.
-- :class:`Bdat` (a byte codec): RFC 3030 BDAT chunks, their sizes read, their bytes taken
-  exactly, even for a chunk over a limit.
+- :class:`~framekit.codecs.smtp.replies.Replies` (a frame codec, client side): strict reply
+  grammar, :class:`~framekit.codecs.smtp.replies.Reply` values with RFC 3463 enhanced status
+  codes, pipelined replies; :func:`~framekit.codecs.smtp.replies.parse_ehlo`.
+- :class:`~framekit.codecs.smtp.commands.Commands` (a frame codec): a command encoder that
+  refuses CR, LF and NUL inside a command (no command injection) and a 512-byte command line;
+  its decoder (server side).
+- :class:`~framekit.codecs.smtp.data.Data` (a byte codec): the DATA body, dot-stuffed, ending
+  only at CRLF.CRLF; its decoder stacks as a layer (``reader.layer(Data())``) and leaves the
+  next command in the source.
+- :class:`~framekit.codecs.smtp.bdat.Bdat` (a byte codec): RFC 3030 BDAT chunks, their sizes
+  read, their bytes taken exactly, even for a chunk over a limit.
 """
 
 from framekit.codecs.smtp.bdat import Bdat, BdatDecoder, BdatEncoder, parse_bdat

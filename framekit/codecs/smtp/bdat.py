@@ -11,7 +11,7 @@ The decoder (a server's side, a byte codec: ``reader.layer(Bdat())``) reads BDAT
 passes their chunks through, marking each chunk's end (``readchunk()`` on the layer says
 ``end_of_chunk``: reply 250 to it), until the chunk of the ``LAST`` command; nothing after it
 is consumed. A server that already read the first BDAT command itself (with
-:class:`~framekit.codecs.smtp.Commands`) passes its size and ``LAST`` flag as
+:class:`~framekit.codecs.smtp.commands.Commands`) passes its size and ``LAST`` flag as
 ``first_chunk=parse_bdat(command.argument)``.
 
 A chunk over ``max_chunk_size``, or one that takes the message over ``max_message``, is
