@@ -6,7 +6,8 @@ and served from a loopback HTTP server started here; headless Chromium (Debian's
 on the DOM it rendered, after its scripts ran: the index's title and table of contents, the
 API page's autodoc entries, and the search page's results, which only JavaScript fills in
 from searchindex.js. A last test walks every built page and checks that every internal link
-points at a file that exists and at an id that exists in it.
+points at a file that exists and at an id that exists in it. The build is nitpicky
+(docs/conf.py): a cross-reference to nothing documented fails it, which one test checks.
 
 The tests of the built site are marked ``docs_site``: the site needs the docs extra (Sphinx),
 which CI installs on the main Python only, so CI deselects them on the others (.ci/run);
@@ -268,6 +269,27 @@ def test_the_benchmarks_page_shows_the_committed_run_s_chart_and_tables(
     cells = {cell.text().strip() for table in page.iter("table") for cell in table.iter("td")}
     assert {w["name"] for w in document["workloads"]} <= cells
     assert document["command"] in page.find("ul", "benchmark-run").text()
+
+
+# -- cross-references --------------------------------------------------------------------------
+
+
+@pytest.mark.docs_site
+def test_a_cross_reference_that_names_nothing_fails_the_build(tmp_path: Path) -> None:
+    if importlib.util.find_spec("sphinx") is None:
+        pytest.skip("the docs extra is not installed (pip install -e '.[docs]'): no Sphinx")
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "index.md").write_text("# A page\n\nSee {class}`framekit.NoSuchName`.\n")
+    argv = [sys.executable, "-m", "sphinx", "-q", "-W", "--keep-going", "-b", "html"]
+    result = subprocess.run(
+        [*argv, "-c", str(ROOT / "docs"), str(source), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0, "the build passed"
+    assert "reference target not found: framekit.NoSuchName" in result.stderr
 
 
 # -- internal links ----------------------------------------------------------------------------
