@@ -37,5 +37,6 @@ def scan_resp(
 def scan_dot_lines(
     data: memoryview, pos: int, budget: int, max_line: int, room: int, /
 ) -> tuple[int, bytes, bool] | None: ...
+def clear_vector_upper() -> None: ...
 
 SOURCE_SHA256: str

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from framekit import speedups
 from framekit._buffer import Buffer
 from framekit.codecs._base import ByteCodec, decode_byte_pieces
 from framekit.codecs.compression import (
@@ -1284,3 +1285,64 @@ def test_zlib_inflater_says_it_needs_input_only_when_a_call_would_do_nothing(
     with memoryview(wire)[: len(wire) // 2] as half:
         consumed = decoder.decode(half, Buffer(), 2**20)
     assert consumed == len(wire) // 2 and decoder.needs_input  # the claim is made
+
+
+# -- isal and the vector registers ------------------------------------------------------------
+#
+# python-isal's inflate returns with the upper halves of the AVX registers dirty (no
+# VZEROUPPER), and every SSE instruction the process runs after it is slower until something
+# clears them: measured on an AVX-512 Xeon, a pure-Python parse took 2.8x its time after one
+# isal call (benchmarks/README.md, "isal and the vector registers"). A decoder on isal clears
+# them when each call returns, with framekit._speedups.clear_vector_upper.
+
+needs_extension = pytest.mark.skipif(
+    speedups.clear_vector_upper is None, reason="framekit._speedups is not built"
+)
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.chunks.append(bytes(data))
+
+    def mark_chunk_end(self) -> None:
+        pass
+
+    def write_marked(self, data: bytes, marks: list[int]) -> None:
+        self.chunks.append(bytes(data))
+
+
+@needs_extension
+def test_a_decoder_on_isal_clears_the_vector_registers_after_each_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("isal")
+    calls: list[str] = []
+    monkeypatch.setattr(speedups, "clear_vector_upper", lambda: calls.append("clear"))
+    packed = gzip.compress(b"hello, world\n" * 1000)
+    decoder = Gzip(backend="isal").decoder()
+    sink = ListSink()
+    decoder.decode(memoryview(packed[:100]), sink, 1 << 20)
+    assert calls == ["clear"]
+    decoder.decode_eof(memoryview(packed[100:]), sink, 1 << 20)
+    assert calls == ["clear", "clear"]
+    assert b"".join(sink.chunks) == b"hello, world\n" * 1000
+
+
+def test_a_decoder_on_the_standard_zlib_clears_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(speedups, "clear_vector_upper", lambda: calls.append("clear"))
+    packed = gzip.compress(b"hello, world\n")
+    Gzip(backend="zlib").decoder().decode_eof(memoryview(packed), ListSink(), 1 << 20)
+    assert calls == []
+
+
+@needs_extension
+def test_clear_vector_upper_can_be_called_anywhere() -> None:
+    # VZEROUPPER only on a CPU with AVX (a no-op elsewhere); the upper halves are not kept
+    # across calls by the ABI, so clearing them changes no result.
+    assert speedups.clear_vector_upper is not None
+    for _ in range(3):
+        assert speedups.clear_vector_upper() is None

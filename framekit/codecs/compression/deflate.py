@@ -14,6 +14,7 @@ from typing import Any, Protocol, cast
 
 import attrs
 
+from framekit import speedups
 from framekit.codecs._base import ByteDecoder, ByteEncoder, Bytes, OutputSink
 from framekit.codecs.compression._common import (
     _CAP_STEP,
@@ -148,6 +149,7 @@ class _InflateDecoder:
         "_multi_member",
         "_offset",
         "_over_step",
+        "_settle",
         "_skip",
         "_state",
         "_step_end",
@@ -167,6 +169,11 @@ class _InflateDecoder:
         multi_member: bool = False,
     ) -> None:
         self._module = module
+        #: Called when each call returns (isal: the AVX registers' upper halves cleared, or
+        #: every SSE instruction the process runs after an isal inflate is slower), or None.
+        self._settle: Callable[[], None] | None = (
+            speedups.clear_vector_upper if cast(Any, module).__name__.startswith("isal") else None
+        )
         # The standard library's inflater writes all it can of its input in one call: output
         # short of the limit, with no input left, means a call with nothing new writes
         # nothing (CPython's zlib loops inflate() while the output is full). Other backends
@@ -214,10 +221,18 @@ class _InflateDecoder:
         return self._done
 
     def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
-        return self._decode(data, out, budget, False)
+        try:
+            return self._decode(data, out, budget, False)
+        finally:
+            if self._settle is not None:
+                self._settle()
 
     def decode_eof(self, data: memoryview, out: OutputSink, budget: int) -> int:
-        return self._decode(data, out, budget, True)
+        try:
+            return self._decode(data, out, budget, True)
+        finally:
+            if self._settle is not None:
+                self._settle()
 
     def _decode(self, data: memoryview, out: OutputSink, budget: int, eof: bool) -> int:
         # Output written by this call, across members: every backend step gets what is left.
