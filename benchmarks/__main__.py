@@ -35,9 +35,9 @@ QUICK_ROUNDS = 2
 #: ``--ab --quick``: rounds (each pairs an old and a new time), and runs per turn.
 AB_QUICK_ROUNDS = 8
 AB_QUICK_REPEAT = 2
-#: How long a full run takes on a 2-core x86-64 machine (measured: 643 s with --clock cpu on
+#: How long a full run takes on a 2-core x86-64 machine (measured: 585 s with --clock cpu on
 #: 2026-12-02, all groups; said by --help and at start).
-FULL_RUN_MINUTES = 11
+FULL_RUN_MINUTES = 10
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
