@@ -544,6 +544,10 @@ class _StepOutput:
         """Record that an HTTP chunk ends at the current end of the step's output."""
         self.marks.append(self.size + len(self.small))
 
+    def total(self) -> int:
+        """The bytes written since the step began."""
+        return self.size + len(self.small)
+
     def flush(self, out: Buffer) -> None:
         """Append the step's output (and its chunk marks) to ``out``, and start afresh."""
         parts = self.parts
@@ -642,54 +646,68 @@ class ByteDriver:
 
     def pass_through(self, src: Buffer, out: Buffer, budget: int) -> bytes | None:
         """``pump``'s steps for a read that takes everything (``readany``) when ``out`` is
-        empty: ``src``'s whole buffer decoded, and the first output returned as one
-        ``bytes`` object instead of being written to ``out`` and read from it again. ``out``
-        counts it as written and read at once, chunk marks included.
+        empty: ``src``'s whole buffer decoded, and the output returned as one ``bytes``
+        object instead of being written to ``out`` and read from it again. ``out`` counts it
+        as written and read at once, chunk marks included. With HTTP chunk ends in ``src``,
+        this is ``pump`` itself, then everything it wrote taken.
 
         Returns ``b""`` if nothing can come out before ``src`` changes (the ``needs_input``
         memo says so without a call). Returns None, having done nothing, where ``pump`` must
-        decide (chunk marks in ``src``, the end of ``src``), and None with the output written
-        to ``out`` at the end of the encoding (``finished`` set). Raises as ``pump`` does,
-        the output before the error written to ``out``.
+        decide (the end of ``src``, a chunk end still to mark), and None with the output
+        written to ``out`` at the end of the encoding (``finished`` set). Raises as ``pump``
+        does, the output before the error written to ``out``.
         """
         decoder = self.decoder
         step = self._step
         while True:
-            if src.marks or src.ended or self._mark_pending or self.finished:
+            if src.ended or self._mark_pending or self.finished:
                 return None
-            available = len(src.data) - src.pos
+            if src.marks:
+                # Decoding to each chunk end, to carry the marks over, and on up to the budget:
+                # ``pump``'s loop, so that what a read returns is what the general path's does.
+                if self.pump(src, out, budget, False, True) == _DONE:
+                    self.finished = True
+                    return None
+                return out.take_all()
+            data = src.data
+            pos = src.pos
+            available = len(data) - pos
             if available == self.starved_size and src.produced == self.starved_at:
                 return b""
             if not self.raw:
                 self._base = src.head
             # ``src.view()`` and ``src.drop()`` inlined (per piece, a tenth of the time left
-            # to framekit on chunked-16k/1460).
-            data = src.data
-            pos = src.pos
+            # to framekit on chunked-16k/1460). A view of ``bytes`` is not released (the
+            # step's views of them may outlive it); one of a bytearray is, before it changes.
             if type(data) is bytes:
                 view = memoryview(data)[pos:] if pos else memoryview(data)
+                shared = False
             else:
                 view = memoryview(data).toreadonly()
-            with view:
-                try:
-                    consumed = decoder.decode(view, step, budget)
-                except BaseException as error:
-                    step.flush(out)
-                    if isinstance(error, FramingError):
-                        if error.offset is not None:
-                            error.offset += self._base
-                        drop_frame_locals(error)
-                    raise
-                # Before the source changes: the step may hold views of its bytes.
-                if decoder.done:
-                    step.flush(out)
-                    chunk = None
-                    self.finished = True
-                else:
-                    chunk = step.take(out)
+                shared = True
+            try:
+                consumed = decoder.decode(view, step, budget)
+            except BaseException as error:
+                step.flush(out)
+                if shared:
+                    view.release()
+                if isinstance(error, FramingError):
+                    if error.offset is not None:
+                        error.offset += self._base
+                    drop_frame_locals(error)
+                raise
+            if decoder.done:
+                step.flush(out)
+                chunk = None
+                self.finished = True
+            else:
+                chunk = step.take(out)
             if consumed:
                 self.raw += consumed
-                if type(data) is bytes:
+                if shared:
+                    view.release()
+                    src.drop(consumed)
+                else:
                     src.scanned = 0
                     pos += consumed
                     if pos >= len(data):
@@ -697,8 +715,8 @@ class ByteDriver:
                         src.pos = 0
                     else:
                         src.pos = pos
-                else:
-                    src.drop(consumed)
+            elif shared:
+                view.release()
             if chunk is None:
                 return None
             if decoder.needs_input:
@@ -712,6 +730,19 @@ class ByteDriver:
                 self.starved_at = src.produced
                 self.starved_size = available
                 return chunk
+
+    def pass_into(self, src: Buffer, out: Buffer, budget: int) -> bool | None:
+        """``pass_through`` with its output left in ``out`` (empty before), as written and
+        not yet read: for a layer's source, decoded for the layer over it to pass through in
+        turn. Returns True if output came, False if nothing can before ``src`` changes, and
+        None where ``pump`` must decide (as ``pass_through``). Raises as ``pass_through``."""
+        chunk = self.pass_through(src, out, budget)
+        if chunk:
+            # ``take`` counted it as written and read: now it is buffered, marks and all.
+            out.data = chunk
+            out.pos = 0
+            return True
+        return None if chunk is None else False
 
     def pump(self, src: Buffer, out: Buffer, budget: int, eof: bool, force: bool) -> int:
         """Decode what ``src`` holds into ``out`` while ``out`` holds less than ``budget``
@@ -727,88 +758,104 @@ class ByteDriver:
         decoder = self.decoder
         step = self._step
         progressed = _NOTHING
-        while force or len(out.data) - out.pos < budget:
-            force = False
-            available = len(src.data) - src.pos
-            # Decode up to the next HTTP chunk end in the source, to carry the mark over.
-            bound = src.next_chunk_end() if src.marks else None
-            view_size = available if bound is None else min(bound, available)
-            at_eof = eof and view_size == available
-            if (
-                available == self.starved_size
-                and src.produced == self.starved_at
-                and view_size == available
-                and not at_eof
-            ):
-                break
-            if not self.raw:
-                # Nothing consumed yet: error offsets count from the source's head now (it may
-                # have been read since the decoder was made).
-                self._base = src.head
-            before = out.produced
-            try:
-                if self._mark_pending:
-                    try:
+        # The call's output stays in ``step`` until it returns or raises, and is written to
+        # ``out`` once (``flush``): each step appended on its own copied what ``out`` already
+        # held (two 32 KiB gzip steps per 64 KiB read: chunked-gzip). ``held`` is what ``out``
+        # held when the call began; ``step.total()`` what the call decoded so far.
+        held = len(out.data) - out.pos
+        try:
+            while force or held + step.total() < budget:
+                force = False
+                available = len(src.data) - src.pos
+                # Decode up to the next HTTP chunk end in the source, to carry the mark over.
+                bound = src.next_chunk_end() if src.marks else None
+                view_size = available if bound is None else min(bound, available)
+                at_eof = eof and view_size == available
+                if (
+                    available == self.starved_size
+                    and src.produced == self.starved_at
+                    and view_size == available
+                    and not at_eof
+                ):
+                    break
+                if not self.raw:
+                    # Nothing consumed yet: error offsets count from the source's head now (it
+                    # may have been read since the decoder was made).
+                    self._base = src.head
+                before = step.total()
+                try:
+                    if self._mark_pending:
                         decoder.decode(_EMPTY, step, budget)
-                    finally:
-                        step.flush(out)
-                    if out.produced != before:
-                        progressed = _PROGRESS
-                        continue
-                    out.mark_chunk_end()
-                    self._mark_pending = False
-                with src.view() as whole:
+                        if step.total() != before:
+                            progressed = _PROGRESS
+                            continue
+                        step.mark_chunk_end()
+                        self._mark_pending = False
+                    # The step keeps its views of the source's bytes until the call returns:
+                    # views of immutable ``bytes`` (``write`` copies anything else), which
+                    # the source's changes leave alone, so they are not released here. A
+                    # view of a bytearray is: the buffer could not change while it lives.
+                    data = src.data
+                    whole = view = src.view()
                     try:
                         if view_size == available:
                             consumed = (decoder.decode_eof if at_eof else decoder.decode)(
                                 whole, step, budget
                             )
                         else:
-                            with whole[:view_size] as view:
-                                consumed = decoder.decode(view, step, budget)
+                            view = whole[:view_size]
+                            consumed = decoder.decode(view, step, budget)
                     finally:
-                        # Before the source changes: the step may hold views of its bytes.
-                        step.flush(out)
-            except FramingError as error:
-                if error.offset is not None:
-                    error.offset += self._base
-                # Kept (and the decoder may keep it too): its frames must not hold slices
-                # of the source's view, or the source's buffer could not change again.
-                drop_frame_locals(error)
-                raise
-            if consumed:
-                src.drop(consumed)
-                self.raw += consumed
-                if bound is not None and consumed == bound:
-                    self._mark_pending = True
-            if decoder.done:
-                if self._mark_pending:
-                    out.mark_chunk_end()
-                    self._mark_pending = False
-                return _DONE
-            if consumed or out.produced != before:
-                progressed = _PROGRESS
-                if view_size == available and not at_eof and decoder.needs_input:
-                    # The decoder took what it could of the whole buffer: asking again
-                    # before new input would do nothing (a tenth of chunked-16k's time).
+                        if type(data) is not bytes:
+                            view.release()
+                            whole.release()
+                except FramingError as error:
+                    if error.offset is not None:
+                        error.offset += self._base
+                    # Kept (and the decoder may keep it too): its frames must not hold slices
+                    # of the source's view, or the source's buffer could not change again.
+                    drop_frame_locals(error)
+                    raise
+                if consumed:
+                    src.drop(consumed)
+                    self.raw += consumed
+                    if bound is not None and consumed == bound:
+                        self._mark_pending = True
+                if decoder.done:
                     if self._mark_pending:
-                        out.mark_chunk_end()
+                        step.mark_chunk_end()
                         self._mark_pending = False
+                    return _DONE
+                if consumed or step.total() != before:
+                    progressed = _PROGRESS
+                    if self._mark_pending and decoder.needs_input:
+                        # It took the chunk's last byte and promises that a call with nothing
+                        # new writes nothing: the mark goes here, without that call (one
+                        # decode call per HTTP chunk fewer: chunked-gzip).
+                        step.mark_chunk_end()
+                        self._mark_pending = False
+                    if view_size == available and not at_eof and decoder.needs_input:
+                        # The decoder took what it could of the whole buffer: asking again
+                        # before new input would do nothing (a tenth of chunked-16k's time).
+                        self.starved_at = src.produced
+                        self.starved_size = len(src.data) - src.pos
+                        break
+                    continue
+                if bound is not None and bound < available:
+                    # The decoder needs bytes past the chunk end to make progress: let it have
+                    # them.
+                    src.drop_chunk_mark()
+                    continue
+                if at_eof:
+                    name = type(decoder).__name__
+                    raise TruncatedError(
+                        f"the source ended before the end of the {name} encoding",
+                        offset=self._base + self.raw,
+                    )
+                if view_size == available:
                     self.starved_at = src.produced
-                    self.starved_size = len(src.data) - src.pos
-                    break
-                continue
-            if bound is not None and bound < available:
-                # The decoder needs bytes past the chunk end to make progress: let it have them.
-                src.drop_chunk_mark()
-                continue
-            if at_eof:
-                raise TruncatedError(
-                    f"the source ended before the end of the {type(decoder).__name__} encoding",
-                    offset=self._base + self.raw,
-                )
-            if view_size == available:
-                self.starved_at = src.produced
-                self.starved_size = available
-            break
+                    self.starved_size = available
+                break
+        finally:
+            step.flush(out)
         return progressed

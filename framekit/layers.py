@@ -28,6 +28,7 @@ where the bad byte was, counting from the source's first byte.
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import NoReturn
 
@@ -204,10 +205,88 @@ class LayerReader(StreamReader):
                     self._waiter = None
                     source.end_wait(waiter)
                 continue
+            if type(source) is LayerReader and source._passable():
+                # Over a layer over the root, both empty (``chunked-gzip``): the root's bytes
+                # pass through the source's decoder into its buffer, then through this one's,
+                # one wait on the root for the two of them.
+                step = source._pass_step()
+                if step is True:
+                    continue
+                if step is not False:
+                    # One future, the root's, the source's and this layer's waiter at once:
+                    # the root's feed_data, feed_eof, set_exception, and each layer's
+                    # set_exception and unread_data, wake the read.
+                    self._waiter = step
+                    try:
+                        await step
+                    except FramingError as error:
+                        if self._exception is None:
+                            source._pass_failed(error)
+                    finally:
+                        self._waiter = None
+                        source._end_pass_wait(step)
+                    continue
             # Over a layer: wait until it has more for the pass-through (it decodes its own
             # source, waiting for that one's input as needed).
             await self._wait_layer(source, "readany")
         return await StreamReader.readany(self)
+
+    def _passable(self) -> bool:
+        """True if this layer, over the root, may be decoded by ``_pass_from_root``: nothing
+        buffered, no exception, end or wait, its source's bytes free to read."""
+        buffer = self._buffer
+        src = self._src
+        return (
+            len(buffer.data) == buffer.pos
+            and self._exception is None
+            and self._deferred is None
+            and self._skip is None
+            and not self._eof
+            and self._waiter is None
+            and type(self._source) is StreamReader
+            and not src.held
+            and not src.ended
+        )
+
+    def _pass_step(self) -> asyncio.Future[None] | bool:
+        """For the layer over this one, in its ``readany`` (``_passable`` first): decode the
+        root's bytes into this layer's buffer with the pass-through
+        (``ByteDriver.pass_into``) and return True to look again; if there are none to
+        decode, begin a wait on the root and return its future (this layer's waiter too;
+        ``_end_pass_wait`` ends it). Returns False where the general path must decide (the
+        source's end, a chunk end, the codec's end): the layer over this one then waits on it
+        as usual, which does so.
+        """
+        driver = self._driver
+        src = self._src
+        if len(src.data) - src.pos == driver.starved_size and src.produced == driver.starved_at:
+            waiter = self._waiter = self._source.begin_wait(
+                "readany", wanted=len(src.data) - src.pos + 1
+            )
+            return waiter
+        try:
+            passed = driver.pass_into(src, self._buffer, self._limit)
+        except FramingError as error:
+            self._fail(error)
+            return True
+        finally:
+            if src.on_consume is not None:
+                src.on_consume()
+        if passed is None:
+            if driver.finished and not self._eof:
+                _end_of_stream(self)
+            return False
+        return True
+
+    def _pass_failed(self, error: FramingError) -> None:
+        """The wait ``_pass_step`` began raised ``error``: the root's (or this layer's own)."""
+        if self._exception is None:
+            self._fail(error)
+
+    def _end_pass_wait(self, waiter: asyncio.Future[None]) -> None:
+        """End the wait ``_pass_step`` began (whether or not ``waiter`` is done)."""
+        self._waiter = None
+        self._source.end_wait(waiter)
 
     def pull_nowait(self) -> None:
         """Decode what the source has buffered, up to ``limit`` bytes of output."""

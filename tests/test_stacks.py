@@ -874,6 +874,11 @@ PASS_THROUGH_CASES = {
     "chunked": ((Chunked,), chunked(SMALL[0], sizes=(700, 3, 1460, 5000))),
     "gzip": ((Gzip,), gzipped(SMALL[1])),
     "chunked-gzip": ((Chunked, Gzip), chunked(gzipped(SMALL[2]), sizes=(50, 1, 300))),
+    # Chunks larger than a segment: the two layers' fused pass-through inside a chunk.
+    "chunked-gzip-large": (
+        (Chunked, Gzip),
+        chunked(gzipped(text(40_000, seed=7)), sizes=(5000, 1, 9000)),
+    ),
     "limited": ((lambda: Limited(len(SMALL[0])),), SMALL[0]),
     "bad-chunk": ((Chunked,), chunked(SMALL[0], sizes=(999,))[:1500] + b"zz\r\n"),
     "bad-gzip": ((Gzip,), gzipped(SMALL[1])[:200] + bytes(100) + gzipped(SMALL[1])[300:]),
@@ -976,3 +981,107 @@ async def test_a_segment_inside_a_large_chunk_is_read_as_the_very_bytes_fed() ->
     assert await read is segment
     assert body.total_raw_bytes == len(b"%x\r\n" % 10_000) + MSS
     assert body.total_bytes == MSS
+
+
+# -- readany over a layer over the root: one wait for the two (the fused pass-through) ---------
+
+
+async def waiting_read(
+    wire_before: bytes, codecs: Sequence[ByteCodec]
+) -> tuple[StreamReader, LayerReader, asyncio.Future[bytes]]:
+    """A stack whose outer ``readany`` has decoded ``wire_before`` and waits for the root."""
+    root = StreamReader()
+    body = stack(root, *codecs)
+    root.feed_data(wire_before)
+    first = await body.readany()
+    assert first  # something came out of the bytes so far
+    read = asyncio.ensure_future(body.readany())
+    await asyncio.sleep(0)
+    assert not read.done()
+    return root, body, read
+
+
+WAIT_BODY = text(200_000, seed=9)
+
+
+def _wait_wire() -> tuple[bytes, bytes]:
+    """``WAIT_BODY`` gzipped in one large chunk: its first 3000 bytes, and the rest."""
+    wire = chunked(gzipped(WAIT_BODY), sizes=(1 << 20,))
+    return wire[:3000], wire[3000:]
+
+
+async def test_the_fused_wait_is_woken_by_the_root_and_reads_on() -> None:
+    before, after = _wait_wire()
+    root = StreamReader()
+    body = stack(root, Chunked(), Gzip())
+    root.feed_data(before)
+    first = await body.readany()
+    read = asyncio.ensure_future(body.readany())
+    await asyncio.sleep(0)
+    assert not read.done()
+    root.feed_data(after[:1460])
+    second = await read
+    assert second
+    root.feed_data(after[1460:] + TAIL)
+    assert first + second + await body.read() == WAIT_BODY
+    root.feed_eof()
+    assert await root.read() == TAIL
+
+
+async def test_set_exception_on_the_outer_layer_wakes_the_fused_wait() -> None:
+    before, after = _wait_wire()
+    root, body, read = await waiting_read(before, (Chunked(), Gzip()))
+    body.set_exception(ValueError("closed"))
+    with pytest.raises(ValueError, match="closed"):
+        await read
+    # The root and the layer under it are untouched: their bytes still read.
+    root.feed_data(after)
+    assert await root.read(5) == after[:5]
+
+
+async def test_set_exception_on_the_inner_layer_wakes_the_fused_wait() -> None:
+    before, _ = _wait_wire()
+    _, body, read = await waiting_read(before, (Chunked(), Gzip()))
+    inner = body.source
+    inner.set_exception(MalformedError("stop"))
+    with pytest.raises(MalformedError, match="stop"):
+        await read
+    with pytest.raises(MalformedError, match="stop"):
+        await body.readany()
+
+
+async def test_an_error_set_on_the_root_ends_the_fused_wait_on_every_layer() -> None:
+    before, _ = _wait_wire()
+    root, body, read = await waiting_read(before, (Chunked(), Gzip()))
+    root.set_exception(TruncatedError("reset"))
+    with pytest.raises(TruncatedError, match="reset"):
+        await read
+    with pytest.raises(TruncatedError, match="reset"):
+        await body.source.readany()
+
+
+async def test_unread_data_on_the_outer_layer_wakes_the_fused_wait() -> None:
+    before, _ = _wait_wire()
+    _, body, read = await waiting_read(before, (Chunked(), Gzip()))
+    body.unread_data(b"again")
+    assert await read == b"again"
+
+
+async def test_the_roots_end_during_the_fused_wait_is_truncation() -> None:
+    before, _ = _wait_wire()
+    root, _, read = await waiting_read(before, (Chunked(), Gzip()))
+    root.feed_eof()
+    with pytest.raises(TruncatedError):
+        await read
+
+
+async def test_a_cancelled_fused_wait_leaves_no_waiter_and_loses_nothing() -> None:
+    before, after = _wait_wire()
+    root, body, read = await waiting_read(before, (Chunked(), Gzip()))
+    read.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await read
+    root.feed_data(after)
+    root.feed_eof()
+    rest = await body.read()  # no "another coroutine is already waiting" from any reader
+    assert WAIT_BODY.endswith(rest) and rest
