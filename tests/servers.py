@@ -8,11 +8,13 @@ the session in CI (``FRAMEKIT_NO_SKIPS=1``, tests/conftest.py): CI never runs wi
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +27,10 @@ _apt_updated = False
 
 #: Debian's hook that invoke-rc.d asks before a package starts its service (exit 101: no).
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+
+#: Held while apt runs: CI runs two suites side by side, and apt takes one install at a time
+#: (the second would fail on dpkg's lock, or run while the first removed its policy-rc.d).
+APT_LOCK = Path(tempfile.gettempdir()) / "framekit-tests-apt.lock"
 
 
 def ensure_program(program: str, apt_package: str) -> str:
@@ -59,6 +65,13 @@ def _apt_install(what: str, apt_package: str) -> str:
     global _apt_updated
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         pytest.skip(f"{what} is not installed (and apt-get as root is not available)")
+    with APT_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _apt_install_locked(apt_package)
+
+
+def _apt_install_locked(apt_package: str) -> str:
+    global _apt_updated
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     if not _apt_updated:
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)

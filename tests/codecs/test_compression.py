@@ -852,12 +852,12 @@ def test_zstd_refuses_a_huge_window_before_allocating() -> None:
     # Frame header: descriptor 0 (no content size, window byte present), window byte for
     # 2 GiB (exponent 21, 10 + 21 = 31), then a block header that never arrives.
     header = b"\x28\xb5\x2f\xfd" + b"\x00" + bytes([21 << 3])
-    started = time.perf_counter()
+    started = time.process_time()
     error = error_of(Zstd(), [header, b"\x01\x00\x00"])
     assert isinstance(error, LimitExceededError)
     assert error.limit == 8 * 1024 * 1024
     assert error.offset == 0
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1
 
 
 def test_zstd_refuses_a_frame_from_a_long_window_encoder() -> None:

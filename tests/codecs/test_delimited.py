@@ -179,25 +179,25 @@ def test_one_megabyte_frame_fed_a_byte_at_a_time_is_linear() -> None:
     decoder = codec.decoder()
     buffer = bytearray()
     frames: list[bytes] = []
-    started = time.perf_counter()
+    started = time.process_time()
     for _ in range(size):
         buffer += b"x"
         assert decoder.decode(memoryview(buffer), frames) == 0
     buffer += b"--END--"
     assert decoder.decode(memoryview(buffer), frames) == size + 7
     assert frames == [b"x" * size]
-    assert time.perf_counter() - started < 30  # quadratic would take hours
+    assert time.process_time() - started < 30  # quadratic would take hours
 
 
 def test_many_frames_with_a_rare_delimiter_stay_linear() -> None:
     # One delimiter never occurs: its find must not rescan the buffer for every frame.
     codec = Delimited(delimiters=(b"\n", b"NEVER"))
     data = b"ab\n" * 200_000
-    started = time.perf_counter()
+    started = time.process_time()
     frames: list[bytes] = []
     assert codec.decoder().decode(memoryview(data), frames) == len(data)
     assert len(frames) == 200_000
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
 
 
 # -- ends -------------------------------------------------------------------------------

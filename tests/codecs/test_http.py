@@ -514,17 +514,17 @@ def test_a_full_size_head_fed_a_byte_at_a_time_is_searched_once() -> None:
     fields = b"".join(b"F%03d: %s\r\n" % (i, b"v" * 400) for i in range(120))
     wire = b"GET / HTTP/1.1\r\n" + fields + b"\r\n"
     assert len(wire) < 65536
-    started = time.perf_counter()
+    started = time.process_time()
     [head] = decode(wire, piece=1)
     assert len(head.headers) == 120
-    assert time.perf_counter() - started < 30  # searching from the head's start: minutes
+    assert time.process_time() - started < 30  # searching from the head's start: minutes
 
 
 def test_a_long_line_fed_a_byte_at_a_time_is_searched_once() -> None:
     wire = b"GET /" + b"a" * 8000 + b" HTTP/1.1\r\n\r\n"
-    started = time.perf_counter()
+    started = time.process_time()
     assert len(decode(wire, piece=1)[0].target) == 8001
-    assert time.perf_counter() - started < 30
+    assert time.process_time() - started < 30
 
 
 def test_an_over_long_line_ending_in_a_bare_lf_is_over_long_for_any_split() -> None:
@@ -539,8 +539,8 @@ def test_a_whole_head_with_a_bare_cr_after_long_whitespace_is_refused_in_linear_
     # whole-head check must then refuse the line without retrying every split of its
     # whitespace and value (quadratic: seconds for this head).
     wire = b"GET / HTTP/1.1\r\nX:" + b" " * 12000 + b"a" * 12000 + b"\rb\nY: c\r\n\r\n"
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(MalformedError, match="bare LF") as caught:
         RequestHeads(max_field_length=65536).decoder().decode(memoryview(wire), [])
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert caught.value.offset == wire.index(b"\n", 16)

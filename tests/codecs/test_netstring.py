@@ -201,14 +201,14 @@ def test_one_megabyte_netstring_fed_a_byte_at_a_time_is_linear() -> None:
     decoder = codec.decoder()
     buffer = bytearray()
     frames: list[bytes] = []
-    started = time.perf_counter()
+    started = time.process_time()
     for byte in wire[:-1]:
         buffer.append(byte)
         assert decoder.decode(memoryview(buffer), frames) == 0
     buffer.append(wire[-1])
     assert decoder.decode(memoryview(buffer), frames) == len(wire)
     assert frames == [b"x" * size]
-    assert time.perf_counter() - started < 30
+    assert time.process_time() - started < 30
 
 
 # -- ends -------------------------------------------------------------------------------

@@ -593,26 +593,26 @@ def test_truncation_at_every_position_is_a_truncated_error_at_eof(
 def test_a_long_bulk_arriving_in_small_pieces_is_not_parsed_again_per_piece() -> None:
     size = 16 << 20
     wire = b"$%d\r\n" % size + b"x" * size + b"\r\n"
-    started = time.perf_counter()
+    started = time.process_time()
     (value,) = decode(wire, Resp(), piece=1024)
     assert value == b"x" * size
-    assert time.perf_counter() - started < 60  # copying the buffered part per piece: hours
+    assert time.process_time() - started < 60  # copying the buffered part per piece: hours
 
 
 def test_a_big_array_arriving_in_small_pieces_resumes_where_it_stopped() -> None:
     items = [b"%05d" % i for i in range(100_000)]
     wire = encode_command(*items)
-    started = time.perf_counter()
+    started = time.process_time()
     (value,) = decode(wire, Resp(), piece=1460)
     assert value == items
-    assert time.perf_counter() - started < 60  # parsing it again per piece: 600 times over
+    assert time.process_time() - started < 60  # parsing it again per piece: 600 times over
 
 
 def test_a_long_line_fed_a_byte_at_a_time_is_searched_once() -> None:
     line = b"+" + b"x" * 60_000 + b"\r\n"
-    started = time.perf_counter()
+    started = time.process_time()
     assert decode(line, Resp(), piece=1) == ["x" * 60_000]
-    assert time.perf_counter() - started < 60
+    assert time.process_time() - started < 60
 
 
 # -- encoders ---------------------------------------------------------------------------------
