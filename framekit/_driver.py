@@ -579,10 +579,14 @@ class _StepOutput:
         if parts:
             if small:
                 parts.append(small)
-            chunk = _joined(parts)
+                chunk = b"".join(parts)
+                small.clear()
+            elif len(parts) == 1 and type(parts[0]) is bytes:
+                chunk = parts[0]  # a decompressor's output (``_joined``'s first case)
+            else:
+                chunk = _joined(parts)
             parts.clear()
             self.size = 0
-            small.clear()
         elif small:
             chunk = bytes(small)
             small.clear()
