@@ -10,8 +10,8 @@ points at a file that exists and at an id that exists in it. The build is nitpic
 (docs/conf.py): a cross-reference to nothing documented fails it, which one test checks.
 
 The tests of the built site are marked ``docs_site``: the site needs the docs extra (Sphinx),
-which CI installs on the main Python only, so CI deselects them on the others (.ci/run);
-without Sphinx they are skipped, saying so.
+which the README's test command installs, and CI on the main Python only, so CI deselects them
+on the others (.ci/run); without Sphinx they are skipped, saying so.
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ def test_readme_block_runs(index: int, tmp_path: Path) -> None:
 
 def test_readme_test_command_is_the_one_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "pip install -e '.[test]'" in README
-    assert "pip install --quiet -e '.[test]'" in ci
+    assert "pip install -e '.[test,docs]'" in README
+    assert "pip install --quiet -e '.[test,docs]'" in ci
     assert "python -m pytest -q" in README
     assert "python -m pytest -q" in ci
 
