@@ -738,38 +738,43 @@ class RespDecoder(BaseFrameDecoder[Any]):
                             # Top level: pipelined simple replies and short bulks, by
                             # batches of 64 replies when they come all alike (their ends,
                             # when asked for, summed in C too).
+                            # (Each batch is tried only where its first line can begin it:
+                            # the simple replies' lookups were a tenth of pipelined GETs' time.)
                             if last - k >= 2 * _BATCH:
-                                end = k + _BATCH
-                                found = list(map(simple_lines.get, lines[k:end]))
-                                if None not in found:
-                                    frames += found
-                                    if ends is not None:
-                                        pos = _advance(lines, pos_k, pos, k)
-                                        line_sizes = map(_PLUS_CRLF, map(len, lines[k:end]))
-                                        offsets = accumulate(line_sizes, initial=pos)
-                                        next(offsets)
-                                        ends += offsets
-                                        pos_k, pos = end, ends[-1]
-                                    k = done_k = end
-                                    continue
-                                end = k + 2 * _BATCH
-                                heads = lines[k:end:2]
-                                values = lines[k + 1 : end : 2]
-                                sizes = list(map(len, values))
-                                if list(map(bulk_lengths.get, heads)) == sizes:
-                                    frames += values
-                                    if ends is not None:
-                                        pos = _advance(lines, pos_k, pos, k)
-                                        heads_sizes = map(len, heads)
-                                        offsets = accumulate(
-                                            map(_PLUS_2_CRLF, map(add, heads_sizes, sizes)),
-                                            initial=pos,
-                                        )
-                                        next(offsets)
-                                        ends += offsets
-                                        pos_k, pos = end, ends[-1]
-                                    k = done_k = end
-                                    continue
+                                first = lines[k]
+                                if first in simple_lines:
+                                    end = k + _BATCH
+                                    found = list(map(simple_lines.get, lines[k:end]))
+                                    if None not in found:
+                                        frames += found
+                                        if ends is not None:
+                                            pos = _advance(lines, pos_k, pos, k)
+                                            line_sizes = map(_PLUS_CRLF, map(len, lines[k:end]))
+                                            offsets = accumulate(line_sizes, initial=pos)
+                                            next(offsets)
+                                            ends += offsets
+                                            pos_k, pos = end, ends[-1]
+                                        k = done_k = end
+                                        continue
+                                elif first in bulk_lengths:
+                                    end = k + 2 * _BATCH
+                                    heads = lines[k:end:2]
+                                    values = lines[k + 1 : end : 2]
+                                    sizes = list(map(len, values))
+                                    if list(map(bulk_lengths.get, heads)) == sizes:
+                                        frames += values
+                                        if ends is not None:
+                                            pos = _advance(lines, pos_k, pos, k)
+                                            heads_sizes = map(len, heads)
+                                            offsets = accumulate(
+                                                map(_PLUS_2_CRLF, map(add, heads_sizes, sizes)),
+                                                initial=pos,
+                                            )
+                                            next(offsets)
+                                            ends += offsets
+                                            pos_k, pos = end, ends[-1]
+                                        k = done_k = end
+                                        continue
                             line = lines[k]
                             simple = simple_lines.get(line)
                             if simple is not None:
