@@ -579,14 +579,10 @@ class _StepOutput:
         if parts:
             if small:
                 parts.append(small)
-                chunk = b"".join(parts)
-                small.clear()
-            elif len(parts) == 1 and type(parts[0]) is bytes:
-                chunk = parts[0]  # a decompressor's output (``_joined``'s first case)
-            else:
-                chunk = _joined(parts)
+            chunk = _joined(parts)
             parts.clear()
             self.size = 0
+            small.clear()
         elif small:
             chunk = bytes(small)
             small.clear()
@@ -735,18 +731,16 @@ class ByteDriver:
                 self.starved_size = available
                 return chunk
 
-    def pass_into(self, src: Buffer, out: Buffer, budget: int) -> bool | None:
+    def pass_into(self, src: Buffer, out: Buffer, budget: int) -> bytes | None:
         """``pass_through`` with its output left in ``out`` (empty before), as written and
         not yet read: for a layer's source, decoded for the layer over it to pass through in
-        turn. Returns True if output came, False if nothing can before ``src`` changes, and
-        None where ``pump`` must decide (as ``pass_through``). Raises as ``pass_through``."""
+        turn. Returns and raises as ``pass_through``."""
         chunk = self.pass_through(src, out, budget)
         if chunk:
             # ``take`` counted it as written and read: now it is buffered, marks and all.
             out.data = chunk
             out.pos = 0
-            return True
-        return None if chunk is None else False
+        return chunk
 
     def pump(self, src: Buffer, out: Buffer, budget: int, eof: bool, force: bool) -> int:
         """Decode what ``src`` holds into ``out`` while ``out`` holds less than ``budget``

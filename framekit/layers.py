@@ -29,13 +29,17 @@ where the bad byte was, counting from the source's first byte.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from framekit._driver import _DONE, _FAILED, _NOTHING, ByteDriver, _byte_decoder
 from framekit.codecs._base import ByteCodec, ByteDecoder
 from framekit.errors import FramingError
 from framekit.reader import DEFAULT_LIMIT, StreamReader
+
+if TYPE_CHECKING:
+    from framekit._buffer import Buffer
 
 __all__ = ["LayerReader", "layer"]
 
@@ -168,29 +172,12 @@ class LayerReader(StreamReader):
             and not src.held
             and self._waiter is None
         ):
-            if (
-                len(src.data) - src.pos == driver.starved_size
-                and src.produced == driver.starved_at
-                and not src.ended
-                and not src.marks
-            ):
-                # The pass-through's own first check, before the call: nothing new since the
-                # decoder asked for more input (once per piece, before its wait).
-                chunk = b""
-            else:
-                try:
-                    chunk = driver.pass_through(src, buffer, self._limit)
-                except FramingError as error:
-                    self._fail(error)
-                    break
-                finally:
-                    if src.on_consume is not None:
-                        src.on_consume()
+            # The pass-through's own first check, before the call: nothing new since the
+            # decoder asked for more input (once per piece, before its wait).
+            chunk = b"" if self._starved() else self._pass(driver.pass_through)
             if chunk:
                 return chunk
             if chunk is None:
-                if driver.finished and not self._eof:
-                    _end_of_stream(self)
                 break
             if over_root:
                 # Nothing decoded: wait for the root's next bytes (``_wait_root``, inlined).
@@ -231,8 +218,38 @@ class LayerReader(StreamReader):
             await self._wait_layer(source, "readany")
         return await StreamReader.readany(self)
 
+    def _starved(self) -> bool:
+        """True if the decoder said it needs more input and nothing came since: a step
+        would do nothing (``ByteDriver``'s memo, read before the call)."""
+        src = self._src
+        driver = self._driver
+        return (
+            len(src.data) - src.pos == driver.starved_size
+            and src.produced == driver.starved_at
+            and not src.ended
+            and not src.marks
+        )
+
+    def _pass(self, step: Callable[[Buffer, Buffer, int], bytes | None]) -> bytes | None:
+        """One pass-through ``step`` (``ByteDriver.pass_through`` or ``pass_into``) over the
+        source's buffer: its output, ``b""`` if none came, or None where the general path
+        must decide (a decoder error, now this layer's; the source's end; the codec's end,
+        now this layer's EOF)."""
+        src = self._src
+        try:
+            chunk = step(src, self._buffer, self._limit)
+        except FramingError as error:
+            self._fail(error)
+            return None
+        finally:
+            if src.on_consume is not None:
+                src.on_consume()
+        if chunk is None and self._driver.finished and not self._eof:
+            _end_of_stream(self)
+        return chunk
+
     def _passable(self) -> bool:
-        """True if this layer, over the root, may be decoded by ``_pass_from_root``: nothing
+        """True if this layer, over the root, may be decoded by ``_pass_step``: nothing
         buffered, no exception, end or wait, its source's bytes free to read."""
         buffer = self._buffer
         src = self._src
@@ -253,30 +270,17 @@ class LayerReader(StreamReader):
         root's bytes into this layer's buffer with the pass-through
         (``ByteDriver.pass_into``) and return True to look again; if there are none to
         decode, begin a wait on the root and return its future (this layer's waiter too;
-        ``_end_pass_wait`` ends it). Returns False where the general path must decide (the
-        source's end, a chunk end, the codec's end): the layer over this one then waits on it
-        as usual, which does so.
+        ``_end_pass_wait`` ends it). Returns False where the general path must decide (a
+        decoder error, the source's end, a chunk end, the codec's end): the layer over this
+        one then waits on it as usual, which does so.
         """
-        driver = self._driver
-        src = self._src
-        if len(src.data) - src.pos == driver.starved_size and src.produced == driver.starved_at:
+        if self._starved():
+            src = self._src
             waiter = self._waiter = self._source.begin_wait(
                 "readany", wanted=len(src.data) - src.pos + 1
             )
             return waiter
-        try:
-            passed = driver.pass_into(src, self._buffer, self._limit)
-        except FramingError as error:
-            self._fail(error)
-            return True
-        finally:
-            if src.on_consume is not None:
-                src.on_consume()
-        if passed is None:
-            if driver.finished and not self._eof:
-                _end_of_stream(self)
-            return False
-        return True
+        return self._pass(self._driver.pass_into) is not None
 
     def _pass_failed(self, error: FramingError) -> None:
         """The wait ``_pass_step`` began raised ``error``: the root's (or this layer's own)."""

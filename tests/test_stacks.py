@@ -987,14 +987,17 @@ async def test_a_segment_inside_a_large_chunk_is_read_as_the_very_bytes_fed() ->
 
 
 async def waiting_read(
-    wire_before: bytes, codecs: Sequence[ByteCodec]
+    wire_before: bytes, codecs: Sequence[ByteCodec], out: list[bytes] | None = None
 ) -> tuple[StreamReader, LayerReader, asyncio.Future[bytes]]:
-    """A stack whose outer ``readany`` has decoded ``wire_before`` and waits for the root."""
+    """A stack whose outer ``readany`` has decoded ``wire_before`` (appended to ``out``) and
+    waits for the root."""
     root = StreamReader()
     body = stack(root, *codecs)
     root.feed_data(wire_before)
     first = await body.readany()
     assert first  # something came out of the bytes so far
+    if out is not None:
+        out.append(first)
     read = asyncio.ensure_future(body.readany())
     await asyncio.sleep(0)
     assert not read.done()
@@ -1012,18 +1015,13 @@ def _wait_wire() -> tuple[bytes, bytes]:
 
 async def test_the_fused_wait_is_woken_by_the_root_and_reads_on() -> None:
     before, after = _wait_wire()
-    root = StreamReader()
-    body = stack(root, Chunked(), Gzip())
-    root.feed_data(before)
-    first = await body.readany()
-    read = asyncio.ensure_future(body.readany())
-    await asyncio.sleep(0)
-    assert not read.done()
+    read_so_far: list[bytes] = []
+    root, body, read = await waiting_read(before, (Chunked(), Gzip()), read_so_far)
     root.feed_data(after[:1460])
     second = await read
     assert second
     root.feed_data(after[1460:] + TAIL)
-    assert first + second + await body.read() == WAIT_BODY
+    assert read_so_far[0] + second + await body.read() == WAIT_BODY
     root.feed_eof()
     assert await root.read() == TAIL
 
