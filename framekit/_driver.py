@@ -306,15 +306,7 @@ class FrameDriver(Generic[T]):
                 assert window is not None
                 consumed, whole = self._decode_ahead(window, frames, ends, eof)
         except FramingError as error:
-            # The decoder may keep the error (to raise again): it must not keep a view
-            # of the source's bytes alive with it.
-            drop_frame_locals(error)
-            self._clean = False
-            if eof and isinstance(error, TruncatedError):
-                self._done = True
-            else:
-                self._hand_skip_to_source()
-            raise self._rebased(error) from None
+            raise self._failed(error, eof) from None
         # The decoder started at the head (nothing pending, nothing skipped left to consume).
         self._decoded_to += consumed
         clean = self._clean = whole and not eof and decoder.needs_input
@@ -344,6 +336,84 @@ class FrameDriver(Generic[T]):
             self._done = True
             return True
         return False
+
+    def _decode_fed(self) -> list[T] | None:
+        """``read_batch``'s step after a wait, when only feeding happened since this driver's
+        last decode, which took all it was given (the common case: once per piece fed).
+
+        Decodes the whole buffer, as ``_decode(with_ends=False)`` does, less its general
+        cases: the batch (maybe empty), or None, doing nothing, in any other state (bytes
+        pending, held or at their end, a read around this reader, a window, a bytearray
+        buffer), which ``_decode`` then handles. Raises as ``_decode`` does.
+        """
+        buffer = self._buffer
+        data = buffer.data
+        anchor = self._anchor
+        produced = buffer.produced
+        if (
+            buffer.held
+            or buffer.ended
+            or type(data) is not bytes
+            or produced == self._starved
+            or not self._clean
+            or self._frames
+            or self._tail
+            or self._skipping is not None
+            or self._window is not None
+            or buffer.unreads != self._unreads
+            # Where this reader left the head (as ``_resync`` computes it).
+            or produced - len(data) + buffer.pos
+            != (self._head if anchor is None else self._produced - len(anchor) + self._at)
+        ):
+            return None
+        decoder = self._decoder
+        batch: list[T] = []
+        pos = buffer.pos
+        try:
+            # No release: a view of bytes pins nothing a write or a take could change.
+            consumed = decoder.decode(memoryview(data)[pos:] if pos else memoryview(data), batch)
+        except FramingError as error:
+            raise self._failed(error, False) from None
+        self._decoded_to += consumed
+        clean = self._clean = decoder.needs_input
+        self._starved = produced if clean else -1
+        if consumed:
+            # ``_consume``, inlined (``Buffer.drop`` of bytes, then ``_mark``).
+            buffer.scanned = 0
+            pos += consumed
+            if pos >= len(data):
+                buffer.data = data = b""
+                pos = 0
+            buffer.pos = pos
+            if buffer.on_consume is not None or not batch:
+                # The general way: a paused source resumes (maybe feeding at once), or the
+                # bytes belong to a frame being skipped (see ``_decode``).
+                if buffer.on_consume is not None:
+                    buffer.on_consume()
+                self._mark()
+                if not batch:
+                    self._hand_skip_to_source()
+                return batch
+        head = self._head = produced - len(data) + pos
+        self._anchor = data
+        self._at = pos
+        self._produced = produced
+        self._origin = pos - (head - self._start)
+        return batch
+
+    def _failed(self, error: FramingError, eof: bool) -> FramingError:
+        """What a decode call that raised ``error`` raises: the error rebased, after the
+        driver took note (the frames end at a truncation at EOF; else the source skips the
+        rest of the rejected frame)."""
+        # The decoder may keep the error (to raise again): it must not keep a view of the
+        # source's bytes alive with it.
+        drop_frame_locals(error)
+        self._clean = False
+        if eof and isinstance(error, TruncatedError):
+            self._done = True
+        else:
+            self._hand_skip_to_source()
+        return self._rebased(error)
 
     def _decode_ahead(
         self, window: int, frames: list[T], ends: list[int] | None, eof: bool

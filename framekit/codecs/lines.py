@@ -286,23 +286,31 @@ class LineDecoder(Generic[T]):
                 and n <= self._max
                 and 2 * (self._scan_pos - self._offset) <= n
             ):
-                found = None
+                # ``_deliver``, inlined: no line is longer than n <= max_length, no text.
                 if plain == 1:  # "lf"
                     if not (self._strip_cr and b"\r" in obj):
                         parts = obj.split(b"\n")
                         rest = n - len(parts.pop())
-                        found = (parts, rest) if rest else None
-                        searched = n
+                        if rest:
+                            frames += parts  # type: ignore[arg-type]
+                            if ends is not None:
+                                _extend_ends(ends, parts, 1, 0)
+                            offset = self._offset
+                            self._scan_pos = offset + n
+                            self._offset = offset + rest
+                            return rest
                 else:  # "crlf"
                     found = _crlf_lines(obj)
-                    # A CR at the very end may start a CRLF: it is searched again.
-                    searched = n - (obj[-1:] == b"\r")
-                if found is not None:
-                    parts, rest = found
-                    # Never declines here: no line is longer than n <= max_length, no text.
-                    self._deliver(obj, parts, rest, cast("list[Any]", frames), ends, 0, plain)
-                    self._scan_pos = self._offset + searched
-                    return self._consumed(rest)
+                    if found is not None:
+                        parts, rest = found
+                        frames += parts  # type: ignore[arg-type]
+                        if ends is not None:
+                            _extend_ends(ends, parts, 2, 0)
+                        offset = self._offset
+                        # A CR at the very end may start a CRLF: it is searched again.
+                        self._scan_pos = offset + n - (obj[-1:] == b"\r")
+                        self._offset = offset + rest
+                        return rest
         return self._decode(data, cast("list[Any]", frames), ends, eof=False)
 
     def decode_eof(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
