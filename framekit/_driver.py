@@ -154,7 +154,7 @@ class FrameDriver(Generic[T]):
         anchor = self._anchor
         # Where this reader left the head: with an anchor, the fast path moved it since.
         head = self._head if anchor is None else self._produced - len(anchor) + self._at
-        now = buffer.head
+        now = buffer.produced - len(buffer.data) + buffer.pos  # ``buffer.head``, inlined
         if now == head and buffer.unreads == self._unreads:
             return
         skip = self._skipping

@@ -169,15 +169,18 @@ class FrameReader(FrameDriver[T]):
                 return self._take_pending()
             if self._done:
                 return []
-            # No decode while the decoder needs more than the bytes it already saw.
-            if self._starved != buffer.produced or not self._can_wait():
+            # No decode while the decoder needs more than the bytes it already saw (and the
+            # source may bring more: ``_can_wait``, inlined).
+            if self._starved != buffer.produced or buffer.ended or buffer.held:
                 batch: list[T] | None = []
                 if self._decode(with_ends=False, batch=batch):
                     if batch:
                         return batch
                     continue
             if self._plain_wait:
-                waiter = source.begin_wait("FrameReader.read_batch", len(buffer) + 1)
+                # At least one byte more than buffered (``len(buffer)``, inlined).
+                wanted = len(buffer.data) - buffer.pos + 1
+                waiter = source.begin_wait("FrameReader.read_batch", wanted)
                 try:
                     await waiter
                 finally:

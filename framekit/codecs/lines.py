@@ -238,6 +238,7 @@ class LineDecoder(Generic[T]):
         "_scan_pos",
         "_skip",
         "_strip_cr",
+        "needs_input",
         "skipped_frames",
     )
 
@@ -261,12 +262,11 @@ class LineDecoder(Generic[T]):
         self._discarding = False
         self._discard_end: int | None = None
         self._pending: FramingError | None = None
-
-    @property
-    def needs_input(self) -> bool:
-        """True after a ``decode`` that stopped because its input ran out (no error waits for
-        the next call): called again without new bytes, it would find nothing."""
-        return self._pending is None
+        #: True after a ``decode`` that stopped because its input ran out (no error waits
+        #: for the next call): called again without new bytes, it would find nothing. An
+        #: attribute kept with ``_pending`` (``_pending is None``), not a property: the
+        #: driver reads it after every decode.
+        self.needs_input = True
 
     def decode(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
         """Append every complete line in ``data`` to ``frames`` (and where each ends in
@@ -350,6 +350,7 @@ class LineDecoder(Generic[T]):
         pending = self._pending
         if pending is not None:
             self._pending = None
+            self.needs_input = True
             raise pending
         pos = 0
         while True:
@@ -373,6 +374,7 @@ class LineDecoder(Generic[T]):
             if pos == 0:
                 raise error
             self._pending = error
+            self.needs_input = False
             return self._consumed(pos)
 
     def _consumed(self, count: int) -> int:
