@@ -591,6 +591,54 @@ scan_dot_lines(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return result;
 }
 
+PyDoc_STRVAR(split_crlf_lines_doc,
+"split_crlf_lines(buf)\n"
+"\n"
+"The lines of the bytes object ``buf`` before its last CRLF, each without its CRLF, and\n"
+"where the bytes after it start, if every one of them ends in CRLF and no CR or LF is in\n"
+"them or in the bytes after the last CRLF (a CR at the very end aside: an LF may follow\n"
+"it): ``(lines, rest)``. None otherwise (no CRLF, a lone CR or LF, or ``buf`` not bytes):\n"
+"the Python decoder decides. framekit.codecs.lines._crlf_lines, in one pass.");
+
+static PyObject *
+split_crlf_lines(PyObject *module, PyObject *buf)
+{
+    (void)module;
+    if (!PyBytes_CheckExact(buf)) Py_RETURN_NONE;
+    const char *data = PyBytes_AS_STRING(buf);
+    const Py_ssize_t n = PyBytes_GET_SIZE(buf);
+    PyObject *lines = PyList_New(0);
+    if (lines == NULL) return NULL;
+    Py_ssize_t start = 0;
+    for (;;) {
+        const char *lf = memchr(data + start, '\n', (size_t)(n - start));
+        if (lf == NULL) break;
+        Py_ssize_t k = lf - data; /* the LF; its line is data[start:k - 1] */
+        if (k == start || data[k - 1] != '\r'
+            || memchr(data + start, '\r', (size_t)(k - 1 - start)) != NULL) {
+            goto decline; /* a lone LF, or a lone CR in the line */
+        }
+        PyObject *line = PyBytes_FromStringAndSize(data + start, k - 1 - start);
+        if (line == NULL) goto fail;
+        int failed = PyList_Append(lines, line);
+        Py_DECREF(line);
+        if (failed) goto fail;
+        start = k + 1;
+    }
+    /* After the last CRLF: no LF (none was found), and a CR only as the last byte. */
+    if (start == 0
+        || (n - start > 1 && memchr(data + start, '\r', (size_t)(n - 1 - start)) != NULL)) {
+        goto decline;
+    }
+    return Py_BuildValue("(Nn)", lines, start);
+decline:
+    Py_DECREF(lines);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(lines);
+    return NULL;
+}
+
 /* clear_vector_upper(): VZEROUPPER on an x86 CPU with AVX, nothing elsewhere. python-isal's
  * inflate returns with the upper halves of the AVX registers dirty, which makes every SSE
  * instruction the process runs afterwards slower until they are cleared (a pure-Python parse
@@ -631,6 +679,7 @@ static PyMethodDef speedups_methods[] = {
     {"scan_resp", (PyCFunction)(void (*)(void))scan_resp, METH_FASTCALL, scan_resp_doc},
     {"scan_dot_lines", (PyCFunction)(void (*)(void))scan_dot_lines, METH_FASTCALL,
      scan_dot_lines_doc},
+    {"split_crlf_lines", (PyCFunction)split_crlf_lines, METH_O, split_crlf_lines_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -29,6 +29,9 @@ split_fixed: Callable[..., int] | None = None
 scan_resp: Callable[..., tuple[int, int, int] | None] | None = None
 #: ``framekit._speedups.scan_dot_lines`` (an SMTP DATA body's plain lines), or None.
 scan_dot_lines: Callable[..., tuple[int, bytes, bool] | None] | None = None
+#: ``framekit._speedups.split_crlf_lines`` (strict CRLF lines, ``Lines(ending="crlf")``), or
+#: None.
+split_crlf_lines: Callable[[bytes], tuple[list[bytes], int] | None] | None = None
 #: ``framekit._speedups.clear_vector_upper`` (VZEROUPPER where the CPU has AVX, called after
 #: python-isal's inflate, which leaves the AVX registers' upper halves dirty and every SSE
 #: instruction after it slower), or None.
@@ -66,6 +69,7 @@ if not os.environ.get("FRAMEKIT_NO_EXTENSIONS"):
             split_fixed = _speedups.split_fixed
             scan_resp = _speedups.scan_resp
             scan_dot_lines = _speedups.scan_dot_lines
+            split_crlf_lines = _speedups.split_crlf_lines
             clear_vector_upper = _speedups.clear_vector_upper
 
 #: True when the compiled fast paths are in use.

@@ -17,6 +17,7 @@ import sys
 import types
 from collections.abc import Sequence
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -24,9 +25,10 @@ from hypothesis import strategies as st
 
 from framekit import speedups
 from framekit._buffer import Buffer
-from framekit.codecs import chunked
+from framekit.codecs import chunked, lines
 from framekit.codecs.chunked import Chunked, ChunkedDecoder
 from framekit.codecs.length import LengthPrefixed
+from framekit.codecs.lines import Lines
 from framekit.errors import FramingError
 
 needs_extension = pytest.mark.skipif(
@@ -498,3 +500,62 @@ def test_length_prefixed_takes_the_compiled_loop_where_it_can() -> None:
     assert LengthPrefixed(length_field_length="varint").decoder()._split is None
     assert LengthPrefixed(initial_bytes_to_strip=0).decoder()._split is None
     assert LengthPrefixed(length_field_offset=2**63).decoder()._split is None
+
+
+# -- strict CRLF lines ---------------------------------------------------------------------------
+
+CRLF_ATOMS = [b"a", b"xyz", b"\r", b"\n", b"\r\n", b"\r\n", b"\r\r\n", b"\n\r"]
+
+
+@needs_extension
+@settings(max_examples=3000, deadline=None)
+@given(buf=st.lists(st.sampled_from(CRLF_ATOMS), max_size=20).map(b"".join))
+def test_split_crlf_lines_gives_what_the_python_split_gives(buf: bytes) -> None:
+    assert speedups.split_crlf_lines is not None
+    assert speedups.split_crlf_lines(buf) == lines._crlf_lines(buf)
+
+
+@needs_extension
+def test_split_crlf_lines_splits_at_each_crlf_and_leaves_the_rest() -> None:
+    split = speedups.split_crlf_lines
+    assert split is not None
+    assert split(b"ab\r\n\r\ncd\r") == ([b"ab", b""], 6)
+    assert split(b"ab\r\ncd\r\n") == ([b"ab", b"cd"], 8)
+    assert split(b"ab") is None  # no CRLF
+    assert split(b"a\rb\r\n") is None  # a lone CR in a line
+    assert split(b"ab\r\nc\n") is None  # a lone LF after the last CRLF
+    assert split(b"ab\r\nc\rd") is None  # a lone CR after it, not at the end
+
+
+@needs_extension
+def test_split_crlf_lines_declines_what_is_not_bytes() -> None:
+    split = speedups.split_crlf_lines
+    assert split is not None
+    assert split(bytearray(b"a\r\n")) is None  # type: ignore[arg-type]
+    assert split(memoryview(b"a\r\n")) is None  # type: ignore[arg-type]
+
+
+@needs_extension
+@settings(max_examples=1500, deadline=None)
+@given(
+    codec=st.sampled_from(
+        [
+            Lines(ending="crlf", max_length=12),
+            Lines(ending="crlf", max_length=12, on_too_long="skip"),
+            Lines(ending="crlf", keep_ending=True, max_length=12),
+            Lines(max_length=12),  # "lf" with strip_cr: CRLF input takes the same split
+        ]
+    ),
+    wire=st.lists(st.sampled_from(CRLF_ATOMS), max_size=24).map(b"".join),
+    with_ends=st.booleans(),
+    data=st.data(),
+)
+def test_compiled_crlf_lines_match_pure_python_call_by_call(
+    codec: Lines, wire: bytes, with_ends: bool, data: st.DataObject
+) -> None:
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=6)))
+    pieces = [wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)]
+    assert lines._split_crlf is speedups.split_crlf_lines
+    compiled = run_frame_calls(codec.decoder(), pieces, with_ends)
+    with mock.patch.object(lines, "_split_crlf", lines._crlf_lines):
+        assert run_frame_calls(codec.decoder(), pieces, with_ends) == compiled
