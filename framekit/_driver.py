@@ -687,6 +687,7 @@ class ByteDriver:
         "_base",
         "_mark_pending",
         "_step",
+        "_verbatim",
         "decoder",
         "finished",
         "raw",
@@ -713,6 +714,12 @@ class ByteDriver:
         self._mark_pending = False
         #: ``pass_through`` met the end of the encoding (``decoder.done``).
         self.finished = False
+        # The decoder says how much of its input it would write as it is (rule 7 of the
+        # contract: ``verbatim`` and ``skip_verbatim``): ``pass_through`` passes that much on
+        # itself, without a decode call.
+        self._verbatim = callable(getattr(decoder, "skip_verbatim", None)) and hasattr(
+            decoder, "verbatim"
+        )
 
     def pass_through(self, src: Buffer, out: Buffer, budget: int) -> bytes | None:
         """``pump``'s steps for a read that takes everything (``readany``) when ``out`` is
@@ -746,6 +753,27 @@ class ByteDriver:
                 return b""
             if not self.raw:
                 self._base = src.head
+            if (
+                self._verbatim
+                and type(data) is bytes
+                and 0 < available < budget
+                and available <= decoder.verbatim  # type: ignore[attr-defined]
+            ):
+                # Bytes the decoder would write as they are, with nothing else happening (an
+                # HTTP chunk's data, a TCP segment's worth): passed on as the very object fed,
+                # with no decode call, its output sink, or view (~0.7 us of chunked-16k's
+                # ~2.5 a 1460-byte piece). What ``decode`` would leave: all consumed, and a
+                # call with nothing new would do nothing.
+                decoder.skip_verbatim(available)  # type: ignore[attr-defined]
+                self.raw += available
+                src.data = b""
+                src.pos = 0
+                src.scanned = 0
+                out.produced += available
+                out.scanned = 0
+                self.starved_at = src.produced
+                self.starved_size = 0
+                return data[pos:] if pos else data
             # ``src.view()`` and ``src.drop()`` inlined (per piece, a tenth of the time left
             # to framekit on chunked-16k/1460). A view of ``bytes`` is not released (the
             # step's views of them may outlive it); one of a bytearray is, before it changes.

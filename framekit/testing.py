@@ -87,6 +87,9 @@ RULES: dict[str, str] = {
     "keeps: data[a:b].tobytes())",
     "budget": "a byte decoder writes at most budget bytes per call",
     "done-consumes": "a byte decoder that is done consumes and writes nothing more",
+    "verbatim": "a byte decoder's verbatim (where it has one, with skip_verbatim) is an int "
+    ">= 0, and passing that many bytes or fewer on as they are, then skip_verbatim, gives "
+    "what decode gives",
     "split-invariance": "the results (frames or bytes, errors by class and offset) do not "
     "depend on how the input is split into feeds",
     "ends-invariance": "passing ends changes nothing else: the same frames and errors",
@@ -826,8 +829,11 @@ class _ByteRun:
         *,
         budget: int,
         max_output: int,
+        verbatim: bool = False,
     ) -> None:
         self.decoder = decoder
+        #: Pass the decoder's verbatim bytes on without a decode call (rule 7), where it can.
+        self.verbatim = verbatim
         self.name = type(decoder).__name__
         self.wire = wire
         self.cuts = cuts
@@ -909,6 +915,8 @@ class _ByteRun:
         """Decode until done or out of input; True if an error ended decoding."""
         method = "decode_eof" if eof else "decode"
         while not self.done():
+            if self.verbatim and not eof and self.skip_verbatim():
+                continue
             self.calls += 1
             call = self.describe(method, self.source.view())
             before = len(self.sink.data)
@@ -938,6 +946,25 @@ class _ByteRun:
             if not eof and _needs_input(self.decoder, self.name, self.split):
                 self.probe_needs_input()
         return False
+
+    def skip_verbatim(self) -> bool:
+        """Pass the bytes buffered on as they are, if the decoder's ``verbatim`` covers them
+        (short of the budget): what a driver may do instead of a decode call. True if so."""
+        size = self.source.size
+        count: object = self.decoder.verbatim  # type: ignore[attr-defined]
+        if type(count) is not int or count < 0:
+            raise ContractViolation(
+                "verbatim",
+                f"{self.name}.verbatim is {count!r}, not an int >= 0",
+                call=f"{self.name}.verbatim at stream offset {self.source.head}",
+                split=self.split,
+            )
+        if not 0 < size <= count or size >= self.budget:
+            return False
+        self.sink.write(self.source.view())
+        self.decoder.skip_verbatim(size)  # type: ignore[attr-defined]
+        self.source.drop(size)
+        return True
 
     def probe_needs_input(self) -> None:
         call = self.describe("decode", self.source.view()) + " (needs_input was True)"
@@ -1044,7 +1071,32 @@ def check_byte_codec(
                 split=run.split,
             )
     assert reference is not None
+    if _has_verbatim(_byte_decoder(codec)):
+        # The same runs again, the decoder's verbatim bytes passed on without decode calls.
+        for cuts, budget in runs:
+            run = _ByteRun(
+                _byte_decoder(codec),
+                wire,
+                cuts,
+                budget=budget,
+                max_output=max_output,
+                verbatim=True,
+            )
+            check = run.run()
+            if _byte_key(check) != _byte_key(reference):
+                raise ContractViolation(
+                    "verbatim",
+                    "passing its verbatim bytes on gave other results than decode"
+                    f"\n  got:  {_show_byte_check(check)}"
+                    f"\n  want: {_show_byte_check(reference)}",
+                    split=run.split,
+                )
     return reference
+
+
+def _has_verbatim(decoder: object) -> bool:
+    """Whether ``decoder`` says how much of its input it passes on as it is (rule 7)."""
+    return callable(getattr(decoder, "skip_verbatim", None)) and hasattr(decoder, "verbatim")
 
 
 # -- property-test helpers ----------------------------------------------------------------------

@@ -17,6 +17,8 @@ import sys
 import textwrap
 import zlib
 from collections.abc import Callable, Sequence
+from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -1083,3 +1085,30 @@ async def test_a_cancelled_fused_wait_leaves_no_waiter_and_loses_nothing() -> No
     root.feed_eof()
     rest = await body.read()  # no "another coroutine is already waiting" from any reader
     assert WAIT_BODY.endswith(rest) and rest
+
+
+async def test_a_segment_inside_a_large_chunk_is_passed_on_without_a_decode_call() -> None:
+    # The chunked decoder's verbatim bytes (rule 7): no decode call for a segment of data.
+    root = StreamReader()
+    body = stack(root, Chunked())
+    root.feed_data(b"%x\r\n" % 10_000)
+    read = asyncio.ensure_future(body.readany())
+    await asyncio.sleep(0)
+    calls: list[int] = []
+    decode = ChunkedDecoder.decode
+
+    def counted(self: ChunkedDecoder, data: memoryview, out: Any, budget: int) -> int:
+        calls.append(len(data))
+        return decode(self, data, out, budget)
+
+    segment = text(MSS)
+    with mock.patch.object(ChunkedDecoder, "decode", counted):
+        root.feed_data(segment)
+        assert await read is segment
+        assert calls == []
+        root.feed_data(segment)
+        assert await body.readany() is segment
+        assert calls == []
+    assert body.decoder.verbatim == 10_000 - 2 * MSS - 1  # type: ignore[attr-defined]
+    assert body.total_raw_bytes == len(b"%x\r\n" % 10_000) + 2 * MSS
+    assert body.total_bytes == 2 * MSS

@@ -33,6 +33,8 @@ from framekit.codecs import (
     Zstd,
 )
 from framekit.codecs._base import OutputSink
+from framekit.codecs.chunked import ChunkedDecoder
+from framekit.codecs.limited import LimitedDecoder
 from framekit.errors import (
     FrameTooLong,
     FramingError,
@@ -900,3 +902,70 @@ def test_every_rule_is_shown_broken_here() -> None:
     assert [
         rule for rule in RULES if f'"{rule}")' not in source and f'"{rule}",' not in source
     ] == []
+
+
+# -- rule 7: a byte decoder's verbatim bytes -----------------------------------------------------
+
+
+class MiscountsVerbatim(LimitedDecoder):
+    """Counts the bytes passed on for it as one fewer: its body ends a byte late."""
+
+    __slots__ = ()
+
+    def skip_verbatim(self, n: int) -> None:
+        super().skip_verbatim(n - 1)
+
+
+class NotAnInt(LimitedDecoder):
+    __slots__ = ()
+
+    @property
+    def verbatim(self) -> int:
+        return 1.5  # type: ignore[return-value]
+
+
+class ClaimsTheChunkEnd(ChunkedDecoder):
+    """Says a chunk's data is verbatim to its last byte, which ends the chunk (a mark)."""
+
+    __slots__ = ()
+
+    @property
+    def verbatim(self) -> int:
+        return super().verbatim + 1 if super().verbatim or self._remaining == 1 else 0
+
+
+class _Replaced:
+    """``codec`` with its decoder made by ``make`` instead."""
+
+    def __init__(self, codec: Any, make: Callable[[], Any]) -> None:
+        self.codec = codec
+        self.make = make
+
+    def decoder(self) -> Any:
+        return self.make()
+
+    def encoder(self) -> Any:
+        return self.codec.encoder()
+
+
+VERBATIM_BREAKERS = {
+    "miscounts": (Limited(len(DATA)), lambda: MiscountsVerbatim(len(DATA))),
+    "not-an-int": (Limited(len(DATA)), lambda: NotAnInt(len(DATA))),
+    "claims-the-chunk-end": (Chunked(), lambda: ClaimsTheChunkEnd(Chunked())),
+}
+
+
+@pytest.mark.parametrize("name", VERBATIM_BREAKERS)
+def test_a_verbatim_count_that_is_not_what_decode_does_is_a_violation(name: str) -> None:
+    codec, make = VERBATIM_BREAKERS[name]
+    wire = encode_bytes(codec, DATA) + b"after"
+    with pytest.raises(ContractViolation) as info:
+        check_byte_codec(_Replaced(codec, make), wire)
+    assert (info.value.rule, name) == ("verbatim", name)
+
+
+def test_the_built_in_verbatim_decoders_keep_rule_7() -> None:
+    for codec in [Limited(len(DATA)), Chunked()]:
+        assert callable(codec.decoder().skip_verbatim)
+        check = check_byte_codec(codec, encode_bytes(codec, DATA), splits=[(5,), (17, 200)])
+        assert check.data == DATA

@@ -26,6 +26,11 @@ source's end; a decoder keeps these rules (``docs/writing-a-codec.md`` explains 
 6. **A frame decoder** skips a frame over its maximum whole after reporting it: what is left
    of it, ``discard(data, eof)`` consumes (the driver hands that call to the source, so
    whoever reads next reads past the frame). ``reset_search()`` forgets how far a search got.
+7. **A byte decoder may** say how many of its next input bytes ``decode`` would write as they
+   are with nothing else happening (``verbatim``: the rest of an HTTP chunk's data but its
+   last byte; 0 if none) and take that many or fewer passed on without a call
+   (``skip_verbatim(n)``, leaving it as ``decode`` would, ``needs_input`` True). A layer
+   then hands on the very bytes it was fed. Optional: without both, decode is always called.
 
 Encoders: ``FrameEncoder.encode(frame) -> bytes``; ``ByteEncoder.feed(data) -> bytes`` and
 ``finish() -> bytes``. Decoding what an encoder wrote gives back its input, for any split.

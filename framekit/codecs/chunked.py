@@ -197,6 +197,21 @@ class ChunkedDecoder:
         """True once the last chunk, the trailers and the final CRLF have been consumed."""
         return self._state == _DONE
 
+    @property
+    def verbatim(self) -> int:
+        """How many of the next input bytes ``decode`` would write as they are and consume,
+        with nothing else happening (rule 7): the current chunk's data but its last byte
+        (which ends the chunk); 0 outside a chunk's data."""
+        if self._state == _DATA and self._error is None:
+            return self._remaining - 1
+        return 0
+
+    def skip_verbatim(self, n: int) -> None:
+        """Count ``n`` (at most ``verbatim``) bytes the driver passed through itself."""
+        self._remaining -= n
+        self._offset += n
+        self.needs_input = True
+
     def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
         """Decode from ``data``, writing at most ``budget`` bytes; return bytes consumed.
 

@@ -54,6 +54,18 @@ class LimitedDecoder:
         """True once ``length`` bytes have been decoded."""
         return self._remaining == 0
 
+    @property
+    def verbatim(self) -> int:
+        """How many of the next input bytes ``decode`` would write as they are and consume,
+        with nothing else happening (rule 7): the body but its last byte (which ends it)."""
+        return self._remaining - 1 if self._remaining else 0
+
+    def skip_verbatim(self, n: int) -> None:
+        """Count ``n`` (at most ``verbatim``) bytes the driver passed through itself."""
+        self._remaining -= n
+        self._consumed += n
+        self.needs_input = True
+
     def decode(self, data: memoryview, out: OutputSink, budget: int) -> int:
         """Pass through up to ``budget`` bytes of the body; return bytes consumed."""
         n = min(len(data), self._remaining, budget)
