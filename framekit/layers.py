@@ -174,11 +174,29 @@ class LayerReader(StreamReader):
         ):
             # The pass-through's own first check, before the call: nothing new since the
             # decoder asked for more input (once per piece, before its wait).
-            chunk = b"" if self._starved() else self._pass(driver.pass_through)
-            if chunk:
-                return chunk
-            if chunk is None:
-                break
+            if (
+                len(src.data) - src.pos == driver.starved_size
+                and src.produced == driver.starved_at
+                and not src.ended
+                and not src.marks
+            ):
+                chunk = b""  # ``_starved``, inlined (once per piece, before its wait)
+            else:
+                # ``_pass(driver.pass_through)``, inlined (once per piece).
+                try:
+                    chunk = driver.pass_through(src, buffer, self._limit)
+                except FramingError as error:
+                    self._fail(error)
+                    break  # the general path raises it
+                finally:
+                    if src.on_consume is not None:
+                        src.on_consume()
+                if chunk:
+                    return chunk
+                if chunk is None:
+                    if driver.finished and not self._eof:
+                        _end_of_stream(self)
+                    break
             if over_root:
                 # Nothing decoded: wait for the root's next bytes (``_wait_root``, inlined).
                 waiter = self._waiter = source.begin_wait(

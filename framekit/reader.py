@@ -197,16 +197,20 @@ class StreamReader:
         buffer = self._buffer
         old = buffer.data
         pos = buffer.pos
-        if type(data) is bytes and type(old) is bytes and len(old) - pos <= size:
+        rest = len(old) - pos
+        if type(data) is bytes and type(old) is bytes and rest <= size:
             # ``Buffer.write``'s common case, inlined (it runs once per piece): the piece is
             # kept as it is (``b"" + data`` is ``data``), or the short remainder is joined to it.
-            buffer.data = old[pos:] + data if pos < len(old) else data
+            buffer.data = old[pos:] + data if rest else data
             buffer.pos = 0
             buffer.produced += size
+            size += rest  # now: the bytes buffered
         else:
             buffer.write(data)
+            size = len(buffer.data) - buffer.pos
         if self._skip is not None:
             self.discard_skipped()
+            size = len(buffer.data) - buffer.pos
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
@@ -217,12 +221,16 @@ class StreamReader:
             except asyncio.InvalidStateError:
                 pass  # cancelled: the read is being cancelled and will look again
         flow = self._flow
-        if flow is not None and not self._paused:
-            size = len(buffer.data) - buffer.pos
-            if size > self._high and size >= self._wanted and self._eof_waiter is None:
-                self._paused = True
-                buffer.on_consume = self._after_consume
-                flow.pause_reading()
+        if (
+            flow is not None
+            and not self._paused
+            and size > self._high
+            and size >= self._wanted
+            and self._eof_waiter is None
+        ):
+            self._paused = True
+            buffer.on_consume = self._after_consume
+            flow.pause_reading()
 
     def mark_chunk_end(self) -> None:
         """Record that an HTTP chunk's data ends at the end of the bytes fed so far.
