@@ -339,27 +339,27 @@ class FrameDriver(Generic[T]):
 
     def _decode_fed(self) -> list[T] | None:
         """``read_batch``'s step after a wait, when only feeding happened since this driver's
-        last decode, which took all it was given (the common case: once per piece fed).
+        last decode (the common case: once per piece fed).
 
         Decodes the whole buffer, as ``_decode(with_ends=False)`` does, less its general
         cases: the batch (maybe empty), or None, doing nothing, in any other state (bytes
-        pending, held or at their end, a read around this reader, a window, a bytearray
-        buffer), which ``_decode`` then handles. Raises as ``_decode`` does.
+        pending or being skipped, held or at their end, a read around this reader, a
+        bytearray buffer), which ``_decode`` then handles. Raises as ``_decode`` does.
         """
         buffer = self._buffer
         data = buffer.data
         anchor = self._anchor
         produced = buffer.produced
+        # Not checked, as they cannot be otherwise here or change nothing: no frames are
+        # pending (``read_batch`` hands them out before it waits, and a wait adds none); a
+        # window applies to one-at-a-time decodes only; and a decoder that is not clean, or
+        # has no new bytes, is called as ``_decode`` would call it.
         if (
             buffer.held
             or buffer.ended
             or type(data) is not bytes
-            or produced == self._starved
-            or not self._clean
-            or self._frames
             or self._tail
             or self._skipping is not None
-            or self._window is not None
             or buffer.unreads != self._unreads
             # Where this reader left the head (as ``_resync`` computes it).
             or produced - len(data) + buffer.pos
