@@ -600,6 +600,11 @@ PyDoc_STRVAR(split_crlf_lines_doc,
 "it): ``(lines, rest)``. None otherwise (no CRLF, a lone CR or LF, or ``buf`` not bytes):\n"
 "the Python decoder decides. framekit.codecs.lines._crlf_lines, in one pass.");
 
+/* In a section of its own: placed among the other functions, it moved them and made
+ * scan_resp ~2.5% slower (code alignment), for no difference to itself. */
+#if defined(__GNUC__) && defined(__ELF__)
+__attribute__((section(".text.framekit_split_crlf")))
+#endif
 static PyObject *
 split_crlf_lines(PyObject *module, PyObject *buf)
 {
