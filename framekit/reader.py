@@ -431,12 +431,7 @@ class StreamReader:
             raise RuntimeError(
                 f"{caller}() called while another coroutine is already waiting for incoming data"
             )
-        # ``_future``, inlined: a frame reader of a root waits here once per piece.
-        loop = self._loop
-        if loop is None or self._loop_thread != get_ident() or not loop.is_running():
-            loop = self._loop = asyncio.get_running_loop()
-            self._loop_thread = get_ident()
-        waiter = self._waiter = loop.create_future()
+        waiter = self._waiter = self._future()
         self._wanted = wanted
         if self._paused:
             self._resume()  # after the waiter is set: resume_reading() may feed bytes

@@ -292,33 +292,30 @@ class LineDecoder(Generic[T]):
                 and n <= self._max
                 and 2 * (self._scan_pos - self._offset) <= n
             ):
-                # ``_deliver``, inlined: no line is longer than n <= max_length, no text.
+                found = None
                 if plain == 1:  # "lf"
                     # ``_CR in obj``, an int: one memchr (~20 ns a 1460-byte piece, where
                     # ``b"\r" in obj`` takes ~145).
                     if not (self._strip_cr and _CR in obj):
                         parts = obj.split(b"\n")
                         rest = n - len(parts.pop())
-                        if rest:
-                            frames += parts  # type: ignore[arg-type]
-                            if ends is not None:
-                                _extend_ends(ends, parts, 1, 0)
-                            offset = self._offset
-                            self._scan_pos = offset + n
-                            self._offset = offset + rest
-                            return rest
+                        found = (parts, rest) if rest else None
+                        searched = n
                 else:  # "crlf"
                     found = _split_crlf(obj)
-                    if found is not None:
-                        parts, rest = found
-                        frames += parts  # type: ignore[arg-type]
-                        if ends is not None:
-                            _extend_ends(ends, parts, 2, 0)
-                        offset = self._offset
-                        # A CR at the very end may start a CRLF: it is searched again.
-                        self._scan_pos = offset + n - (obj[-1:] == b"\r")
-                        self._offset = offset + rest
-                        return rest
+                    # A CR at the very end may start a CRLF: it is searched again.
+                    searched = n - (obj[-1:] == b"\r")
+                if found is not None:
+                    # ``_deliver``, inlined: no line is longer than n <= max_length, no text;
+                    # each ends in ``plain`` bytes.
+                    parts, rest = found
+                    frames += parts  # type: ignore[arg-type]
+                    if ends is not None:
+                        _extend_ends(ends, parts, plain, 0)
+                    offset = self._offset
+                    self._scan_pos = offset + searched
+                    self._offset = offset + rest
+                    return rest
         return self._decode(data, cast("list[Any]", frames), ends, eof=False)
 
     def decode_eof(self, data: memoryview, frames: list[T], ends: list[int] | None = None) -> int:
